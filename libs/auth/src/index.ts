@@ -1,0 +1,3 @@
+export * from './principal';
+export * from './jwks-client';
+export * from './auth.plugin';

@@ -1,0 +1,57 @@
+import { ForbiddenError } from '@gdx/errors';
+
+export const ROLES = ['office_admin', 'office_auditor', 'unit_admin', 'unit_operator', 'client'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling, as the token says. Services decide what that caller may see. */
+export interface Principal {
+  kind: 'account' | 'client';
+  /** The account or client id (the token's `sub`). */
+  subject: string;
+  unitId: string;
+  roles: Role[];
+  /** The token's id, for the audit trail. */
+  tokenId?: string;
+}
+
+/** The claims the gateway puts in every access token. */
+export interface AccessTokenClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  exp: number;
+  iat: number;
+  nbf?: number;
+  jti: string;
+  typ: 'account' | 'client';
+  unit: string;
+  roles: Role[];
+}
+
+export function principalFromClaims(claims: Record<string, unknown>): Principal {
+  const roles = Array.isArray(claims.roles) ? (claims.roles.filter((r) => (ROLES as readonly string[]).includes(r as string)) as Role[]) : [];
+  return {
+    kind: claims.typ === 'client' ? 'client' : 'account',
+    subject: String(claims.sub),
+    unitId: String(claims.unit ?? ''),
+    roles,
+    tokenId: typeof claims.jti === 'string' ? claims.jti : undefined,
+  };
+}
+
+export function isOffice(p: Principal): boolean {
+  return p.roles.includes('office_admin') || p.roles.includes('office_auditor');
+}
+
+export function hasRole(p: Principal, ...roles: Role[]): boolean {
+  return roles.some((r) => p.roles.includes(r));
+}
+
+export function requireRole(p: Principal, ...roles: Role[]): void {
+  if (!hasRole(p, ...roles)) throw new ForbiddenError(`This action needs one of the roles: ${roles.join(', ')}.`, 'ROLE_REQUIRED');
+}
+
+/** The actor of an event caused by this principal. */
+export function actorOf(p: Principal): { kind: 'account' | 'client'; unitId: string; accountId?: string; clientId?: string } {
+  return p.kind === 'client' ? { kind: 'client', unitId: p.unitId, clientId: p.subject } : { kind: 'account', unitId: p.unitId, accountId: p.subject };
+}

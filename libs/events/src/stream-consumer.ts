@@ -1,0 +1,201 @@
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { DataSource, EntityManager } from 'typeorm';
+import { isEnvelope, type EventEnvelope, type EventLogger } from './envelope';
+import { deadLetterKey, streamKey } from './streams';
+
+export interface DeliveredEvent {
+  stream: string;
+  entryId: string;
+  event: EventEnvelope;
+}
+
+export interface StreamConsumerOptions {
+  /** A connection of its own: XREADGROUP BLOCK holds it. The consumer closes it on stop. */
+  redis: Redis;
+  prefix: string;
+  /** Domains to read, e.g. ['grant', 'request']. */
+  domains: string[];
+  group: string;
+  consumer?: string;
+  /** Handles a batch in order; throwing makes the consumer retry the batch one event at a time. */
+  handleBatch: (events: EventEnvelope[]) => Promise<void>;
+  /** Deliveries after which an event goes to the dead-letter stream. */
+  maxDeliveries?: number;
+  /** How long an entry may stay unacknowledged before another consumer takes it over. */
+  claimIdleMs?: number;
+  blockMs?: number;
+  batchSize?: number;
+  logger?: EventLogger;
+}
+
+type Entry = [id: string, fields: string[]];
+
+/**
+ * A consumer-group reader: acknowledge after processing, reclaim entries left
+ * pending by dead consumers (XAUTOCLAIM), and move an entry that keeps failing, or
+ * that is not an event at all, to the dead-letter stream.
+ */
+export class StreamConsumer {
+  readonly consumer: string;
+  private readonly keys: string[];
+  private readonly maxDeliveries: number;
+  private readonly claimIdleMs: number;
+  private readonly blockMs: number;
+  private readonly batchSize: number;
+  private running = false;
+  private blocked = false;
+  private loop?: Promise<void>;
+  private groupsReady = false;
+  private lastClaim = 0;
+
+  constructor(private readonly options: StreamConsumerOptions) {
+    this.consumer = options.consumer || `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.keys = options.domains.map((d) => streamKey(options.prefix, d));
+    this.maxDeliveries = options.maxDeliveries ?? 5;
+    this.claimIdleMs = options.claimIdleMs ?? 30_000;
+    this.blockMs = options.blockMs ?? 2_000;
+    this.batchSize = options.batchSize ?? 100;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in hand, then closes the connection. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.blocked) this.options.redis.disconnect();
+    await this.loop;
+    this.options.redis.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        if (!this.groupsReady) await this.ensureGroups();
+        if (Date.now() - this.lastClaim >= Math.min(this.claimIdleMs, 5_000)) {
+          this.lastClaim = Date.now();
+          await this.reclaim();
+        }
+        this.blocked = true;
+        const res = (await this.options.redis.xreadgroup(
+          'GROUP', this.options.group, this.consumer, 'COUNT', this.batchSize, 'BLOCK', this.blockMs, 'STREAMS', ...this.keys, ...this.keys.map(() => '>'),
+        )) as [string, Entry[]][] | null;
+        this.blocked = false;
+        failures = 0;
+        for (const [key, entries] of res ?? []) await this.process(key, entries, false);
+      } catch (err) {
+        this.blocked = false;
+        if (!this.running) break;
+        if (String(err).includes('NOGROUP')) this.groupsReady = false; // Redis lost its data (restart without persistence)
+        failures++;
+        if (failures === 1) this.options.logger?.warn({ err, group: this.options.group }, 'stream consumer cannot read; will retry');
+        await sleep(Math.min(2_000, 50 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  private async ensureGroups(): Promise<void> {
+    for (const key of this.keys) {
+      try {
+        await this.options.redis.xgroup('CREATE', key, this.options.group, '0', 'MKSTREAM');
+      } catch (err) {
+        if (!String(err).includes('BUSYGROUP')) throw err;
+      }
+    }
+    this.groupsReady = true;
+  }
+
+  private async reclaim(): Promise<void> {
+    for (const key of this.keys) {
+      let cursor = '0-0';
+      do {
+        const [next, entries] = (await this.options.redis.xautoclaim(key, this.options.group, this.consumer, this.claimIdleMs, cursor, 'COUNT', this.batchSize)) as [string, Entry[]];
+        if (entries.length) await this.process(key, entries, true);
+        cursor = next;
+      } while (cursor !== '0-0' && this.running);
+    }
+  }
+
+  private async process(key: string, entries: Entry[], claimed: boolean): Promise<void> {
+    const good: { id: string; event: EventEnvelope }[] = [];
+    for (const [id, fields] of entries) {
+      if (!fields) continue; // trimmed away while pending
+      const event = parse(fields);
+      if (!event) {
+        await this.deadLetter(key, id, fields, 'not an event envelope', 1);
+        continue;
+      }
+      if (claimed) {
+        const deliveries = await this.deliveries(key, id);
+        if (deliveries > this.maxDeliveries) {
+          await this.deadLetter(key, id, fields, 'too many failed deliveries', deliveries);
+          continue;
+        }
+      }
+      good.push({ id, event });
+    }
+    if (!good.length) return;
+    try {
+      await this.options.handleBatch(good.map((g) => g.event));
+      await this.options.redis.xack(key, this.options.group, ...good.map((g) => g.id));
+    } catch (err) {
+      if (good.length === 1) {
+        this.options.logger?.warn({ err, eventId: good[0].event.id, type: good[0].event.type }, 'event handling failed; it stays pending for a retry');
+        return;
+      }
+      // Isolate the bad one: the rest of the batch must not wait for it.
+      for (const g of good) await this.process(key, [[g.id, ['event', JSON.stringify(g.event)]]], false);
+    }
+  }
+
+  private async deliveries(key: string, id: string): Promise<number> {
+    const rows = (await this.options.redis.xpending(key, this.options.group, id, id, 1)) as [string, string, number, number][];
+    return rows[0]?.[3] ?? 1;
+  }
+
+  private async deadLetter(key: string, id: string, fields: string[], reason: string, deliveries: number): Promise<void> {
+    this.options.logger?.error({ stream: key, entryId: id, reason, group: this.options.group }, 'event moved to the dead-letter stream');
+    await this.options.redis.xadd(deadLetterKey(this.options.prefix), '*', 'stream', key, 'entryId', id, 'group', this.options.group, 'reason', reason, 'deliveries', String(deliveries), ...fields);
+    await this.options.redis.xack(key, this.options.group, id);
+  }
+}
+
+function parse(fields: string[]): EventEnvelope | null {
+  const i = fields.indexOf('event');
+  if (i < 0 || i % 2 !== 0) return null;
+  try {
+    const value: unknown = JSON.parse(fields[i + 1]);
+    return isEnvelope(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/**
+ * Wraps a handler so each event has its effect once per consumer group, however
+ * often it is delivered: the dedupe row and the effect commit together.
+ */
+export function idempotent(dataSource: DataSource, group: string, handle: (events: EventEnvelope[], manager: EntityManager) => Promise<void>): (events: EventEnvelope[]) => Promise<void> {
+  return (events) =>
+    dataSource.transaction(async (manager) => {
+      const ids = [...new Set(events.map((e) => e.id))];
+      const fresh: { event_id: string }[] = await manager.query(
+        `INSERT INTO processed_event (id, consumer_group, event_id, created_at, updated_at)
+         SELECT gen_random_uuid(), $1, x, now(), now() FROM unnest($2::uuid[]) AS x
+         ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id`,
+        [group, ids],
+      );
+      const freshIds = new Set(fresh.map((r) => r.event_id));
+      const todo = events.filter((e) => freshIds.delete(e.id));
+      if (todo.length) await handle(todo, manager);
+    });
+}

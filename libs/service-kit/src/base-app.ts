@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { DataSource } from 'typeorm';
+import type { CommonConfigType } from '@gdx/config';
+import { ProblemSchema, registerErrorHandler } from '@gdx/errors';
+import { loggerOptions } from '@gdx/logging';
+import { databasePlugin } from '@gdx/database';
+import { authPlugin, JwksClient, type KeyResolver } from '@gdx/auth';
+import { redisPlugin } from './redis.plugin';
+import { eventsPlugin } from './events.plugin';
+import { metricsPlugin } from './metrics.plugin';
+import { healthPlugin } from './health.plugin';
+
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface BaseAppOptions {
+  name: string;
+  config: CommonConfigType;
+  dataSource: DataSource;
+  /** Where token keys come from; defaults to the gateway's JWKS at config.jwksUrl. */
+  keyFor?: KeyResolver;
+  /** false silences logs (tests); otherwise pino with redaction at config.logLevel. */
+  logger?: boolean;
+  defaultMetrics?: boolean;
+  relayPollMs?: number;
+  openapi: { title: string; description: string; tags: { name: string; description: string }[] };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The part every service shares: logging with request ids, one error path,
+ * OpenAPI from route schemas, health, metrics, PostgreSQL, Redis, the outbox and
+ * token verification. Services add their routes and consumers to what this returns.
+ */
+export async function createBaseApp(options: BaseAppOptions): Promise<App> {
+  const { config } = options;
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(options.name, config.logLevel),
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandler(app);
+  app.addSchema(ProblemSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.openapi.title, description: options.openapi.description, version: '1.0.0' },
+      servers: [{ url: '/' }],
+      tags: [...options.openapi.tags, { name: 'operations', description: 'Health and metrics' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  // Public routes drop the global bearer requirement in the document too.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
+    if ((route.config as { public?: boolean } | undefined)?.public && route.schema) (route.schema as Record<string, unknown>).security = [];
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(metricsPlugin, { service: options.name, defaultMetrics: options.defaultMetrics });
+  await app.register(healthPlugin);
+  await app.register(databasePlugin, { dataSource: options.dataSource, migrateOnStart: config.migrateOnStart });
+  await app.register(redisPlugin, { url: config.redisUrl, prefix: config.streamPrefix });
+  await app.register(eventsPlugin, { relayPollMs: options.relayPollMs, consumerName: config.consumerName });
+  app.readinessChecks.set('postgres', async () => {
+    await app.db.query('SELECT 1');
+  });
+  app.readinessChecks.set('redis', async () => {
+    await app.redis.ping();
+  });
+  await app.register(authPlugin, {
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    keyFor: options.keyFor ?? new JwksClient(config.jwksUrl).resolver(),
+  });
+  return app;
+}

@@ -1,0 +1,7 @@
+export * from './base-app';
+export * from './redis.plugin';
+export * from './events.plugin';
+export * from './metrics.plugin';
+export * from './health.plugin';
+export * from './server';
+export * from './schemas';

@@ -1,0 +1,23 @@
+import { Type } from '@sinclair/typebox';
+import { CommonConfig, loadConfig } from '@gdx/config';
+
+export const GatewayConfigSchema = {
+  ...CommonConfig,
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  keysDir: Type.String({ default: '.gdx/keys', description: 'Directory of Ed25519 signing keys (<kid>.pem, PKCS#8). Mount a secret here in production.' }),
+  generateKeys: Type.Boolean({ default: true, description: 'Create a signing key when keysDir has none (development). Turn off in production.' }),
+  keysReloadMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'How often keysDir is re-read, so rotated keys are picked up without a restart.' }),
+  tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400, default: 3600 }),
+  lockoutThreshold: Type.Integer({ minimum: 1, default: 5, description: 'Failed logins in a row that lock an account.' }),
+  lockoutMinutes: Type.Integer({ minimum: 1, default: 15 }),
+  catalogueUrl: Type.String({ default: 'http://127.0.0.1:8081' }),
+  requestApprovalUrl: Type.String({ default: 'http://127.0.0.1:8082' }),
+  dataQueryUrl: Type.String({ default: 'http://127.0.0.1:8083' }),
+  auditUrl: Type.String({ default: 'http://127.0.0.1:8084' }),
+};
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env, overrides = {}) {
+  return loadConfig(GatewayConfigSchema, env, overrides);
+}
