@@ -1,7 +1,15 @@
 import type { DataSource } from 'typeorm';
 import { gatewayDataSource } from '@gdx/gateway/dist/data-source';
+import { catalogueDataSource } from '@gdx/catalogue/dist/data-source';
+import { requestApprovalDataSource } from '@gdx/request-approval/dist/data-source';
+import { dataQueryDataSource } from '@gdx/data-query/dist/data-source';
+import { auditDataSource } from '@gdx/audit/dist/data-source';
 
 /** Every service's database, in the order migrations and seeds run. */
 export const SERVICE_DATABASES: { name: string; dir: string; dataSource: (url: string) => DataSource }[] = [
   { name: 'gateway', dir: 'services/gateway', dataSource: (url) => gatewayDataSource(url, 2) },
+  { name: 'catalogue', dir: 'services/catalogue', dataSource: (url) => catalogueDataSource(url, 2) },
+  { name: 'request-approval', dir: 'services/request-approval', dataSource: (url) => requestApprovalDataSource(url, 2) },
+  { name: 'data-query', dir: 'services/data-query', dataSource: (url) => dataQueryDataSource(url, 2) },
+  { name: 'audit', dir: 'services/audit', dataSource: (url) => auditDataSource(url, 2) },
 ];

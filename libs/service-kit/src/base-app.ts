@@ -13,6 +13,7 @@ import { redisPlugin } from './redis.plugin';
 import { eventsPlugin } from './events.plugin';
 import { metricsPlugin } from './metrics.plugin';
 import { healthPlugin } from './health.plugin';
+import type { OpenApiDoc } from './openapi';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -27,6 +28,8 @@ export interface BaseAppOptions {
   defaultMetrics?: boolean;
   relayPollMs?: number;
   openapi: { title: string; description: string; tags: { name: string; description: string }[] };
+  /** Replaces the document served at /openapi.json and in Swagger UI (the gateway serves the merged one). */
+  openapiDocument?: { current: () => OpenApiDoc | undefined; refresh: (own: OpenApiDoc) => Promise<OpenApiDoc> };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -73,8 +76,13 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
     if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
     if ((route.config as { public?: boolean } | undefined)?.public && route.schema) (route.schema as Record<string, unknown>).security = [];
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  const doc = options.openapiDocument;
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true },
+    transformSpecification: doc ? (own) => doc.current() ?? own : undefined,
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => (doc ? doc.refresh(app.swagger() as OpenApiDoc) : app.swagger()));
 
   await app.register(metricsPlugin, { service: options.name, defaultMetrics: options.defaultMetrics });
   await app.register(healthPlugin);

@@ -5,3 +5,4 @@ export * from './metrics.plugin';
 export * from './health.plugin';
 export * from './server';
 export * from './schemas';
+export * from './openapi';

@@ -1,0 +1,26 @@
+/** Minimal OpenAPI document shape, enough to merge service documents into the platform one. */
+export interface OpenApiDoc {
+  openapi: string;
+  info: { title: string; version: string; description?: string };
+  paths?: Record<string, unknown>;
+  components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
+  tags?: { name: string; description?: string }[];
+  [key: string]: unknown;
+}
+
+/**
+ * One document for the whole platform, as integrators see it through the gateway:
+ * the public /api/v1 paths of every service (their health and metrics are internal).
+ */
+export function mergeOpenapi(base: OpenApiDoc, others: OpenApiDoc[], info: OpenApiDoc['info']): OpenApiDoc {
+  const paths: Record<string, unknown> = { ...(base.paths ?? {}) };
+  const schemas: Record<string, unknown> = { ...(base.components?.schemas ?? {}) };
+  const tags = new Map((base.tags ?? []).map((t) => [t.name, t]));
+  for (const doc of others) {
+    for (const [p, item] of Object.entries(doc.paths ?? {})) if (p.startsWith('/api/')) paths[p] = item;
+    Object.assign(schemas, doc.components?.schemas ?? {});
+    for (const t of doc.tags ?? []) if (!tags.has(t.name)) tags.set(t.name, t);
+  }
+  const sorted = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
+  return { ...base, info, paths: sorted, components: { ...base.components, schemas }, tags: [...tags.values()] };
+}

@@ -1,0 +1,61 @@
+import { createBaseApp, type App } from '@gdx/service-kit';
+import type { KeyResolver } from '@gdx/auth';
+import type { GatewayConfig } from './config';
+import { gatewayDataSource } from './data-source';
+import { KeyStore } from './identity/key-store';
+import { TokenService } from './identity/token.service';
+import { AuthService } from './identity/auth.service';
+import { UnitService } from './identity/unit.service';
+import { AccountService } from './identity/account.service';
+import { ClientService } from './identity/client.service';
+import { identityRoutes } from './identity/identity.routes';
+import { authRoutes } from './identity/auth.routes';
+import { proxyRoutes, upstreamsOf } from './proxy/upstreams';
+import { MergedOpenapi } from './proxy/merged-openapi';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger?: boolean;
+  defaultMetrics?: boolean;
+}
+
+export { loadGatewayConfig, type GatewayConfig } from './config';
+
+/** The edge: identity (units, accounts, clients, tokens, JWKS) and routing to the services. */
+export async function buildApp({ config, logger, defaultMetrics }: GatewayOptions): Promise<App> {
+  const keys = new KeyStore(config.keysDir, config.generateKeys);
+  keys.load();
+  const keyFor: KeyResolver = async (kid) => keys.publicKey(kid);
+  const upstreams = upstreamsOf(config);
+  const app = await createBaseApp({
+    name: 'gateway',
+    config,
+    logger,
+    defaultMetrics,
+    keyFor,
+    dataSource: gatewayDataSource(config.databaseUrl, config.databasePoolSize),
+    openapi: {
+      title: 'GDX gateway',
+      description: 'Identity and routing at the platform’s edge.',
+      tags: [{ name: 'identity', description: 'Units, accounts, business-system clients and tokens' }],
+    },
+    openapiDocument: new MergedOpenapi(upstreams),
+  });
+
+  const reload = setInterval(() => {
+    try {
+      keys.load();
+    } catch (err) {
+      app.log.error({ err }, 'signing keys could not be reloaded; keeping the previous set');
+    }
+  }, config.keysReloadMs);
+  reload.unref();
+  app.addHook('onClose', async () => clearInterval(reload));
+
+  const tokens = new TokenService(keys, { issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds: config.tokenTtlSeconds });
+  const auth = new AuthService(app.db, app.events, tokens, { threshold: config.lockoutThreshold, minutes: config.lockoutMinutes });
+  await app.register(authRoutes, { auth, keys });
+  await app.register(identityRoutes, { units: new UnitService(app.db, app.events), accounts: new AccountService(app.db, app.events), clients: new ClientService(app.db, app.events) });
+  await app.register(proxyRoutes, { upstreams });
+  return app;
+}

@@ -1,0 +1,93 @@
+import type { DataSource } from 'typeorm';
+import { AppError } from '@gdx/errors';
+import { createEvent, type EventPublisher, type Actor } from '@gdx/events';
+import { Account } from '../entities/account.entity';
+import { Client } from '../entities/client.entity';
+import { Unit } from '../entities/unit.entity';
+import { DUMMY_PASSWORD_HASH, verifyClientSecret, verifyPassword } from './password';
+import type { TokenService, IssuedToken } from './token.service';
+
+/** RFC 6749 §5.2: the token endpoint answers with its own error body, not problem+json. */
+export class OAuthError extends Error {
+  constructor(readonly status: 400 | 401, readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type', readonly description: string) {
+    super(description);
+  }
+}
+
+export interface RequestContext {
+  ip: string;
+  requestId: string;
+  traceparent?: string;
+}
+
+const anonymous: Actor = { kind: 'anonymous' };
+
+export class AuthService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly events: EventPublisher,
+    private readonly tokens: TokenService,
+    private readonly lockout: { threshold: number; minutes: number },
+  ) {}
+
+  async clientCredentials(clientId: string, secret: string, ctx: RequestContext): Promise<IssuedToken> {
+    const client = await this.db.getRepository(Client).findOneBy({ clientId });
+    const unit = client ? await this.db.getRepository(Unit).findOneBy({ id: client.unitId }) : null;
+    const ok = !!client && verifyClientSecret(secret, client.secretHash) && client.status === 'active' && unit?.status === 'active';
+    if (!client || !ok) {
+      await this.record('auth.token_refused', client ? { kind: 'client', unitId: client.unitId, clientId: client.id } : anonymous, client?.id ?? clientId, { clientId, reason: 'invalid_client', ip: ctx.ip, requestId: ctx.requestId }, ctx);
+      throw new OAuthError(401, 'invalid_client', 'Client authentication failed.');
+    }
+    const token = this.tokens.issue({ kind: 'client', id: client.id, unitId: client.unitId, roles: ['client'] });
+    await this.record('auth.token_issued', { kind: 'client', unitId: client.unitId, clientId: client.id }, client.id, { clientId, jti: token.jti, expiresIn: token.expires_in, ip: ctx.ip, requestId: ctx.requestId }, ctx);
+    return { access_token: token.access_token, token_type: token.token_type, expires_in: token.expires_in };
+  }
+
+  async login(username: string, password: string, ctx: RequestContext): Promise<IssuedToken> {
+    const repo = this.db.getRepository(Account);
+    const account = await repo.findOneBy({ username });
+    const now = new Date();
+    if (account?.lockedUntil && account.lockedUntil > now) {
+      await this.record('auth.login_failed', actorOfAccount(account), account.id, { username, reason: 'locked', ip: ctx.ip, requestId: ctx.requestId }, ctx);
+      const retry = Math.ceil((account.lockedUntil.getTime() - now.getTime()) / 1000);
+      throw new AppError(401, 'ACCOUNT_LOCKED', 'Unauthorized', 'Too many failed sign-ins; the account is locked for a while.', {}, { 'retry-after': String(retry) });
+    }
+    const valid = await verifyPassword(password, account?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    const unit = account ? await this.db.getRepository(Unit).findOneBy({ id: account.unitId }) : null;
+    if (!account || !valid || account.status !== 'active' || unit?.status !== 'active') {
+      if (account && !valid) await this.countFailure(account, ctx);
+      else await this.record('auth.login_failed', account ? actorOfAccount(account) : anonymous, account?.id ?? username, { username, reason: account ? 'disabled' : 'unknown_user', ip: ctx.ip, requestId: ctx.requestId }, ctx);
+      throw new AppError(401, 'INVALID_CREDENTIALS', 'Unauthorized', 'The username or password is wrong.');
+    }
+    if (account.failedLogins) await repo.update({ id: account.id }, { failedLogins: 0 });
+    const token = this.tokens.issue({ kind: 'account', id: account.id, unitId: account.unitId, roles: account.roles });
+    await this.record('auth.login_succeeded', actorOfAccount(account), account.id, { username, jti: token.jti, ip: ctx.ip, requestId: ctx.requestId }, ctx);
+    return { access_token: token.access_token, token_type: token.token_type, expires_in: token.expires_in };
+  }
+
+  /** Counts the failure atomically (concurrent guesses cannot slip past the threshold) and locks at the threshold. */
+  private async countFailure(account: Account, ctx: RequestContext): Promise<void> {
+    await this.events.transaction(async (m, emit) => {
+      const [row] = (await m.query(
+        `UPDATE account SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+                locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END,
+                updated_at = now()
+          WHERE id = $1 RETURNING locked_until`,
+        [account.id, this.lockout.threshold, this.lockout.minutes],
+      )) as [{ locked_until: Date | null }[], number];
+      const locked = !!row?.[0]?.locked_until && new Date(row[0].locked_until) > new Date();
+      emit(createEvent('auth.login_failed', { actor: actorOfAccount(account), subject: account.id, data: { username: account.username, reason: 'bad_password', ip: ctx.ip, requestId: ctx.requestId }, traceparent: ctx.traceparent }));
+      if (locked) emit(createEvent('auth.locked_out', { actor: actorOfAccount(account), subject: account.id, data: { username: account.username, minutes: this.lockout.minutes, ip: ctx.ip, requestId: ctx.requestId }, traceparent: ctx.traceparent }));
+    });
+  }
+
+  private record(type: string, actor: Actor, subject: string, data: Record<string, unknown>, ctx: RequestContext): Promise<void> {
+    return this.events.transaction(async (_m, emit) => {
+      emit(createEvent(type, { actor, subject, data, traceparent: ctx.traceparent }));
+    });
+  }
+}
+
+function actorOfAccount(a: Account): Actor {
+  return { kind: 'account', unitId: a.unitId, accountId: a.id };
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { actorOf, hasRole, isOffice, type Principal } from '@gdx/auth';
+import { ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
+import { createEvent, type EventPublisher } from '@gdx/events';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Client } from '../entities/client.entity';
+import { Unit } from '../entities/unit.entity';
+import { hashClientSecret, newClientSecret } from './password';
+import { canManageUnit } from './account.service';
+
+export function viewClient(c: Client) {
+  return { id: c.id, unitId: c.unitId, clientId: c.clientId, name: c.name, status: c.status, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+}
+
+/** Business-system clients: the secret is shown once, at creation or rotation, and stored hashed. */
+export class ClientService {
+  constructor(private readonly db: DataSource, private readonly events: EventPublisher) {}
+
+  async list(actor: Principal, unitId?: string) {
+    if (!isOffice(actor) && !hasRole(actor, 'unit_admin')) throw new ForbiddenError('Only administrators list clients.', 'ROLE_REQUIRED');
+    if (!isOffice(actor) && unitId && unitId !== actor.unitId) return [];
+    const scope = isOffice(actor) ? unitId : actor.unitId;
+    const rows = await this.db.getRepository(Client).find({ where: scope ? { unitId: scope } : {}, order: { createdAt: 'ASC' } });
+    return rows.map(viewClient);
+  }
+
+  async get(actor: Principal, id: string) {
+    const c = await this.db.getRepository(Client).findOneBy({ id });
+    if (!c || !(isOffice(actor) || canManageUnit(actor, c.unitId))) throw new NotFoundError('The client');
+    return viewClient(c);
+  }
+
+  async create(actor: Principal, input: { unitId: string; name: string }, traceparent?: string) {
+    if (!canManageUnit(actor, input.unitId)) throw new ForbiddenError('You may create clients only for your own unit.', 'NOT_YOUR_UNIT', { field: 'body.unitId' });
+    return this.events.transaction(async (m, emit) => {
+      const unit = await m.getRepository(Unit).findOneBy({ id: input.unitId });
+      if (!unit) throw new ValidationError('unitId names no unit.', { field: 'body.unitId' }, 'UNKNOWN_UNIT');
+      const secret = newClientSecret();
+      const repo = m.getRepository(Client);
+      const client = await repo.save(repo.create({ unitId: unit.id, clientId: `${unit.key.toLowerCase()}-${randomBytes(6).toString('hex')}`, name: input.name, secretHash: hashClientSecret(secret), status: 'active' }));
+      emit(createEvent('client.created', { actor: actorOf(actor), subject: client.id, data: { unitId: unit.id, clientId: client.clientId, name: client.name }, traceparent }));
+      return { ...viewClient(client), clientSecret: secret };
+    });
+  }
+
+  async rotateSecret(actor: Principal, id: string, traceparent?: string) {
+    return this.events.transaction(async (m, emit) => {
+      const client = await this.lockManageable(m, actor, id);
+      if (client.status !== 'active') throw new ValidationError('A revoked client gets no new secret.', {}, 'CLIENT_REVOKED');
+      const secret = newClientSecret();
+      client.secretHash = hashClientSecret(secret);
+      await m.getRepository(Client).save(client);
+      emit(createEvent('client.secret_rotated', { actor: actorOf(actor), subject: client.id, data: { clientId: client.clientId }, traceparent }));
+      return { ...viewClient(client), clientSecret: secret };
+    });
+  }
+
+  async revoke(actor: Principal, id: string, traceparent?: string) {
+    return this.events.transaction(async (m, emit) => {
+      const client = await this.lockManageable(m, actor, id);
+      client.status = 'revoked';
+      await m.getRepository(Client).save(client);
+      emit(createEvent('client.revoked', { actor: actorOf(actor), subject: client.id, data: { clientId: client.clientId }, traceparent }));
+      return viewClient(client);
+    });
+  }
+
+  private async lockManageable(m: EntityManager, actor: Principal, id: string): Promise<Client> {
+    const c = await m.getRepository(Client).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!c || !canManageUnit(actor, c.unitId)) throw new NotFoundError('The client');
+    return c;
+  }
+}

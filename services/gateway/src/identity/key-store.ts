@@ -1,0 +1,84 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicPem: string;
+  jwk: Jwk;
+}
+
+export interface Jwk {
+  kty: string;
+  crv: string;
+  x: string;
+  kid: string;
+  alg: string;
+  use: string;
+}
+
+const KID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A new kid sorts after every older one: the newest key in the directory signs. */
+export function newKid(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+export function writeNewKey(dir: string, now = new Date()): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const kid = newKid(now);
+  const { privateKey } = generateKeyPairSync('ed25519');
+  writeFileSync(join(dir, `${kid}.pem`), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return kid;
+}
+
+/**
+ * Ed25519 signing keys from a directory (`<kid>.pem`). Rotation without downtime:
+ * put a new key file in the directory (a Kubernetes secret update does that); each
+ * replica re-reads the directory, publishes every key in the JWKS and signs with the
+ * newest. Services that meet an unknown kid refetch the JWKS. Remove an old key once
+ * the tokens it signed have expired.
+ */
+export class KeyStore {
+  private keys: SigningKey[] = [];
+
+  constructor(private readonly dir: string, private readonly generate: boolean) {}
+
+  load(): void {
+    let files: string[] = [];
+    try {
+      files = readdirSync(this.dir).filter((f) => f.endsWith('.pem'));
+    } catch {
+      files = [];
+    }
+    if (!files.length && this.generate) {
+      writeNewKey(this.dir);
+      files = readdirSync(this.dir).filter((f) => f.endsWith('.pem'));
+    }
+    const keys: SigningKey[] = [];
+    for (const f of files.sort()) {
+      const kid = f.slice(0, -4);
+      if (!KID.test(kid)) continue;
+      const privateKey = createPrivateKey(readFileSync(join(this.dir, f)));
+      if (privateKey.asymmetricKeyType !== 'ed25519') continue;
+      const pub = createPublicKey(privateKey);
+      const jwk = pub.export({ format: 'jwk' }) as { kty: string; crv: string; x: string };
+      keys.push({ kid, privateKey, publicPem: pub.export({ type: 'spki', format: 'pem' }).toString(), jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' } });
+    }
+    if (!keys.length) throw new Error(`no Ed25519 signing key in ${this.dir} (set GENERATE_KEYS=true for development)`);
+    this.keys = keys;
+  }
+
+  current(): SigningKey {
+    return this.keys[this.keys.length - 1];
+  }
+
+  publicKey(kid: string): string | undefined {
+    return this.keys.find((k) => k.kid === kid)?.publicPem;
+  }
+
+  jwks(): { keys: Jwk[] } {
+    return { keys: this.keys.map((k) => k.jwk) };
+  }
+}

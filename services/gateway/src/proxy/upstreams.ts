@@ -1,0 +1,54 @@
+import replyFrom from '@fastify/reply-from';
+import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { sendProblem } from '@gdx/errors';
+import type { App } from '@gdx/service-kit';
+import type { GatewayConfig } from '../config';
+
+const HIDDEN = { hide: true } as FastifySchema;
+
+export interface Upstream {
+  name: string;
+  url: string;
+  prefixes: string[];
+}
+
+export function upstreamsOf(config: GatewayConfig): Upstream[] {
+  return [
+    { name: 'catalogue', url: config.catalogueUrl, prefixes: ['/api/v1/catalogue'] },
+    { name: 'request-approval', url: config.requestApprovalUrl, prefixes: ['/api/v1/requests', '/api/v1/grants', '/api/v1/objections', '/api/v1/complaints', '/api/v1/rectifications', '/api/v1/notices'] },
+    { name: 'data-query', url: config.dataQueryUrl, prefixes: ['/api/v1/query', '/api/v1/data', '/api/v1/subscriptions', '/api/v1/jobs'] },
+    { name: 'audit', url: config.auditUrl, prefixes: ['/api/v1/audit', '/api/v1/assessments', '/api/v1/inspections'] },
+  ];
+}
+
+/**
+ * The gateway forwards each /api/v1 area to the service that owns it over a pooled
+ * keep-alive connection. Bodies pass through unparsed (streams: NDJSON batches stay
+ * flat in memory), the request id travels along, and the token is checked here first
+ * (the service checks it again).
+ */
+export async function proxyRoutes(app: App, { upstreams }: { upstreams: Upstream[] }): Promise<void> {
+  for (const upstream of upstreams) {
+    await app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+      await scope.register(replyFrom, {
+        base: upstream.url,
+        undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 },
+        disableRequestLogging: true,
+      });
+      const forward = (req: FastifyRequest, reply: FastifyReply) =>
+        reply.from(req.url, {
+          rewriteRequestHeaders: (_r, headers) => ({ ...headers, 'x-request-id': String(req.id), 'x-forwarded-for': req.ip }),
+          onError: (r, { error }) => {
+            req.log.warn({ err: error, upstream: upstream.name }, 'upstream unavailable');
+            sendProblem(r as unknown as FastifyReply, { status: 503, code: 'UPSTREAM_UNAVAILABLE', title: 'Service unavailable', detail: `The ${upstream.name} service is not answering; try again shortly.` });
+          },
+        });
+      for (const prefix of upstream.prefixes) {
+        scope.all(prefix, { schema: HIDDEN }, forward);
+        scope.all(`${prefix}/*`, { schema: HIDDEN }, forward);
+      }
+    });
+  }
+}
