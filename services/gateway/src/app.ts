@@ -23,7 +23,7 @@ export { loadGatewayConfig, type GatewayConfig } from './config';
 
 /** The edge: identity (units, accounts, clients, tokens, JWKS) and routing to the services. */
 export async function buildApp({ config, logger, defaultMetrics }: GatewayOptions): Promise<App> {
-  const keys = new KeyStore(config.keysDir, config.generateKeys);
+  const keys = new KeyStore(config.keysDir, config.generateKeys, config.keysActivationDelayMs);
   keys.load();
   const keyFor: KeyResolver = async (kid) => keys.publicKey(kid);
   const upstreams = upstreamsOf(config);

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SigningKey {
@@ -7,6 +7,8 @@ export interface SigningKey {
   privateKey: KeyObject;
   publicPem: string;
   jwk: Jwk;
+  /** When the key file appeared; a key signs only once every service could have learnt it. */
+  addedAt: number;
 }
 
 export interface Jwk {
@@ -36,14 +38,15 @@ export function writeNewKey(dir: string, now = new Date()): string {
 /**
  * Ed25519 signing keys from a directory (`<kid>.pem`). Rotation without downtime:
  * put a new key file in the directory (a Kubernetes secret update does that); each
- * replica re-reads the directory, publishes every key in the JWKS and signs with the
- * newest. Services that meet an unknown kid refetch the JWKS. Remove an old key once
+ * replica re-reads the directory and publishes every key in the JWKS at once, but signs
+ * with a new key only after `activationDelayMs`, longer than the services' JWKS refetch
+ * throttle, so no service ever meets a kid it cannot fetch yet. Services that meet an unknown kid refetch the JWKS. Remove an old key once
  * the tokens it signed have expired.
  */
 export class KeyStore {
   private keys: SigningKey[] = [];
 
-  constructor(private readonly dir: string, private readonly generate: boolean) {}
+  constructor(private readonly dir: string, private readonly generate: boolean, private readonly activationDelayMs = 10_000) {}
 
   load(): void {
     let files: string[] = [];
@@ -64,14 +67,16 @@ export class KeyStore {
       if (privateKey.asymmetricKeyType !== 'ed25519') continue;
       const pub = createPublicKey(privateKey);
       const jwk = pub.export({ format: 'jwk' }) as { kty: string; crv: string; x: string };
-      keys.push({ kid, privateKey, publicPem: pub.export({ type: 'spki', format: 'pem' }).toString(), jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' } });
+      keys.push({ kid, addedAt: statSync(join(this.dir, f)).mtimeMs, privateKey, publicPem: pub.export({ type: 'spki', format: 'pem' }).toString(), jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' } });
     }
     if (!keys.length) throw new Error(`no Ed25519 signing key in ${this.dir} (set GENERATE_KEYS=true for development)`);
     this.keys = keys;
   }
 
-  current(): SigningKey {
-    return this.keys[this.keys.length - 1];
+  current(now = Date.now()): SigningKey {
+    const active = this.keys.filter((k) => k.addedAt <= now - this.activationDelayMs);
+    // On first start the only key is brand new: nobody can hold an older JWKS, so use it.
+    return active[active.length - 1] ?? this.keys[0];
   }
 
   publicKey(kid: string): string | undefined {
