@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest, type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -34,6 +34,28 @@ export interface BaseAppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** One log line per request (not two), none for probes and scrapes. */
+class RequestLog extends LogController {
+  constructor() {
+    super({ disableRequestLogging: (req) => req.url.startsWith('/health') || req.url === '/metrics' });
+  }
+  override incomingRequest(): void {
+    // the completion line says it all
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const line = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error) reply.log.error({ ...line, err: error }, 'request failed');
+    else reply.log.info(line, 'request');
+  }
+}
+
+/** `POST /api/v1/clients/:id/secret` → `postClientsIdSecret`. */
+export function operationId(method: string, url: string): string {
+  const words = url.split('/').filter((p) => p && p !== 'api' && !/^v\d+$/.test(p) && p !== '*').map((p) => p.replace(/^[:.]/, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')));
+  return [method.toLowerCase(), ...words.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join('');
+}
+
 /**
  * The part every service shares: logging with request ids, one error path,
  * OpenAPI from route schemas, health, metrics, PostgreSQL, Redis, the outbox and
@@ -51,11 +73,19 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     forceCloseConnections: true,
+    logController: new RequestLog(),
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // Integrators generate clients from the document: every operation gets a stable id.
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as Record<string, unknown> | undefined;
+    if (!schema || schema.operationId || schema.hide) return;
+    const method = Array.isArray(route.method) ? route.method[0] : route.method;
+    schema.operationId = operationId(method, route.url);
   });
   registerErrorHandler(app);
   app.addSchema(ProblemSchema);

@@ -6,7 +6,7 @@ export const GatewayConfigSchema = {
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   keysDir: Type.String({ default: '.gdx/keys', description: 'Directory of Ed25519 signing keys (<kid>.pem, PKCS#8). Mount a secret here in production.' }),
   generateKeys: Type.Boolean({ default: true, description: 'Create a signing key when keysDir has none (development). Turn off in production.' }),
-  keysReloadMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'How often keysDir is re-read, so rotated keys are picked up without a restart.' }),
+  keysReloadMs: Type.Integer({ minimum: 100, default: 30_000, description: 'How often keysDir is re-read, so rotated keys are picked up without a restart.' }),
   keysActivationDelayMs: Type.Integer({ minimum: 0, default: 10_000, description: 'A newly added key is published at once and signs only after this delay (longer than the services’ 5 s JWKS refetch throttle).' }),
   tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400, default: 3600 }),
   lockoutThreshold: Type.Integer({ minimum: 1, default: 5, description: 'Failed logins in a row that lock an account.' }),
