@@ -5,3 +5,4 @@ export * from './event-publisher';
 export * from './outbox-relay';
 export * from './stream-consumer';
 export * from './streams';
+export * from './direct-publisher';

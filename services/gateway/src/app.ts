@@ -12,6 +12,19 @@ import { identityRoutes } from './identity/identity.routes';
 import { authRoutes } from './identity/auth.routes';
 import { proxyRoutes, upstreamsOf } from './proxy/upstreams';
 import { MergedOpenapi } from './proxy/merged-openapi';
+import { Gauge } from 'prom-client';
+import { GrantCache, type Snapshot } from './grants/grant-cache';
+import { QuotaCounter } from './grants/quota';
+import { queryRoutes } from './grants/query.routes';
+
+/** The gateway's own identity when it reads from other services (the grant snapshot). */
+const PLATFORM_UNIT = '00000000-0000-0000-0000-000000000000';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    grants: GrantCache;
+  }
+}
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -57,5 +70,25 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   await app.register(authRoutes, { auth, keys });
   await app.register(identityRoutes, { units: new UnitService(app.db, app.events), accounts: new AccountService(app.db, app.events), clients: new ClientService(app.db, app.events) });
   await app.register(proxyRoutes, { upstreams });
+
+  const grants = new GrantCache({
+    redis: app.newRedis(),
+    prefix: config.streamPrefix,
+    logger: app.log,
+    loadSnapshot: async () => {
+      const { access_token } = tokens.issue({ kind: 'client', id: 'gateway', unitId: PLATFORM_UNIT, roles: ['office_auditor'] });
+      const res = await fetch(`${config.requestApprovalUrl}/api/v1/grants/snapshot`, { headers: { authorization: `Bearer ${access_token}` }, signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`grant snapshot answered ${res.status}`);
+      return (await res.json()) as Snapshot;
+    },
+  });
+  app.decorate('grants', grants);
+  // Not a readiness check: identity and routing work without grants; queries fail closed meanwhile.
+  new Gauge({ name: 'gdx_gateway_grants', help: 'Grants held in memory (-1 until the snapshot is loaded)', registers: [app.metrics], collect() {
+    this.set(grants.ready ? grants.size() : -1);
+  } });
+  app.addHook('onReady', async () => grants.start());
+  app.addHook('preClose', async () => grants.stop());
+  await app.register(queryRoutes, { dataQueryUrl: config.dataQueryUrl, grants, quota: new QuotaCounter(app.redis, config.streamPrefix) });
   return app;
 }

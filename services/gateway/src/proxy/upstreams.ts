@@ -12,11 +12,12 @@ export interface Upstream {
   prefixes: string[];
 }
 
+/** Interface queries (/api/v1/query) are not proxied blindly: the gateway's query route decides them first. */
 export function upstreamsOf(config: GatewayConfig): Upstream[] {
   return [
     { name: 'catalogue', url: config.catalogueUrl, prefixes: ['/api/v1/catalogue'] },
     { name: 'request-approval', url: config.requestApprovalUrl, prefixes: ['/api/v1/requests', '/api/v1/grants', '/api/v1/objections', '/api/v1/complaints', '/api/v1/rectifications', '/api/v1/notices'] },
-    { name: 'data-query', url: config.dataQueryUrl, prefixes: ['/api/v1/query', '/api/v1/data', '/api/v1/subscriptions', '/api/v1/jobs'] },
+    { name: 'data-query', url: config.dataQueryUrl, prefixes: ['/api/v1/data', '/api/v1/subscriptions', '/api/v1/jobs'] },
     { name: 'audit', url: config.auditUrl, prefixes: ['/api/v1/audit', '/api/v1/assessments', '/api/v1/inspections'] },
   ];
 }

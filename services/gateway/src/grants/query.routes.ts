@@ -1,0 +1,99 @@
+import replyFrom from '@fastify/reply-from';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { actorOf } from '@gdx/auth';
+import { AppError, ForbiddenError, ServiceUnavailableError, TooManyRequestsError, sendProblem } from '@gdx/errors';
+import { createEvent, publishNow } from '@gdx/events';
+import { problemResponses, type App } from '@gdx/service-kit';
+import type { GrantCache } from './grant-cache';
+import { decide } from './grant-policy';
+import type { QuotaCounter } from './quota';
+
+export interface QueryRoutesOptions {
+  dataQueryUrl: string;
+  grants: GrantCache;
+  quota: QuotaCounter;
+}
+
+const QueryBody = Type.Object(
+  {
+    where: Type.Record(Type.String(), Type.Unknown(), { description: 'Conditions on the resource’s query keys: a value, `{ in: [...] }` or `{ gte, lte }`.', examples: [{ idNumber: '11010519491231002X' }] }),
+    items: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 200, description: 'Items to return; all granted items when left out.' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Interface queries are decided here before anything is forwarded: an active grant
+ * of the caller's unit for the resource and mode, inside its validity window,
+ * covering every requested item, within its rate and daily quota. A refusal is on
+ * the audit record before the answer leaves (or the call fails closed with 503).
+ * What passes goes to data-query, which checks the grant again and applies the row
+ * filter and masking.
+ */
+export async function queryRoutes(app: App, { dataQueryUrl, grants, quota }: QueryRoutesOptions): Promise<void> {
+  await app.register(replyFrom, { base: dataQueryUrl, undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 }, disableRequestLogging: true });
+
+  async function refuse(req: FastifyRequest, reply: FastifyReply, error: AppError, audit: { grantId?: string; reason: string; code: string }): Promise<never> {
+    const p = req.principal;
+    const body = req.body as { items?: string[] } | undefined;
+    try {
+      await publishNow(app.redis, app.streamPrefix, createEvent('query.denied', {
+        actor: actorOf(p),
+        subject: (req.params as { code: string }).code,
+        traceparent: req.headers.traceparent as string | undefined,
+        data: { unitId: p.unitId, accountId: p.kind === 'account' ? p.subject : undefined, clientId: p.kind === 'client' ? p.subject : undefined, grantId: audit.grantId ?? null, resourceCode: (req.params as { code: string }).code, items: body?.items ?? [], rowCount: 0, result: 'denied', reason: audit.code, latencyMs: Math.round(reply.elapsedTime * 10) / 10, requestId: req.id, sourceAddress: req.ip, via: 'gateway' },
+      }));
+    } catch {
+      throw new ServiceUnavailableError('The call could not be recorded, so it was not answered.', 'AUDIT_UNAVAILABLE');
+    }
+    throw error;
+  }
+
+  app.post('/api/v1/query/:code', {
+    bodyLimit: 65_536,
+    schema: {
+      tags: ['data'],
+      summary: 'Interface query (接口查询): one question about one person or company, answered within the caller’s grant',
+      params: Type.Object({ code: Type.String({ maxLength: 64, description: 'Resource code, URL-encoded (101001%2F0001).' }) }),
+      body: QueryBody,
+      response: {
+        200: Type.Object({ items: Type.Array(Type.Record(Type.String(), Type.Unknown())), nextCursor: Type.Union([Type.String(), Type.Null()]), grantId: Type.String() }, { additionalProperties: true }),
+        ...problemResponses(400, 401, 403, 429, 503),
+      },
+    },
+  }, async (req, reply) => {
+    if (!grants.ready) throw new ServiceUnavailableError('Grants are loading; try again shortly.', 'GRANTS_UNAVAILABLE');
+    const p = req.principal;
+    const decision = decide(grants.find(p.unitId, req.params.code), 'interface', req.body.items);
+    if (!decision.ok) {
+      return refuse(req, reply, new ForbiddenError(decision.detail, decision.code, decision.item ? { field: 'body.items', item: decision.item } : {}), { grantId: decision.grantId, reason: decision.detail, code: decision.code });
+    }
+    const g = decision.grant;
+    let q;
+    try {
+      q = await quota.take(g.id, g.rateLimitPerSecond, g.dailyQuota);
+    } catch {
+      throw new ServiceUnavailableError('Quotas cannot be checked right now.', 'QUOTA_UNAVAILABLE');
+    }
+    const limitHeaders = { 'ratelimit-limit': String(q.reason === 'quota' ? g.dailyQuota : g.rateLimitPerSecond), 'ratelimit-remaining': String(q.reason === 'quota' ? 0 : q.rateRemaining), 'ratelimit-reset': String(q.resetSeconds) };
+    if (!q.allowed) {
+      const msg = q.reason === 'quota' ? `The grant's daily quota of ${g.dailyQuota} calls is used up.` : `The grant allows ${g.rateLimitPerSecond} calls per second.`;
+      return refuse(req, reply, new TooManyRequestsError(msg, q.resetSeconds, limitHeaders, q.reason === 'quota' ? 'QUOTA_EXCEEDED' : 'RATE_LIMITED'), { grantId: g.id, reason: msg, code: q.reason === 'quota' ? 'QUOTA_EXCEEDED' : 'RATE_LIMITED' });
+    }
+    reply.headers(limitHeaders);
+    return forward(req, reply, g.id);
+  });
+
+  function forward(req: FastifyRequest, reply: FastifyReply, grantId: string) {
+    return reply.from(req.url, {
+      body: req.body as object,
+      rewriteRequestHeaders: (_r, headers) => ({ ...headers, 'x-request-id': String(req.id), 'x-forwarded-for': req.ip, 'x-gdx-grant-id': grantId, 'content-type': 'application/json' }),
+      onError: (r) => {
+        sendProblem(r as unknown as FastifyReply, { status: 503, code: 'UPSTREAM_UNAVAILABLE', title: 'Service unavailable', detail: 'The data-query service is not answering; try again shortly.' });
+      },
+    });
+  }
+}
