@@ -1,0 +1,74 @@
+import { Redis } from 'ioredis';
+import { decide } from '@gdx/gateway/dist/grants/grant-policy';
+import { QuotaCounter } from '@gdx/gateway/dist/grants/quota';
+import type { CachedGrant } from '@gdx/gateway/dist/grants/grant-cache';
+import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
+
+const now = Date.parse('2026-11-26T10:00:00Z');
+const grant = (over: Partial<CachedGrant> = {}): CachedGrant => ({
+  id: 'g1', consumerUnitId: 'u1', providerUnitId: 'p1', resourceCode: '101001/0001', items: ['idNumber', 'name'], modes: ['interface'],
+  rateLimitPerSecond: 10, dailyQuota: 100, validFrom: '2026-01-01T00:00:00Z', validTo: '2027-01-01T00:00:00Z', status: 'active', version: 1, ...over,
+});
+
+describe('grant decision', () => {
+  test('allows the call an active grant covers', () => {
+    expect(decide([grant()], 'interface', ['name'], now)).toMatchObject({ ok: true, grant: { id: 'g1' } });
+    expect(decide([grant()], 'interface', undefined, now)).toMatchObject({ ok: true });
+  });
+
+  test.each([
+    [[], 'NO_GRANT'],
+    [[grant({ modes: ['data-call'] })], 'MODE_NOT_GRANTED'],
+    [[grant({ status: 'suspended' })], 'GRANT_NOT_ACTIVE'],
+    [[grant({ status: 'revoked' })], 'GRANT_NOT_ACTIVE'],
+    [[grant({ status: 'expired' })], 'GRANT_EXPIRED'],
+    [[grant({ validTo: '2026-11-26T09:59:59Z' })], 'GRANT_EXPIRED'],
+    [[grant({ validFrom: '2026-12-01T00:00:00Z' })], 'GRANT_NOT_YET_VALID'],
+    [[grant({ items: ['name'] })], 'ITEM_NOT_GRANTED'],
+  ] as [CachedGrant[], string][])('refuses with %j → %s', (grants, code) => {
+    const d = decide(grants, 'interface', ['idNumber'], now);
+    expect(d).toMatchObject({ ok: false, code });
+  });
+
+  test('names the item that is not granted, and picks another grant that covers it', () => {
+    const d = decide([grant({ items: ['name'] })], 'interface', ['name', 'householdAddress'], now);
+    expect(d).toMatchObject({ ok: false, code: 'ITEM_NOT_GRANTED', item: 'householdAddress' });
+    expect(decide([grant({ id: 'a', items: ['name'] }), grant({ id: 'b', items: ['name', 'householdAddress'] })], 'interface', ['householdAddress'], now)).toMatchObject({ ok: true, grant: { id: 'b' } });
+  });
+});
+
+describe('rate limit and daily quota in Redis', () => {
+  const prefix = testPrefix();
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await deleteKeys(prefix);
+  });
+
+  test('the per-second rate is shared by every counter on the same Redis', async () => {
+    const a = new QuotaCounter(redis, prefix);
+    const b = new QuotaCounter(new Redis(REDIS_URL), prefix);
+    const at = new Date('2026-11-26T10:00:00.100Z');
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await (i % 2 ? a : b).take('rate-grant', 3, 1000, at));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, false, false]);
+    expect(results[3]).toMatchObject({ reason: 'rate', resetSeconds: 1 });
+    expect((await a.take('rate-grant', 3, 1000, new Date('2026-11-26T10:00:01.100Z'))).allowed).toBe(true);
+  });
+
+  test('the daily quota stops the calls of the day, refused calls do not count, the next day starts afresh', async () => {
+    const q = new QuotaCounter(redis, prefix);
+    const day = (s: number) => new Date(Date.parse('2026-11-26T01:00:00Z') + s * 1000);
+    const outcomes = [];
+    for (let s = 0; s < 4; s++) outcomes.push(await q.take('quota-grant', 100, 3, day(s)));
+    expect(outcomes.map((o) => o.allowed)).toEqual([true, true, true, false]);
+    expect(outcomes[3]).toMatchObject({ reason: 'quota', quotaRemaining: 0 });
+    expect(outcomes[3].resetSeconds).toBeGreaterThan(0);
+    expect(outcomes[2].quotaRemaining).toBe(0);
+    // 2026-11-26T16:00Z is midnight in the city (UTC+8): a new quota day.
+    expect((await q.take('quota-grant', 100, 3, new Date('2026-11-26T16:00:01Z'))).allowed).toBe(true);
+  });
+});
