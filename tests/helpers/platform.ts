@@ -43,7 +43,22 @@ export interface TestPlatform {
  * fresh database and one Redis prefix: requests go through the gateway with real
  * tokens, services verify them against the gateway's JWKS over HTTP.
  */
-export async function startPlatform(names: ServiceName[], options: { gateway?: GatewayOverrides; service?: Record<string, unknown> } = {}): Promise<TestPlatform> {
+export interface PlatformOptions {
+  gateway?: GatewayOverrides;
+  /** Config overrides for every service. */
+  service?: Record<string, unknown>;
+  /** Config overrides for one service. */
+  config?: Partial<Record<ServiceName, Record<string, unknown>>>;
+  /** buildApp options for one service (e.g. a clock). */
+  app?: Partial<Record<ServiceName, Record<string, unknown>>>;
+}
+
+/** Addresses a service needs beyond the gateway's (its config refuses keys it does not know). */
+function wiring(name: ServiceName, url: (n: ServiceName) => string): Record<string, unknown> {
+  return name === 'request-approval' ? { catalogueUrl: url('catalogue') } : {};
+}
+
+export async function startPlatform(names: ServiceName[], options: PlatformOptions = {}): Promise<TestPlatform> {
   const db = await createTestDatabase();
   const prefix = testPrefix();
   const gatewayPort = await freePort();
@@ -62,8 +77,8 @@ export async function startPlatform(names: ServiceName[], options: { gateway?: G
   const services: Partial<Record<ServiceName, App>> = {};
   for (const n of names) {
     const b = builders[n];
-    const config = b.load({}, { databaseUrl: db.url, redisUrl: REDIS_URL, streamPrefix: prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: 4, jwksUrl: `${gatewayUrl}/.well-known/jwks.json`, gatewayUrl, ...options.service } as never);
-    const app = await b.build({ config, logger: false } as never);
+    const config = b.load({}, { databaseUrl: db.url, redisUrl: REDIS_URL, streamPrefix: prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: 4, jwksUrl: `${gatewayUrl}/.well-known/jwks.json`, gatewayUrl, ...wiring(n, url), ...options.service, ...options.config?.[n] } as never);
+    const app = await b.build({ config, logger: false, ...options.app?.[n] } as never);
     await app.listen({ host: '127.0.0.1', port: ports[n] });
     services[n] = app;
   }

@@ -48,6 +48,7 @@ export class StreamConsumer {
   private loop?: Promise<void>;
   private groupsReady = false;
   private lastClaim = 0;
+  private wake?: () => void;
 
   constructor(private readonly options: StreamConsumerOptions) {
     this.consumer = options.consumer || `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -68,6 +69,7 @@ export class StreamConsumer {
   async stop(): Promise<void> {
     this.running = false;
     if (this.blocked) this.options.redis.disconnect();
+    this.wake?.();
     await this.loop;
     this.options.redis.disconnect();
   }
@@ -94,9 +96,20 @@ export class StreamConsumer {
         if (String(err).includes('NOGROUP')) this.groupsReady = false; // Redis lost its data (restart without persistence)
         failures++;
         if (failures === 1) this.options.logger?.warn({ err, group: this.options.group }, 'stream consumer cannot read; will retry');
-        await sleep(Math.min(2_000, 50 * 2 ** Math.min(failures, 6)));
+        await this.pause(Math.min(2_000, 50 * 2 ** Math.min(failures, 6)));
       }
     }
+  }
+
+  /** A back-off that stop() cuts short. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
   }
 
   private async ensureGroups(): Promise<void> {
@@ -174,10 +187,6 @@ function parse(fields: string[]): EventEnvelope | null {
   } catch {
     return null;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /**

@@ -1,9 +1,26 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
 import type { KeyResolver } from '@gdx/auth';
 import type { RequestApprovalConfig } from './config';
+import { parseIsoDates } from './config';
 import { requestApprovalDataSource } from './data-source';
+import { systemClock, type Clock } from './shared/clock';
+import { WorkingCalendar } from './shared/working-calendar';
+import { HttpCatalogueClient, type CatalogueClient } from './shared/catalogue.client';
+import { HttpUnitDirectory, type UnitDirectory } from './shared/unit-directory.client';
+import { Sweeper, type SweepResult } from './shared/sweeper';
+import { RowFilterSchema } from './grants/row-filter';
+import { GrantSchema } from './grants/grant.schemas';
+import { GrantService } from './grants/grant.service';
+import { grantRoutes } from './grants/grant.routes';
+import { addResourceDeprecatedConsumer } from './grants/resource-deprecated.consumer';
+import { RequestSchema } from './requests/request.schemas';
+import { RequestService } from './requests/request.service';
+import { requestRoutes } from './requests/request.routes';
 
 export { loadRequestApprovalConfig, type RequestApprovalConfig } from './config';
+export type { Clock } from './shared/clock';
+export type { CatalogueClient, CatalogueResource } from './shared/catalogue.client';
+export { WorkingCalendar } from './shared/working-calendar';
 
 export interface RequestApprovalOptions {
   config: RequestApprovalConfig;
@@ -11,10 +28,29 @@ export interface RequestApprovalOptions {
   defaultMetrics?: boolean;
   /** Token keys; defaults to the gateway's JWKS at config.jwksUrl. */
   keyFor?: KeyResolver;
+  /** Where the time comes from; tests pass a controllable one. */
+  clock?: Clock;
+  /** Replaces the HTTP catalogue client (tests of this service alone). */
+  catalogue?: CatalogueClient;
+  /** Replaces the HTTP unit directory (tests of this service alone). */
+  units?: UnitDirectory;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The request-approval service's own parts, for server-side jobs and tests. */
+    approval: {
+      requests: RequestService;
+      grants: GrantService;
+      calendar: WorkingCalendar;
+      /** Flags overdue provider reviews and expires grants now; the timer calls it every sweepIntervalMs. */
+      sweep: () => Promise<SweepResult>;
+    };
+  }
 }
 
 /** Requests, filing and commitment, reviews and grants (申请/授权). */
-export async function buildApp({ config, logger, defaultMetrics, keyFor }: RequestApprovalOptions): Promise<App> {
+export async function buildApp({ config, logger, defaultMetrics, keyFor, clock = systemClock, catalogue, units }: RequestApprovalOptions): Promise<App> {
   const app = await createBaseApp({
     name: 'request-approval',
     config,
@@ -22,7 +58,40 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Reque
     defaultMetrics,
     keyFor,
     dataSource: requestApprovalDataSource(config.databaseUrl, config.databasePoolSize),
-    openapi: { title: 'GDX request-approval', description: 'Requests, filing and commitment, reviews and grants (申请/授权).', tags: [{ name: 'requests', description: 'Requests, reviews and grants' }] },
+    openapi: {
+      title: 'GDX request-approval',
+      description: 'Requests, filing and commitment, reviews and grants (申请/授权).',
+      tags: [
+        { name: 'requests', description: 'Requests, the record form and commitment, provider review and office confirmation' },
+        { name: 'grants', description: 'Grants: what lets data flow, and their suspension, revocation and expiry' },
+      ],
+    },
   });
+
+  const calendar = new WorkingCalendar({ holidays: parseIsoDates(config.extraHolidays), workingDays: parseIsoDates(config.extraWorkingDays), utcOffsetMinutes: config.calendarUtcOffsetMinutes });
+  const grants = new GrantService(app.db, app.events, app.redis, app.streamPrefix, clock);
+  const requests = new RequestService(
+    app.db,
+    app.events,
+    catalogue ?? new HttpCatalogueClient(config.catalogueUrl, config.catalogueTimeoutMs),
+    units ?? new HttpUnitDirectory(config.gatewayUrl, config.catalogueTimeoutMs),
+    grants,
+    clock,
+    calendar,
+    { providerDeadlineWorkingDays: config.providerDeadlineWorkingDays, defaultRateLimitPerSecond: config.defaultRateLimitPerSecond, defaultDailyQuota: config.defaultDailyQuota },
+  );
+  const sweeper = new Sweeper(requests, grants, (err) => app.log.error({ err }, 'sweep failed; retrying at the next tick'));
+  app.decorate('approval', { requests, grants, calendar, sweep: () => sweeper.run() });
+
+  // Shared by both route sets (registered plugins are encapsulated, their schemas would not be).
+  app.addSchema(RowFilterSchema);
+  app.addSchema(GrantSchema);
+  app.addSchema(RequestSchema);
+  await app.register(requestRoutes, { requests });
+  await app.register(grantRoutes, { grants });
+  addResourceDeprecatedConsumer(app, grants);
+
+  app.addHook('onReady', async () => sweeper.start(config.sweepIntervalMs));
+  app.addHook('preClose', async () => sweeper.stop());
   return app;
 }

@@ -1,11 +1,15 @@
 import { createDataSource } from '@gdx/database';
 import { OutboxEvent, ProcessedEvent } from '@gdx/events';
 import { migrations } from './migrations';
+import { ShareRequest } from './entities/share-request.entity';
+import { Grant } from './entities/grant.entity';
+import { Transition } from './entities/transition.entity';
+import { CommitmentAcceptance } from './entities/commitment-acceptance.entity';
 
 export const APPROVAL_SCHEMA = 'approval';
 
 /** Entities of this service; add new ones here, then generate a migration. */
-export const entities = [OutboxEvent, ProcessedEvent];
+export const entities = [OutboxEvent, ProcessedEvent, ShareRequest, Grant, Transition, CommitmentAcceptance];
 
 export function requestApprovalDataSource(url: string, poolSize = 10) {
   return createDataSource({ url, schema: APPROVAL_SCHEMA, entities, migrations, poolSize, applicationName: 'gdx-request-approval' });

@@ -47,6 +47,7 @@ export class GrantCache {
   private running = false;
   private loop?: Promise<void>;
   private blocked = false;
+  private wake?: () => void;
   ready = false;
   /** When the last grant event was applied (for tests and metrics). */
   lastAppliedAt = 0;
@@ -62,6 +63,7 @@ export class GrantCache {
   async stop(): Promise<void> {
     this.running = false;
     if (this.blocked) this.options.redis.disconnect();
+    this.wake?.();
     await this.loop;
     this.options.redis.disconnect();
   }
@@ -122,7 +124,13 @@ export class GrantCache {
         if (!this.running) break;
         failures++;
         if (failures === 1) this.options.logger?.warn({ err }, 'grant cache cannot load or follow grants; will retry');
-        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** Math.min(failures, 5))).unref());
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(2_000, 100 * 2 ** Math.min(failures, 5)));
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
       }
     }
   }

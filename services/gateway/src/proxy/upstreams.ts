@@ -16,7 +16,7 @@ export interface Upstream {
 export function upstreamsOf(config: GatewayConfig): Upstream[] {
   return [
     { name: 'catalogue', url: config.catalogueUrl, prefixes: ['/api/v1/catalogue'] },
-    { name: 'request-approval', url: config.requestApprovalUrl, prefixes: ['/api/v1/requests', '/api/v1/grants', '/api/v1/objections', '/api/v1/complaints', '/api/v1/rectifications', '/api/v1/notices'] },
+    { name: 'request-approval', url: config.requestApprovalUrl, prefixes: ['/api/v1/requests', '/api/v1/grants', '/api/v1/commitment', '/api/v1/objections', '/api/v1/complaints', '/api/v1/rectifications', '/api/v1/notices'] },
     { name: 'data-query', url: config.dataQueryUrl, prefixes: ['/api/v1/data', '/api/v1/subscriptions', '/api/v1/jobs'] },
     { name: 'audit', url: config.auditUrl, prefixes: ['/api/v1/audit', '/api/v1/assessments', '/api/v1/inspections'] },
   ];
