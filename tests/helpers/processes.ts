@@ -11,6 +11,8 @@ export type ProcessName = (typeof SERVICE_NAMES)[number];
 export interface RunningPlatform {
   urls: Record<ProcessName, string>;
   logs: Record<string, string[]>;
+  /** Starts one more replica of a service with the same wiring; resolves with its URL once ready. */
+  replica: (name: ProcessName) => Promise<string>;
   stop: () => Promise<number[]>;
 }
 
@@ -27,14 +29,14 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
   const logs: Record<string, string[]> = {};
   const keysDir = mkdtempSync(join(tmpdir(), 'gdx-keys-'));
   const auditKeysDir = mkdtempSync(join(tmpdir(), 'gdx-audit-keys-'));
-  for (const n of names) {
-    logs[n] = [];
+  const spawnOne = (n: ProcessName, port: number, tag: string) => {
+    logs[tag] = [];
     const child = spawn(process.execPath, [join(root, 'services', n, 'dist', 'server.js')], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         PATH: process.env.PATH,
-        PORT: String(ports[n]),
+        PORT: String(port),
         HOST: '127.0.0.1',
         DATABASE_URL: databaseUrl,
         REDIS_URL,
@@ -53,25 +55,35 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
         ...extraEnv,
       },
     });
-    child.stdout!.on('data', (b: Buffer) => logs[n].push(b.toString()));
-    child.stderr!.on('data', (b: Buffer) => logs[n].push(b.toString()));
+    child.stdout!.on('data', (b: Buffer) => logs[tag].push(b.toString()));
+    child.stderr!.on('data', (b: Buffer) => logs[tag].push(b.toString()));
     children.push(child);
-  }
-  const deadline = Date.now() + 30_000;
-  for (const n of names) {
+  };
+  const waitReady = async (url: string, tag: string) => {
+    const deadline = Date.now() + 30_000;
     for (;;) {
-      const ok = await fetch(`${urls[n]}/health/ready`).then((r) => r.ok, () => false);
-      if (ok) break;
+      const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+      if (ok) return;
       if (Date.now() > deadline) {
         for (const c of children) c.kill('SIGKILL');
-        throw new Error(`${n} did not become ready:\n${logs[n].join('')}`);
+        throw new Error(`${tag} did not become ready:\n${logs[tag].join('')}`);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-  }
+  };
+  for (const n of names) spawnOne(n, ports[n], n);
+  for (const n of names) await waitReady(urls[n], n);
+  let replicas = 0;
   return {
     urls,
     logs,
+    replica: async (n) => {
+      const port = await freePort();
+      const tag = `${n}#${++replicas}`;
+      spawnOne(n, port, tag);
+      await waitReady(`http://127.0.0.1:${port}`, tag);
+      return `http://127.0.0.1:${port}`;
+    },
     stop: () =>
       Promise.all(
         children.map(

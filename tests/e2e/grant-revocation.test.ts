@@ -1,0 +1,90 @@
+import request from 'supertest';
+import { Redis } from 'ioredis';
+import { referenceData } from '@gdx/codes';
+import { createEvent, streamKey } from '@gdx/events';
+import { gatewayDataSource } from '@gdx/gateway/dist/data-source';
+import { seedIdentity } from '@gdx/gateway/dist/identity/identity.seed';
+import { Unit } from '@gdx/gateway/dist/entities/unit.entity';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
+import { startProcesses, type RunningPlatform } from '../helpers/processes';
+
+let db: TestDatabase;
+let platform: RunningPlatform;
+let redis: Redis;
+const prefix = testPrefix();
+const units: Record<string, string> = {};
+let token: string;
+let gateways: string[];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const ds = gatewayDataSource(db.url, 2);
+  await ds.initialize();
+  const creds = await seedIdentity(ds, referenceData().units.filter((u) => ['OFFICE', 'GA', 'RS'].includes(u.key)));
+  for (const u of await ds.getRepository(Unit).find()) units[u.key] = u.id;
+  await ds.destroy();
+  redis = new Redis(REDIS_URL);
+  platform = await startProcesses(db.url, prefix, ['gateway', 'request-approval']);
+  gateways = [platform.urls.gateway, await platform.replica('gateway')];
+  const rs = creds.clients.find((c) => c.unit === 'RS')!;
+  const res = await request(gateways[0]).post('/api/v1/auth/token').send({ grant_type: 'client_credentials', client_id: rs.clientId, client_secret: rs.clientSecret }).expect(200);
+  token = res.body.access_token;
+});
+afterAll(async () => {
+  const codes = await platform?.stop();
+  expect(codes?.every((c) => c === 0)).toBe(true);
+  redis?.disconnect();
+  await db?.drop();
+  await deleteKeys(prefix);
+});
+
+const ask = (gw: string) => request(gw).post(`/api/v1/query/${encodeURIComponent('101001/0001')}`).set('authorization', `Bearer ${token}`).send({ where: { idNumber: '11010519491231002X' }, items: ['name'] });
+
+/** What request-approval publishes: the full grant, so gateways decide without calling back. */
+function grantEvent(type: string, status: string, version: number) {
+  const now = Date.now();
+  return createEvent(type, {
+    actor: { kind: 'account', unitId: units.GA },
+    subject: 'aaaaaaaa-0000-7000-8000-000000000001',
+    data: { id: 'aaaaaaaa-0000-7000-8000-000000000001', consumerUnitId: units.RS, providerUnitId: units.GA, resourceCode: '101001/0001', items: ['idNumber', 'name'], rowFilter: null, modes: ['interface'], rateLimitPerSecond: 1000, dailyQuota: 100000, validFrom: new Date(now - 60_000).toISOString(), validTo: new Date(now + 86_400_000).toISOString(), status, version },
+  });
+}
+
+test('a grant revoked once is refused by every gateway replica within a second', async () => {
+  for (const gw of gateways) expect((await ask(gw)).body.code).toBe('NO_GRANT');
+  await redis.xadd(streamKey(prefix, 'grant'), '*', 'event', JSON.stringify(grantEvent('grant.issued', 'active', 1)));
+  // Issued: both replicas now let the call through to data-query (not running here: 503 from the upstream, not a 403).
+  for (const gw of gateways) {
+    const deadline = Date.now() + 5_000;
+    while ((await ask(gw)).status === 403 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect((await ask(gw)).body.code).toBe('UPSTREAM_UNAVAILABLE');
+  }
+
+  const revokedAt = Date.now();
+  await redis.xadd(streamKey(prefix, 'grant'), '*', 'event', JSON.stringify(grantEvent('grant.revoked', 'revoked', 2)));
+  const seenAfter = await Promise.all(
+    gateways.map(async (gw) => {
+      for (;;) {
+        const res = await ask(gw);
+        if (res.status === 403) {
+          expect(res.body.code).toBe('GRANT_NOT_ACTIVE');
+          return Date.now() - revokedAt;
+        }
+        if (Date.now() - revokedAt > 5_000) return Infinity;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }),
+  );
+  for (const ms of seenAfter) expect(ms).toBeLessThan(1_000);
+});
+
+test('every refusal at the gateway is on the audit stream, once', async () => {
+  const before = (await redis.xrange(streamKey(prefix, 'query'), '-', '+')).length;
+  const res = await ask(gateways[1]);
+  expect(res.status).toBe(403);
+  const entries = await redis.xrange(streamKey(prefix, 'query'), '-', '+');
+  expect(entries.length).toBe(before + 1);
+  const e = JSON.parse(entries[entries.length - 1][1][1]);
+  expect(e).toMatchObject({ type: 'query.denied', data: { unitId: units.RS, result: 'denied', reason: 'GRANT_NOT_ACTIVE', requestId: res.headers['x-request-id'], resourceCode: '101001/0001', via: 'gateway' } });
+});
