@@ -2,6 +2,19 @@ import { createBaseApp, type App } from '@gdx/service-kit';
 import type { KeyResolver } from '@gdx/auth';
 import type { AuditConfig } from './config';
 import { auditDataSource } from './data-source';
+import { AuditKeyStore } from './trail/audit-key.store';
+import { AuditRecordRepository } from './trail/audit-record.repository';
+import { CheckpointRepository } from './trail/checkpoint.repository';
+import { ChainService } from './trail/chain.service';
+import { AuditRecordService } from './trail/audit-record.service';
+import { CheckpointService } from './trail/checkpoint.service';
+import { VerificationService } from './trail/verification.service';
+import { ExportService } from './trail/export.service';
+import { PartitionService } from './trail/partition.service';
+import { AUDITED_DOMAINS } from './trail/audit-record.model';
+import { AUDIT_GROUP, registerAuditConsumers } from './ingest/audit.consumer';
+import { ConsumerLagService } from './ingest/consumer-lag.service';
+import { auditRoutes } from './routes/audit.routes';
 
 export { loadAuditConfig, type AuditConfig } from './config';
 
@@ -15,6 +28,8 @@ export interface AuditOptions {
 
 /** The tamper-evident audit trail and its verification. */
 export async function buildApp({ config, logger, defaultMetrics, keyFor }: AuditOptions): Promise<App> {
+  // Before anything listens: a service that cannot sign checkpoints must not start.
+  const keys = new AuditKeyStore(config.auditKeysDir, config.generateAuditKey).load();
   const app = await createBaseApp({
     name: 'audit',
     config,
@@ -23,6 +38,43 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
     keyFor,
     dataSource: auditDataSource(config.databaseUrl, config.databasePoolSize),
     openapi: { title: 'GDX audit', description: 'The tamper-evident audit trail and its verification.', tags: [{ name: 'audit', description: 'Audit trail' }] },
+  });
+
+  const options = { chains: config.auditChains, writerRole: config.auditWriterRole };
+  const recordRepo = new AuditRecordRepository(app.db);
+  const checkpointRepo = new CheckpointRepository(app.db);
+  const records = new AuditRecordService(app.db, recordRepo, new ChainService(), options);
+  const checkpoints = new CheckpointService(app.db, recordRepo, checkpointRepo, keys, options);
+  const partitions = new PartitionService(app.db, config.auditWriterRole);
+  const lag = new ConsumerLagService(app.redis, app.streamPrefix, AUDITED_DOMAINS, AUDIT_GROUP);
+
+  registerAuditConsumers(app, records, config);
+  lag.register(app.metrics);
+  app.readinessChecks.set('consumer-lag', async () => {
+    const { totalLag } = await lag.snapshot();
+    if (totalLag > config.maxConsumerLag) throw new Error(`audit consumer lag ${totalLag} exceeds ${config.maxConsumerLag}`);
+  });
+
+  await app.register(auditRoutes, { records, checkpoints, verification: new VerificationService(recordRepo, checkpointRepo, keys), exports: new ExportService(recordRepo, checkpointRepo, keys) });
+
+  // Background upkeep: next month's partition and periodic checkpoints. Failures are
+  // logged and retried at the next tick; they never stop ingestion.
+  const timers: NodeJS.Timeout[] = [];
+  let upkeep: Promise<unknown> = Promise.resolve();
+  const every = (ms: number, name: string, work: () => Promise<unknown>) => {
+    const run = () => {
+      upkeep = upkeep.then(work).catch((err: unknown) => app.log.warn({ err }, `${name} failed; will retry`));
+    };
+    timers.push(setInterval(run, ms).unref());
+    return run;
+  };
+  app.addHook('onReady', async () => {
+    every(config.partitionCheckMs, 'partition upkeep', () => partitions.ensureAhead())();
+    if (config.checkpointIntervalMs > 0) every(config.checkpointIntervalMs, 'periodic checkpoint', () => checkpoints.create(true));
+  });
+  app.addHook('preClose', async () => {
+    for (const t of timers) clearInterval(t);
+    await upkeep;
   });
   return app;
 }

@@ -2,8 +2,15 @@ import { createBaseApp, type App } from '@gdx/service-kit';
 import type { KeyResolver } from '@gdx/auth';
 import type { CatalogueConfig } from './config';
 import { catalogueDataSource } from './data-source';
+import { ResourceService } from './resources/resource.service';
+import { ResourceSearchService } from './resources/resource-search.service';
+import { ElementService } from './resources/element.service';
+import { DcatService } from './resources/dcat.service';
+import { UnitDirectoryClient } from './resources/unit-directory.client';
+import { resourceRoutes } from './resources/resource.routes';
 
 export { loadCatalogueConfig, type CatalogueConfig } from './config';
+export { seedCatalogue } from './seed/catalogue.seed';
 
 export interface CatalogueOptions {
   config: CatalogueConfig;
@@ -23,6 +30,14 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Catal
     keyFor,
     dataSource: catalogueDataSource(config.databaseUrl, config.databasePoolSize),
     openapi: { title: 'GDX catalogue', description: 'The shared catalogue (共享目录): resources, versions, standard data elements, DCAT export.', tags: [{ name: 'catalogue', description: 'Catalogue resources and standard data elements' }] },
+  });
+  const elements = new ElementService(app.db);
+  const units = new UnitDirectoryClient(config.gatewayUrl, config.unitLookupTimeoutMs);
+  await app.register(resourceRoutes, {
+    resources: new ResourceService(app.db, app.events, units, elements),
+    search: new ResourceSearchService(app.db),
+    elements,
+    dcat: new DcatService(app.db, config.publicBaseUrl.replace(/\/$/, '')),
   });
   return app;
 }

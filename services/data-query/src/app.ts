@@ -1,7 +1,22 @@
-import { createBaseApp, type App } from '@gdx/service-kit';
+import type { Pool } from 'pg';
+import { Redis } from 'ioredis';
+import { createBaseApp, redisOptions, type App } from '@gdx/service-kit';
 import type { KeyResolver } from '@gdx/auth';
+import { idempotent, type EventEnvelope } from '@gdx/events';
 import type { DataQueryConfig } from './config';
 import { dataQueryDataSource } from './data-source';
+import { DatasetRegistry } from './datasets/dataset-registry';
+import { DatasetService } from './datasets/dataset.service';
+import { GrantCache } from './grants/grant-cache';
+import { GrantService } from './grants/grant.service';
+import { ChangeListener } from './shared/change-listener';
+import { BatchService } from './batches/batch.service';
+import { batchRoutes } from './batches/batch.routes';
+import { AuditEmitter } from './query/audit-emitter';
+import { QueryPlanner } from './query/query-planner';
+import { QueryService, RESULT_TYPES } from './query/query.service';
+import { PointBatcher } from './query/point-batcher';
+import { queryRoutes } from './query/query.routes';
 
 export { loadDataQueryConfig, type DataQueryConfig } from './config';
 
@@ -13,6 +28,21 @@ export interface DataQueryOptions {
   keyFor?: KeyResolver;
 }
 
+/** What tests, benchmarks and operators may reach inside a running data-query. */
+export interface DataQueryInternals {
+  datasets: DatasetRegistry;
+  grants: GrantCache;
+  audit: AuditEmitter;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    dataQuery: DataQueryInternals;
+  }
+}
+
+const GROUP = 'data-query';
+
 /** Provider data, interface queries, data calls and customised jobs. */
 export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQueryOptions): Promise<App> {
   const app = await createBaseApp({
@@ -23,6 +53,73 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
     keyFor,
     dataSource: dataQueryDataSource(config.databaseUrl, config.databasePoolSize),
     openapi: { title: 'GDX data-query', description: 'Provider data, interface queries, data calls and customised jobs.', tags: [{ name: 'data', description: 'Data submission and the three service modes' }] },
+  });
+
+  // The hot paths use the pg pool under TypeORM directly: prepared statements, no entity mapping.
+  const pool = (app.db.driver as unknown as { master: Pool }).master;
+  const datasets = new DatasetRegistry(pool);
+  const grants = new GrantCache(pool);
+  const listener = new ChangeListener({
+    url: config.databaseUrl,
+    resyncMs: config.cacheResyncMs,
+    logger: app.log,
+    onResync: async () => {
+      await Promise.all([datasets.loadAll(), grants.loadAll()]);
+    },
+    onChange: async (kind, id) => {
+      if (kind === 'grant') await grants.reload(id);
+      else if (kind === 'dataset') await datasets.reload(id);
+    },
+  });
+
+  // Resource and grant events: the table is written in the consumer's transaction; this
+  // replica's cache follows right after the commit, the others on the NOTIFY.
+  const datasetService = new DatasetService(app.log.child({ component: 'datasets' }));
+  const applyResources = idempotent(app.db, GROUP, async (events, m) => {
+    for (const e of events) await datasetService.apply(m, e);
+  });
+  app.addConsumer({
+    domains: ['resource'],
+    group: GROUP,
+    handleBatch: async (events: EventEnvelope[]) => {
+      await applyResources(events);
+      for (const code of new Set(events.map((e) => (e.data as { code?: string })?.code ?? e.subject))) await datasets.reload(code);
+    },
+  });
+  const grantService = new GrantService();
+  const applyGrants = idempotent(app.db, GROUP, async (events, m) => {
+    for (const e of events) await grantService.apply(m, e);
+  });
+  app.addConsumer({
+    domains: ['grant'],
+    group: GROUP,
+    handleBatch: async (events: EventEnvelope[]) => {
+      await applyGrants(events);
+      for (const id of new Set(events.map((e) => (e.data as { id?: string })?.id).filter((x): x is string => typeof x === 'string'))) await grants.reload(id);
+    },
+  });
+
+  // Its own connection: fails fast (no offline queue, a command timeout) so a query never waits long for the trail.
+  const auditRedis = new Redis(config.redisUrl, { ...redisOptions(), lazyConnect: false, commandTimeout: config.auditTimeoutMs, enableAutoPipelining: true });
+  auditRedis.on('error', () => undefined); // reconnects by itself; queries answer 503 meanwhile
+  const audit = new AuditEmitter(auditRedis, config.streamPrefix);
+
+  app.decorate('dataQuery', { datasets, grants, audit });
+  app.addHook('onReady', async () => {
+    await listener.start();
+  });
+  app.addHook('preClose', async () => {
+    await listener.stop();
+  });
+  app.addHook('onClose', async () => {
+    audit.close();
+  });
+
+  await app.register(batchRoutes, {
+    batches: new BatchService(datasets, app.events, { chunkRows: config.batchChunkRows, maxErrors: config.batchMaxErrors, maxRecordChars: config.batchMaxRecordBytes }),
+  });
+  await app.register(queryRoutes, {
+    queries: new QueryService(pool, datasets, grants, new QueryPlanner(config.queryInLimit), new PointBatcher(pool, RESULT_TYPES, config.databasePoolSize), audit, config.queryPageLimit),
   });
   return app;
 }

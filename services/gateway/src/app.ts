@@ -50,7 +50,10 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
     openapi: {
       title: 'GDX gateway',
       description: 'Identity and routing at the platform’s edge.',
-      tags: [{ name: 'identity', description: 'Units, accounts, business-system clients and tokens' }],
+      tags: [
+        { name: 'identity', description: 'Units, accounts, business-system clients and tokens' },
+        { name: 'data', description: 'Interface queries, decided at the gateway against the caller’s grants' },
+      ],
     },
     openapiDocument: new MergedOpenapi(upstreams),
   });

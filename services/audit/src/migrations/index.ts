@@ -1,4 +1,5 @@
 import { Initial1795688922417 } from './1795688922417-initial.migration';
+import { AuditTrail1795689233405 } from './1795689233405-audit-trail.migration';
 
 // Applied in this order.
-export const migrations = [Initial1795688922417];
+export const migrations = [Initial1795688922417, AuditTrail1795689233405];

@@ -1,4 +1,5 @@
 import { Initial1795688921398 } from './1795688921398-initial.migration';
+import { Resources1795690881171 } from './1795690881171-resources.migration';
 
 // Applied in this order.
-export const migrations = [Initial1795688921398];
+export const migrations = [Initial1795688921398, Resources1795690881171];

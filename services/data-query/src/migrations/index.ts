@@ -1,4 +1,6 @@
 import { Initial1795688922081 } from './1795688922081-initial.migration';
+import { Datasets1795689674546 } from './1795689674546-datasets.migration';
+import { RowsSchema1795689674547 } from './1795689674547-rows-schema.migration';
 
 // Applied in this order.
-export const migrations = [Initial1795688922081];
+export const migrations = [Initial1795688922081, Datasets1795689674546, RowsSchema1795689674547];

@@ -1,0 +1,13 @@
+const svcMod = require('/work/main/services/audit/dist/trail/audit-record.service');
+const repoMod = require('/work/main/services/audit/dist/trail/audit-record.repository');
+const chainMod = require('/work/main/services/audit/dist/trail/chain.service');
+const stats = {};
+const wrap = (proto, name, label) => { const orig = proto[name]; proto[name] = async function (...a) { const t = process.hrtime.bigint(); try { return await orig.apply(this, a); } finally { const s = stats[label] ??= { ms: 0, n: 0 }; s.ms += Number(process.hrtime.bigint() - t) / 1e6; s.n++; } }; };
+wrap(svcMod.AuditRecordService.prototype, 'ingest', 'ingest(total)');
+wrap(repoMod.AuditRecordRepository.prototype, 'claim', 'claim');
+wrap(repoMod.AuditRecordRepository.prototype, 'lockChain', 'lockChain');
+wrap(repoMod.AuditRecordRepository.prototype, 'head', 'head');
+wrap(repoMod.AuditRecordRepository.prototype, 'insert', 'insert');
+const origLink = chainMod.ChainService.prototype.link; chainMod.ChainService.prototype.link = function (...a) { const t = process.hrtime.bigint(); try { return origLink.apply(this, a); } finally { const s = stats.link ??= { ms: 0, n: 0 }; s.ms += Number(process.hrtime.bigint() - t) / 1e6; s.n++; } };
+process.on('exit', () => console.error(JSON.stringify(Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, { ms: Math.round(v.ms), calls: v.n }])))));
+require('../ingest.js');

@@ -1,0 +1,101 @@
+import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { requireRole } from '@gdx/auth';
+import { page, problemResponses, UuidParam, type App } from '@gdx/service-kit';
+import type { AuditRecordService } from '../trail/audit-record.service';
+import type { CheckpointService } from '../trail/checkpoint.service';
+import type { VerificationService } from '../trail/verification.service';
+import type { ExportService } from '../trail/export.service';
+import { csvHeader, csvLine } from '../trail/record-csv';
+import type { AuditRecord } from '../trail/audit-record.model';
+import { AuditRecordSchema, CheckpointQuery, CheckpointSchema, RecordQuery, VerificationReportSchema } from './audit.schemas';
+
+export interface AuditRoutesOptions {
+  records: AuditRecordService;
+  checkpoints: CheckpointService;
+  verification: VerificationService;
+  exports: ExportService;
+}
+
+const OFFICE = ['office_auditor', 'office_admin'] as const;
+
+async function* lines(records: AsyncIterable<AuditRecord>, format: 'csv' | 'ndjson'): AsyncGenerator<string> {
+  if (format === 'csv') yield csvHeader();
+  let buffer = '';
+  let n = 0;
+  for await (const r of records) {
+    buffer += format === 'csv' ? csvLine(r) : `${JSON.stringify(r)}\n`;
+    if (++n % 500 === 0) {
+      yield buffer;
+      buffer = '';
+    }
+  }
+  if (buffer) yield buffer;
+}
+
+/** Streams skip the response serializer, so their type is not the route's JSON schema. */
+function sendStream(reply: FastifyReply, chunks: AsyncIterable<string>): FastifyReply {
+  return reply.send(Readable.from(chunks));
+}
+
+export async function auditRoutes(app: App, { records, checkpoints, verification, exports }: AuditRoutesOptions): Promise<void> {
+  app.addSchema(AuditRecordSchema);
+  app.addSchema(CheckpointSchema);
+  app.addSchema(VerificationReportSchema);
+
+  app.get('/api/v1/audit/records', {
+    schema: {
+      tags: ['audit'],
+      summary: 'Search the audit trail (office: everything; a unit: its own calls and calls on its resources), newest first',
+      querystring: RecordQuery,
+      response: { 200: page(Type.Ref('AuditRecord')), ...problemResponses(400, 401) },
+    },
+  }, async (req, reply) => {
+    const { limit = 50, cursor, format = 'json', ...filter } = req.query;
+    if (format === 'json') return records.page(req.principal, filter, limit, cursor);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+    reply
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+      .header('content-disposition', `attachment; filename="audit-records-${stamp}.${format}"`);
+    return sendStream(reply, lines(records.all(req.principal, filter), format));
+  });
+
+  app.get('/api/v1/audit/records/:id', {
+    schema: { tags: ['audit'], summary: 'Read one audit record', params: Type.Object({ id: UuidParam }), response: { 200: Type.Ref('AuditRecord'), ...problemResponses(400, 401, 404) } },
+  }, async (req) => records.get(req.principal, req.params.id));
+
+  app.get('/api/v1/audit/verify', {
+    schema: { tags: ['audit'], summary: 'Verify the whole trail: every chain link and every signed checkpoint (office auditor or admin)', response: { 200: Type.Ref('AuditVerification'), ...problemResponses(401, 403) } },
+  }, async (req) => {
+    requireRole(req.principal, ...OFFICE);
+    return verification.verify();
+  });
+
+  app.get('/api/v1/audit/checkpoints', {
+    schema: { tags: ['audit'], summary: 'List signed checkpoints, newest first (office auditor or admin)', querystring: CheckpointQuery, response: { 200: Type.Object({ items: Type.Array(Type.Ref('AuditCheckpoint')) }), ...problemResponses(400, 401, 403) } },
+  }, async (req) => {
+    requireRole(req.principal, ...OFFICE);
+    return { items: await checkpoints.list(req.query.limit ?? 50, req.query.beforeSeq) };
+  });
+
+  app.post('/api/v1/audit/checkpoints', {
+    schema: { tags: ['audit'], summary: 'Make a signed checkpoint now (office auditor or admin)', response: { 201: Type.Ref('AuditCheckpoint'), ...problemResponses(401, 403) } },
+  }, async (req, reply) => {
+    requireRole(req.principal, ...OFFICE);
+    return reply.code(201).send(await checkpoints.create());
+  });
+
+  app.get('/api/v1/audit/export', {
+    schema: {
+      tags: ['audit'],
+      summary: 'Verifiable export of the whole trail as NDJSON (header, public keys, checkpoints, records by chain); check it offline with verify-cli --file',
+      response: { 200: Type.String({ description: 'application/x-ndjson' }), ...problemResponses(401, 403) },
+    },
+  }, async (req, reply) => {
+    requireRole(req.principal, ...OFFICE);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+    reply.type('application/x-ndjson').header('content-disposition', `attachment; filename="audit-export-${stamp}.ndjson"`);
+    return sendStream(reply, exports.ndjson());
+  });
+}

@@ -1,0 +1,226 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { recordFromRow, type AuditRecordRow } from './audit-record.mapper';
+import type { AuditRecord, ChainHead, RecordDraft } from './audit-record.model';
+import type { LinkedBatch } from './chain.service';
+
+/** Who may read what: the office reads everything, a unit the records about its calls and its resources. */
+export type Visibility = { all: true } | { all: false; unitId: string };
+
+export interface RecordFilter {
+  unitId?: string;
+  accountId?: string;
+  clientId?: string;
+  resourceCode?: string;
+  grantId?: string;
+  /** An event type, or `domain.*` for every type of a domain. */
+  action?: string;
+  result?: string;
+  requestId?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface PageKey {
+  occurredAt: string;
+  id: string;
+}
+
+const COLUMNS = `event_id, chain, position, type, occurred_at, recorded_at, actor_kind, actor_unit_id, actor_account_id, actor_client_id,
+  subject, traceparent, resource_code, grant_id, route, mode, items, row_count, result, latency_ms, request_id, source_address,
+  owner_unit_id, data, prev_hash, hash`;
+
+/** Column, SQL type, value: the order of the arrays the insert sends. */
+const INSERT_COLUMNS: [string, string, (r: AuditRecord) => unknown][] = [
+  ['event_id', 'uuid', (r) => r.id],
+  ['chain', 'int', (r) => r.chain],
+  ['position', 'bigint', (r) => r.position],
+  ['type', 'text', (r) => r.type],
+  ['occurred_at', 'timestamptz', (r) => r.occurredAt],
+  ['recorded_at', 'timestamptz', (r) => r.recordedAt],
+  ['actor_kind', 'text', (r) => r.actor.kind],
+  ['actor_unit_id', 'text', (r) => r.actor.unitId],
+  ['actor_account_id', 'text', (r) => r.actor.accountId],
+  ['actor_client_id', 'text', (r) => r.actor.clientId],
+  ['subject', 'text', (r) => r.subject],
+  ['traceparent', 'text', (r) => r.traceparent],
+  ['resource_code', 'text', (r) => r.resourceCode],
+  ['grant_id', 'text', (r) => r.grantId],
+  ['route', 'text', (r) => r.route],
+  ['mode', 'text', (r) => r.mode],
+  ['items', 'text[]', (r) => (r.items ? arrayLiteral(r.items) : null)],
+  ['row_count', 'bigint', (r) => r.rowCount],
+  ['result', 'text', (r) => r.result],
+  ['latency_ms', 'float8', (r) => r.latencyMs],
+  ['request_id', 'text', (r) => r.requestId],
+  ['source_address', 'text', (r) => r.sourceAddress],
+  ['owner_unit_id', 'text', (r) => r.ownerUnitId],
+  ['data', 'jsonb', (r) => r.data],
+  ['prev_hash', 'text', (r) => r.prevHash],
+  ['hash', 'text', (r) => r.hash],
+];
+const DATA_INDEX = INSERT_COLUMNS.findIndex(([c]) => c === 'data');
+const BEFORE_DATA = INSERT_COLUMNS.slice(0, DATA_INDEX).map(([, , get]) => get);
+
+const INSERT_SQL = `INSERT INTO audit_record (${INSERT_COLUMNS.map(([c]) => c).join(', ')})
+  SELECT ${INSERT_COLUMNS.map(([c, type], i) => (c === 'data' ? `r->${i}` : `(r->>${i})::${type}`)).join(', ')}
+  FROM jsonb_array_elements($1::jsonb) AS r`;
+
+/** A PostgreSQL array literal of text: every element quoted, quotes and backslashes escaped. */
+function arrayLiteral(items: string[]): string {
+  return `{${items.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/** Keeps the advisory locks of the chains apart from anybody else's (the first key of the pair). */
+const CHAIN_LOCK_SPACE = 0x6764_7861; // "gdxa"
+
+/**
+ * SQL over the trail's tables. They are partitioned and append-only, which TypeORM
+ * entities cannot describe, so they are not entities; this is the one place that
+ * knows their columns.
+ */
+export class AuditRecordRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Claims the events' ids; answers those not seen before. A redelivered event (or a
+   * concurrent replica's copy of it) meets the primary key and is left out. Ids go in
+   * sorted so that two writers claiming overlapping ids wait on each other in the
+   * same order and never deadlock.
+   */
+  async claim(m: EntityManager, drafts: RecordDraft[]): Promise<Set<string>> {
+    const sorted = [...drafts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const rows: { event_id: string }[] = await m.query(
+      `INSERT INTO audit_record_key (event_id, occurred_at)
+       SELECT id, at FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS k(id, at, n) ORDER BY n
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [sorted.map((d) => d.id), sorted.map((d) => d.occurredAt)],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /**
+   * Locks a chain for this transaction: the first free one from `start` on, so
+   * concurrent writers spread over the chains instead of queueing; when all are
+   * busy, waits for the chain at `start`.
+   */
+  async lockChain(m: EntityManager, chains: number, start: number): Promise<number> {
+    const [free]: { chain: number }[] = await m.query(
+      `SELECT c AS chain FROM (SELECT (s + $2) % $1 AS c, s FROM generate_series(0, $1 - 1) AS s) x
+        WHERE pg_try_advisory_xact_lock($3, c) ORDER BY s LIMIT 1`,
+      [chains, start % chains, CHAIN_LOCK_SPACE],
+    );
+    if (free) return free.chain;
+    const chain = start % chains;
+    await m.query('SELECT pg_advisory_xact_lock($1, $2)', [CHAIN_LOCK_SPACE, chain]);
+    return chain;
+  }
+
+  /** The last record of a chain; call it holding the chain's lock. */
+  async head(m: EntityManager | DataSource, chain: number): Promise<ChainHead> {
+    const [row]: { position: string; hash: string }[] = await m.query('SELECT position, hash FROM audit_record WHERE chain = $1 ORDER BY position DESC LIMIT 1', [chain]);
+    return row ? { chain, position: Number(row.position), hash: row.hash } : { chain, position: 0, hash: '' };
+  }
+
+  /**
+   * One statement per batch. The rows travel as one JSON array of arrays (no member
+   * names: a quarter less to send and parse than objects) and are cast column by
+   * column; the event's data goes in as the jsonb it already is.
+   */
+  async insert(m: EntityManager, { records, dataJson }: LinkedBatch): Promise<void> {
+    // Data is spliced in as the canonical JSON the hash was computed over, not stringified twice.
+    let payload = '[';
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      payload += `${i ? ',' : ''}[${JSON.stringify(BEFORE_DATA.map((get) => get(r))).slice(1, -1)},${dataJson[i]},${JSON.stringify(r.prevHash)},${JSON.stringify(r.hash)}]`;
+    }
+    await m.query(INSERT_SQL, [`${payload}]`]);
+  }
+
+  /** Chains that hold records, found by skipping through the (chain, position) index rather than scanning. */
+  async chains(): Promise<number[]> {
+    const rows: { chain: number }[] = await this.db.query(
+      `WITH RECURSIVE c AS (
+         (SELECT chain FROM audit_record ORDER BY chain LIMIT 1)
+         UNION ALL
+         SELECT (SELECT r.chain FROM audit_record r WHERE r.chain > c.chain ORDER BY r.chain LIMIT 1) FROM c WHERE c.chain IS NOT NULL
+       ) SELECT chain FROM c WHERE chain IS NOT NULL`,
+    );
+    return rows.map((r) => r.chain);
+  }
+
+  async heads(m: EntityManager | DataSource, chains: number[]): Promise<ChainHead[]> {
+    if (!chains.length) return [];
+    const rows: { chain: number; position: string; hash: string }[] = await m.query(
+      `SELECT c.chain, r.position, r.hash FROM unnest($1::int[]) AS c(chain)
+        CROSS JOIN LATERAL (SELECT position, hash FROM audit_record WHERE chain = c.chain ORDER BY position DESC LIMIT 1) r
+        ORDER BY c.chain`,
+      [chains],
+    );
+    return rows.map((r) => ({ chain: r.chain, position: Number(r.position), hash: r.hash }));
+  }
+
+  /**
+   * Every record of one chain in order, paged on (position, event_id) so that a
+   * position held by two records (a forgery) is read twice, not skipped.
+   */
+  async *chainRecords(chain: number, pageSize = 5000): AsyncGenerator<AuditRecord> {
+    let after: [number, string] = [0, '00000000-0000-0000-0000-000000000000'];
+    for (;;) {
+      const rows: AuditRecordRow[] = await this.db.query(
+        `SELECT ${COLUMNS} FROM audit_record WHERE chain = $1 AND (position, event_id) > ($2, $3::uuid) ORDER BY position, event_id LIMIT $4`,
+        [chain, after[0], after[1], pageSize],
+      );
+      for (const row of rows) yield recordFromRow(row);
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = [Number(last.position), last.event_id];
+    }
+  }
+
+  async findById(id: string, visibility: Visibility): Promise<AuditRecord | null> {
+    const params: unknown[] = [id];
+    const visible = this.visibilitySql(visibility, params);
+    // The key table names the partition, so only that month is read.
+    const rows: AuditRecordRow[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM audit_record WHERE event_id = $1 AND occurred_at = (SELECT occurred_at FROM audit_record_key WHERE event_id = $1)${visible ? ` AND ${visible}` : ''}`,
+      params,
+    );
+    return rows[0] ? recordFromRow(rows[0]) : null;
+  }
+
+  /** Newest first, keyset-paged on (occurred_at, event_id). */
+  async search(filter: RecordFilter, visibility: Visibility, limit: number, after?: PageKey): Promise<AuditRecord[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const visible = this.visibilitySql(visibility, params);
+    if (visible) where.push(visible);
+    if (filter.unitId) where.push(`actor_unit_id = ${p(filter.unitId)}`);
+    if (filter.accountId) where.push(`actor_account_id = ${p(filter.accountId)}`);
+    if (filter.clientId) where.push(`actor_client_id = ${p(filter.clientId)}`);
+    if (filter.resourceCode) where.push(`resource_code = ${p(filter.resourceCode)}`);
+    if (filter.grantId) where.push(`grant_id = ${p(filter.grantId)}`);
+    if (filter.action?.endsWith('.*')) where.push(`type LIKE ${p(filter.action.slice(0, -1).replace(/[\\%_]/g, '\\$&') + '%')}`);
+    else if (filter.action) where.push(`type = ${p(filter.action)}`);
+    if (filter.result) where.push(`result = ${p(filter.result)}`);
+    if (filter.requestId) where.push(`request_id = ${p(filter.requestId)}`);
+    if (filter.from) where.push(`occurred_at >= ${p(filter.from)}`);
+    if (filter.to) where.push(`occurred_at < ${p(filter.to)}`);
+    if (after) where.push(`(occurred_at, event_id) < (${p(after.occurredAt)}::timestamptz, ${p(after.id)}::uuid)`);
+    const rows: AuditRecordRow[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM audit_record ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY occurred_at DESC, event_id DESC LIMIT ${p(limit)}`,
+      params,
+    );
+    return rows.map(recordFromRow);
+  }
+
+  private visibilitySql(visibility: Visibility, params: unknown[]): string | null {
+    if (visibility.all) return null;
+    params.push(visibility.unitId);
+    const n = `$${params.length}`;
+    return `(actor_unit_id = ${n} OR owner_unit_id = ${n})`;
+  }
+}

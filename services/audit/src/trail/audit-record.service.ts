@@ -1,0 +1,104 @@
+import { randomInt } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { EventEnvelope } from '@gdx/events';
+import { isOffice, type Principal } from '@gdx/auth';
+import { BadRequestError, NotFoundError } from '@gdx/errors';
+import { draftFromEvent } from './audit-record.mapper';
+import type { AuditRecord, RecordDraft } from './audit-record.model';
+import type { AuditRecordRepository, PageKey, RecordFilter, Visibility } from './audit-record.repository';
+import type { ChainService } from './chain.service';
+import { setWriterRole } from './writer-role';
+
+export interface IngestResult {
+  written: number;
+  duplicates: number;
+}
+
+/**
+ * The trail's rules: every event becomes exactly one record (the event id is
+ * claimed in the same transaction that writes the record), records are chained,
+ * and a unit reads only the records about its own calls and its own resources.
+ */
+export class AuditRecordService {
+  /** Where this replica starts looking for a free chain; rotates so chains grow evenly. */
+  private nextChain: number;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly records: AuditRecordRepository,
+    private readonly chains: ChainService,
+    private readonly options: { chains: number; writerRole: string },
+  ) {
+    this.nextChain = randomInt(options.chains);
+  }
+
+  /** One transaction per batch: claim ids, lock a chain, link, insert. Throwing leaves the batch unacknowledged. */
+  async ingest(events: EventEnvelope[]): Promise<IngestResult> {
+    const recordedAt = new Date().toISOString();
+    const drafts = new Map<string, RecordDraft>();
+    for (const e of events) {
+      const draft = draftFromEvent(e, recordedAt);
+      if (!drafts.has(draft.id)) drafts.set(draft.id, draft);
+    }
+    const written = await this.db.transaction(async (m) => {
+      await setWriterRole(m, this.options.writerRole);
+      const fresh = await this.records.claim(m, [...drafts.values()]);
+      // The stream's order is kept on the chain.
+      const todo = [...drafts.values()].filter((d) => fresh.has(d.id));
+      if (!todo.length) return 0;
+      const chain = await this.records.lockChain(m, this.options.chains, this.nextChain++);
+      const head = await this.records.head(m, chain);
+      await this.records.insert(m, this.chains.link(todo, head));
+      return todo.length;
+    });
+    return { written, duplicates: events.length - written };
+  }
+
+  async get(principal: Principal, id: string): Promise<AuditRecord> {
+    const record = await this.records.findById(id, visibilityOf(principal));
+    if (!record) throw new NotFoundError('The audit record');
+    return record;
+  }
+
+  async page(principal: Principal, filter: RecordFilter, limit: number, cursor?: string): Promise<{ items: AuditRecord[]; nextCursor: string | null }> {
+    const items = await this.records.search(filter, visibilityOf(principal), limit + 1, cursor ? decodeCursor(cursor) : undefined);
+    const more = items.length > limit;
+    if (more) items.length = limit;
+    const last = items[items.length - 1];
+    return { items, nextCursor: more && last ? encodeCursor({ occurredAt: last.occurredAt, id: last.id }) : null };
+  }
+
+  /** Every matching record, page by page, for CSV and NDJSON exports of a search. */
+  async *all(principal: Principal, filter: RecordFilter, pageSize = 1000): AsyncGenerator<AuditRecord> {
+    const visibility = visibilityOf(principal);
+    let after: PageKey | undefined;
+    for (;;) {
+      const page = await this.records.search(filter, visibility, pageSize, after);
+      yield* page;
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1];
+      after = { occurredAt: last.occurredAt, id: last.id };
+    }
+  }
+}
+
+/** The office sees the whole trail; a unit (any of its roles) its calls and the calls on its resources. */
+export function visibilityOf(p: Principal): Visibility {
+  return isOffice(p) ? { all: true } : { all: false, unitId: p.unitId };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function encodeCursor(key: PageKey): string {
+  return Buffer.from(JSON.stringify([key.occurredAt, key.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): PageKey {
+  try {
+    const [occurredAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof occurredAt === 'string' && !Number.isNaN(Date.parse(occurredAt)) && typeof id === 'string' && UUID.test(id)) return { occurredAt, id };
+  } catch {
+    // fall through
+  }
+  throw new BadRequestError('BAD_CURSOR', 'The cursor is not one this service gave out.', { field: 'querystring.cursor' });
+}

@@ -1,0 +1,85 @@
+import type { Pool } from 'pg';
+import type { DatasetStatus } from '../entities/dataset.entity';
+import { columnOf, qualified, type ResourceItem } from './resource-model';
+
+/** A dataset as the hot paths use it: columns resolved once, statements cached per shape. */
+export interface DatasetRuntime {
+  id: string;
+  code: string;
+  name: string;
+  tableName: string;
+  /** `"data_query_rows"."r_101001_0001"` */
+  table: string;
+  providerUnitId: string;
+  items: ResourceItem[];
+  itemsByKey: Map<string, ResourceItem>;
+  columnByKey: Map<string, string>;
+  upsertKey: string;
+  status: DatasetStatus;
+  version: number;
+  /** Named prepared statements by query shape; dropped with the runtime when the dataset changes. */
+  statements: Map<string, { name: string; text: string }>;
+}
+
+interface DatasetRow {
+  id: string;
+  code: string;
+  name: string;
+  table_name: string;
+  provider_unit_id: string;
+  items: ResourceItem[];
+  upsert_key: string;
+  status: DatasetStatus;
+  version: number;
+}
+
+const SELECT = 'SELECT id, code, name, table_name, provider_unit_id, items, upsert_key, status, version FROM dataset';
+
+function runtimeOf(r: DatasetRow): DatasetRuntime {
+  return {
+    id: r.id,
+    code: r.code,
+    name: r.name,
+    tableName: r.table_name,
+    table: qualified(r.table_name),
+    providerUnitId: r.provider_unit_id,
+    items: r.items,
+    itemsByKey: new Map(r.items.map((i) => [i.key, i])),
+    columnByKey: new Map(r.items.map((i) => [i.key, columnOf(i.key)])),
+    upsertKey: r.upsert_key,
+    status: r.status,
+    version: r.version,
+    statements: new Map(),
+  };
+}
+
+/**
+ * Every replica's in-memory view of the datasets, so a query does not read the
+ * dataset table. Reloaded per code on change notifications and in full now and then.
+ */
+export class DatasetRegistry {
+  private byCode = new Map<string, DatasetRuntime>();
+
+  constructor(private readonly pool: Pool) {}
+
+  get(code: string): DatasetRuntime | undefined {
+    return this.byCode.get(code);
+  }
+
+  async loadAll(): Promise<void> {
+    const { rows } = await this.pool.query<DatasetRow>(SELECT);
+    const next = new Map<string, DatasetRuntime>();
+    for (const r of rows) {
+      const old = this.byCode.get(r.code);
+      // Keep the runtime (and its prepared statements) of a dataset that did not change.
+      next.set(r.code, old && old.version === r.version && old.status === r.status ? old : runtimeOf(r));
+    }
+    this.byCode = next;
+  }
+
+  async reload(code: string): Promise<void> {
+    const { rows } = await this.pool.query<DatasetRow>(`${SELECT} WHERE code = $1`, [code]);
+    if (rows[0]) this.byCode.set(code, runtimeOf(rows[0]));
+    else this.byCode.delete(code);
+  }
+}

@@ -1,0 +1,36 @@
+import { IDENTITY_ELEMENT, type ResourceItem } from '../datasets/resource-model';
+
+export type Masker = (value: unknown) => unknown;
+
+const NAME_LABELS = ['姓名', '法定代表人', '权利人'];
+
+/** Identity numbers: every item that holds one, whether or not it names the standard element. */
+function holdsIdentityNumber(item: ResourceItem): boolean {
+  return item.element === IDENTITY_ELEMENT || /(^id|IdNumber)$/i.test(item.key) || /身份号码|身份证/.test(item.label ?? '');
+}
+
+function holdsName(item: ResourceItem): boolean {
+  return /name$/i.test(item.key) || NAME_LABELS.some((l) => (item.label ?? '').includes(l));
+}
+
+/** `340302199001011234` → `340302********1234`: region and the last four stay for a human to recognise the record. */
+export function maskIdentityNumber(value: string): string {
+  return value.length > 10 ? `${value.slice(0, 6)}${'*'.repeat(value.length - 10)}${value.slice(-4)}` : '***';
+}
+
+/** `张三丰` → `张*`: the surname only. */
+export function maskName(value: string): string {
+  const first = String.fromCodePoint(value.codePointAt(0) ?? 42);
+  return value.length ? `${first}*` : value;
+}
+
+/**
+ * The masker of a personal item, chosen once per dataset item rather than per
+ * value; null for items that are not personal (shown as stored).
+ */
+export function maskerOf(item: ResourceItem): Masker | null {
+  if (item.sensitivity !== 'personal') return null;
+  if (holdsIdentityNumber(item)) return (v) => (v === null ? null : maskIdentityNumber(String(v)));
+  if (holdsName(item)) return (v) => (v === null ? null : maskName(String(v)));
+  return (v) => (v === null ? null : '***');
+}

@@ -1,0 +1,36 @@
+import { problemResponses, type App } from '@gdx/service-kit';
+import { CodeParams } from '../batches/batch.schemas';
+import { QueryBodySchema, QueryResultSchema } from './query.schemas';
+import type { QueryBody, QueryService } from './query.service';
+
+function firstForwarded(header: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v?.split(',')[0]?.trim() || undefined;
+}
+
+export async function queryRoutes(app: App, { queries }: { queries: QueryService }): Promise<void> {
+  app.post('/api/v1/query/:code', {
+    schema: {
+      tags: ['data'],
+      summary: 'Interface query (接口查询): rows of a resource by its query keys, within the caller unit’s grant',
+      description: 'Conditions on declared query keys only; projection to granted items, the grant’s row filter and masking applied; cursor paging. Denials answer 403 with a code naming the failed condition (NO_GRANT, MODE_NOT_GRANTED, GRANT_NOT_ACTIVE, GRANT_EXPIRED, ITEM_NOT_GRANTED). Every call is audited before it is answered; 503 AUDIT_UNAVAILABLE when it cannot be.',
+      params: CodeParams,
+      body: QueryBodySchema,
+      response: { 200: QueryResultSchema, ...problemResponses(400, 401, 403, 404, 410, 503) },
+    },
+    // A malformed query is still a query: the service answers it (and audits it) itself.
+    attachValidation: true,
+  }, async (req, reply) =>
+    queries.query({
+      principal: req.principal,
+      code: req.params.code,
+      body: req.body as QueryBody,
+      invalid: req.validationError?.message,
+      requestId: String(req.id),
+      sourceAddress: firstForwarded(req.headers['x-forwarded-for']) ?? req.ip,
+      peerAddress: req.ip,
+      elapsedMs: () => reply.elapsedTime,
+      traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
+    }),
+  );
+}
