@@ -16,6 +16,7 @@ import { freePort } from '../helpers/platform';
 let db: TestDatabase;
 let gateway: App;
 let service: App;
+let jwksBase: string;
 const prefix = testPrefix();
 const keysDir = mkdtempSync(join(tmpdir(), 'gdx-keys-'));
 const kidOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[0], 'base64url').toString()).kid as string;
@@ -25,6 +26,7 @@ beforeAll(async () => {
   const port = await freePort();
   gateway = await startGateway(db.url, prefix, { keysDir, keysReloadMs: 500, keysActivationDelayMs: 2500 });
   await gateway.listen({ host: '127.0.0.1', port });
+  jwksBase = `http://127.0.0.1:${port}`;
   // A service behind the gateway that knows nothing but the JWKS address.
   const config = loadConfig({ ...CommonConfig, port: Type.Integer({ default: 0 }) }, {}, { databaseUrl: db.url, redisUrl: REDIS_URL, streamPrefix: prefix, migrateOnStart: false, logLevel: 'silent' });
   service = await createBaseApp({
@@ -67,4 +69,24 @@ test('keys rotate without downtime: the new key is published first, signs later,
   const after = await addUser(gateway, 'GA', ['unit_operator']);
   expect(kidOf(after.token)).toBe(newKid);
   for (const t of [before, during, after]) await request(service.server).get('/whoami').set('authorization', `Bearer ${t.token}`).expect(200);
+});
+
+test('requests that arrive together before the first JWKS fetch are all verified', async () => {
+  const user = await addUser(gateway, 'RS', ['unit_operator']);
+  const fresh = await createBaseApp({
+    name: 'probe2',
+    config: loadConfig({ ...CommonConfig }, {}, { databaseUrl: db.url, redisUrl: REDIS_URL, streamPrefix: prefix, migrateOnStart: false, logLevel: 'silent' }),
+    logger: false,
+    dataSource: gatewayDataSource(db.url, 2),
+    keyFor: new JwksClient(`${jwksBase}/.well-known/jwks.json`, 60_000).resolver(),
+    openapi: { title: 'probe', description: 'probe', tags: [] },
+  });
+  fresh.get('/whoami', async (req) => req.principal);
+  await fresh.ready();
+  try {
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => request(fresh.server).get('/whoami').set('authorization', `Bearer ${user.token}`).then((r) => r.status)));
+    expect(statuses).toEqual(Array(10).fill(200));
+  } finally {
+    await fresh.close();
+  }
 });

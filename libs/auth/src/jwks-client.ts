@@ -21,6 +21,12 @@ export class JwksClient {
   async get(kid: string): Promise<string | undefined> {
     const known = this.keys.get(kid);
     if (known) return known;
+    // Requests that arrive while a fetch is under way wait for it rather than meet the throttle.
+    if (this.inflight) {
+      await this.inflight.catch(() => undefined);
+      const fetched = this.keys.get(kid);
+      if (fetched) return fetched;
+    }
     if (Date.now() - this.lastFetch >= this.minRefreshMs) await this.refresh();
     return this.keys.get(kid);
   }

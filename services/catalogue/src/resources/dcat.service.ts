@@ -1,4 +1,4 @@
-import { MoreThan, type DataSource } from 'typeorm';
+import { MoreThan, Raw, type DataSource } from 'typeorm';
 import { referenceData } from '@gdx/codes';
 import { Resource } from '../entities/resource.entity';
 
@@ -32,14 +32,19 @@ const dateTime = (d: Date) => ({ '@value': d.toISOString(), '@type': 'xsd:dateTi
 export class DcatService {
   constructor(private readonly db: DataSource, private readonly baseUrl: string) {}
 
-  async catalog(page: { limit: number; after?: string }) {
+  async catalog(page: { limit: number; after?: string; open?: boolean }) {
     const repo = this.db.getRepository(Resource);
-    const rows = await repo.find({ where: { status: 'published', ...(page.after ? { code: MoreThan(page.after) } : {}) }, order: { code: 'ASC' }, take: page.limit + 1 });
+    const where = {
+      status: 'published' as const,
+      ...(page.after ? { code: MoreThan(page.after) } : {}),
+      ...(page.open !== undefined ? { open: Raw((column) => `(${column} ->> 'open')::boolean = :open`, { open: page.open }) } : {}),
+    };
+    const rows = await repo.find({ where, order: { code: 'ASC' }, take: page.limit + 1 });
     const more = rows.length > page.limit;
     if (more) rows.pop();
     const [{ modified }] = (await this.db.query("SELECT max(updated_at) AS modified FROM resource WHERE status = 'published'")) as { modified: Date | null }[];
     const catalogUrl = `${this.baseUrl}/api/v1/catalogue/dcat`;
-    const pageUrl = (after?: string) => `${catalogUrl}?limit=${page.limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+    const pageUrl = (after?: string) => `${catalogUrl}?limit=${page.limit}${page.open !== undefined ? `&open=${page.open}` : ''}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
     const modes = referenceData().serviceModes as Record<string, string>;
     return {
       '@context': {

@@ -12,8 +12,9 @@ type SortField = 'code' | 'name' | 'updatedAt' | 'publishedAt';
  * publication date; they sort as -infinity so the key is never NULL and keyset
  * comparison stays total.
  */
-const SORT: Record<SortField, { expr: string; cast: string }> = {
-  code: { expr: 'r.code', cast: 'text' },
+const SORT: Record<SortField, { expr: string; cast: string; unique?: boolean }> = {
+  // Codes are unique: no tie-breaker, so the code index alone gives the order.
+  code: { expr: 'r.code', cast: 'text', unique: true },
   name: { expr: 'r.name', cast: 'text' },
   updatedAt: { expr: 'r.updated_at', cast: 'timestamptz' },
   publishedAt: { expr: "coalesce(r.published_at, '-infinity'::timestamptz)", cast: 'timestamptz' },
@@ -67,13 +68,13 @@ export class ResourceSearchService {
   query(viewer: Principal, query: SearchQuery): SelectQueryBuilder<Resource> {
     const sort = (query.sort ?? 'code') as SortKey;
     const desc = sort.startsWith('-');
-    const { expr, cast } = SORT[sort.replace(/^-/, '') as SortField];
+    const { expr, cast, unique } = SORT[sort.replace(/^-/, '') as SortField];
     const qb = this.db.getRepository(Resource).createQueryBuilder('r').addSelect(`(${expr})::text`, 'sort_value');
     if (!isOffice(viewer)) qb.andWhere("(r.status <> 'draft' OR r.provider_unit_id = :viewerUnit)", { viewerUnit: viewer.unitId });
     const q = query.q?.trim();
     if (q) qb.andWhere(`${SEARCH_TEXT('r')} ILIKE :pattern`, { pattern: `%${likeEscape(q)}%` });
     // A two-character term has no trigram; the bigram index finds its candidates instead.
-    if (q && [...q].length === 2) qb.andWhere(`search_bigrams${SEARCH_TEXT('r')} @> ARRAY[lower(:bigram)]`, { bigram: q });
+    if (q && [...q].length === 2) qb.andWhere('r.search_bigrams @> ARRAY[lower(:bigram)]', { bigram: q });
     if (query.provider) qb.andWhere('r.provider_unit_id = :provider', { provider: query.provider });
     if (query.class) qb.andWhere('r.class_code = :classCode', { classCode: query.class });
     if (query.baseDatabase) qb.andWhere('r.base_database = :baseDatabase', { baseDatabase: query.baseDatabase });
@@ -83,9 +84,13 @@ export class ResourceSearchService {
     if (query.status) qb.andWhere('r.status = :status', { status: query.status });
     if (query.cursor) {
       const c = decodeCursor(query.cursor, sort);
-      qb.andWhere(`(${expr}, r.id) ${desc ? '<' : '>'} (CAST(:after AS ${cast}), CAST(:afterId AS uuid))`, { after: c.value, afterId: c.id });
+      const op = desc ? '<' : '>';
+      if (unique) qb.andWhere(`${expr} ${op} CAST(:after AS ${cast})`, { after: c.value });
+      else qb.andWhere(`(${expr}, r.id) ${op} (CAST(:after AS ${cast}), CAST(:afterId AS uuid))`, { after: c.value, afterId: c.id });
     }
     const dir = desc ? 'DESC' : 'ASC';
-    return qb.orderBy(expr, dir).addOrderBy('r.id', dir).limit((query.limit ?? 50) + 1);
+    qb.orderBy(expr, dir);
+    if (!unique) qb.addOrderBy('r.id', dir);
+    return qb.limit((query.limit ?? 50) + 1);
   }
 }

@@ -56,6 +56,6 @@ export async function resourceRoutes(app: App, { resources, search, elements, dc
     items: await elements.list(req.principal),
   }));
   app.get('/api/v1/catalogue/dcat', { schema: { tags, summary: 'The published catalogue as DCAT (JSON-LD) for open-data portals, paged (hydra:next)', produces: ['application/ld+json'], querystring: DcatQuery, response: { 200: DcatSchema, ...problemResponses(400, 401) } } }, async (req, reply) =>
-    reply.type('application/ld+json; charset=utf-8').send(await dcat.catalog({ limit: req.query.limit ?? 1000, after: req.query.after })),
+    reply.type('application/ld+json; charset=utf-8').send(await dcat.catalog({ limit: req.query.limit ?? 1000, after: req.query.after, open: req.query.open })),
   );
 }

@@ -185,6 +185,7 @@ export const DcatQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 1000, description: 'Datasets per page.' })),
     after: Type.Optional(Type.String({ ...CodeString, description: 'Continue after this code (what `hydra:next` says).' })),
+    open: Type.Optional(Type.Boolean({ description: 'true: only resources open to the public (开放), what an open-data portal should harvest.' })),
   },
   { additionalProperties: false },
 );

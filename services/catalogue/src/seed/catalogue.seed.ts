@@ -35,7 +35,12 @@ export async function seedCatalogue(dataSource: DataSource, unitIdsByKey: Record
       await withTransaction(dataSource, async (m) => {
         if (await m.existsBy(Resource, { code: raw.code })) return;
         const claimed = new Set(((await m.query('SELECT element FROM element_use WHERE authoritative')) as { element: string }[]).map((r) => r.element));
-        const items = rest.items.map((i) => (i.element ? { ...i, authoritative: !claimed.has(i.element) && (claimed.add(i.element), true) } : i));
+        const items = rest.items.map((i) => {
+          if (!i.element) return i;
+          const first = !claimed.has(i.element);
+          claimed.add(i.element);
+          return { ...i, authoritative: first };
+        });
         const fields = checkResource({ ...rest, items, providerUnitId: unitId }, `reference ${raw.code}`);
         const actor = { kind: 'system' as const };
         const view = await storeNewResource(m, { elements }, fields, { id: unitId, name: unitRef.name, creditCode: unitRef.creditCode }, { status: 'published', actor, body: `reference ${raw.code}` });
