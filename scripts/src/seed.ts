@@ -6,19 +6,10 @@ import { gatewayDataSource } from '@gdx/gateway/dist/data-source';
 import { seedIdentity, type SeededCredentials } from '@gdx/gateway/dist/identity/identity.seed';
 import { Unit } from '@gdx/gateway/dist/entities/unit.entity';
 import { catalogueDataSource } from '@gdx/catalogue/dist/data-source';
+import { seedCatalogue } from '@gdx/catalogue/dist/seed/catalogue.seed';
 import { DEFAULT_DATABASE_URL } from './database';
 
 export const CREDENTIALS_FILE = '.gdx/demo-credentials.json';
-
-type CatalogueSeed = (ds: ReturnType<typeof catalogueDataSource>, unitIdsByKey: Record<string, string>) => Promise<unknown>;
-
-function catalogueSeed(): CatalogueSeed | undefined {
-  try {
-    return (require('@gdx/catalogue/dist/seed/catalogue.seed') as { seedCatalogue: CatalogueSeed }).seedCatalogue;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Units, one admin per unit, one business client per unit, the starter catalogue.
@@ -39,15 +30,12 @@ export async function seedAll(url: string): Promise<SeededCredentials> {
   } finally {
     await gw.destroy();
   }
-  const seed = catalogueSeed();
-  if (seed) {
-    const cat = catalogueDataSource(url, 2);
-    await cat.initialize();
-    try {
-      await seed(cat, unitIds);
-    } finally {
-      await cat.destroy();
-    }
+  const cat = catalogueDataSource(url, 2);
+  await cat.initialize();
+  try {
+    await seedCatalogue(cat, unitIds);
+  } finally {
+    await cat.destroy();
   }
   mkdirSync(dirname(CREDENTIALS_FILE), { recursive: true, mode: 0o700 });
   writeFileSync(CREDENTIALS_FILE, JSON.stringify(creds, null, 2), { mode: 0o600 });
