@@ -101,7 +101,7 @@ export class ShareRequest extends Base {
   @Column('timestamptz')
   validTo: Date;
 
-  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  @Column('jsonb')
   attachments: Attachment[];
 
   @Column('text')
