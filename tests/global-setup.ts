@@ -1,17 +1,24 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '@gdx/database';
 import { SERVICE_DATABASES } from '../scripts/src/services';
 import { ADMIN_URL, databaseUrl } from './helpers/db';
 
-/** The migrations' content names the template, so a changed migration builds a new one. */
+/**
+ * The migrations' content names the template, so a changed migration builds a new one.
+ * Both the sources and the compiled files count: the setup runs what is compiled, and
+ * a stale build must not leave its template behind under the sources' name.
+ */
 function migrationsHash(): string {
   const h = createHash('sha256');
   for (const s of SERVICE_DATABASES) {
-    const dir = join(__dirname, '..', s.dir, 'src', 'migrations');
-    for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(join(dir, f)));
+    for (const kind of ['src', 'dist']) {
+      const dir = join(__dirname, '..', s.dir, kind, 'migrations');
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir).sort()) if (!f.endsWith('.map')) h.update(f).update(readFileSync(join(dir, f)));
+    }
   }
   return h.digest('hex').slice(0, 12);
 }

@@ -23,6 +23,8 @@ export function redisOptions(): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
+    // Concurrent requests' commands (quota counters, audit XADDs) share round trips.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     retryStrategy: (times) => Math.min(times * 100, 2_000),

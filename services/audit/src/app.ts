@@ -69,7 +69,10 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
     return run;
   };
   app.addHook('onReady', async () => {
-    every(config.partitionCheckMs, 'partition upkeep', () => partitions.ensureAhead())();
+    every(config.partitionCheckMs, 'partition upkeep', async () => {
+      const names = await partitions.ensureAhead();
+      if (names.includes(null)) app.log.warn({ names }, 'a month’s partition could not be made: the default partition holds records of it');
+    })();
     if (config.checkpointIntervalMs > 0) every(config.checkpointIntervalMs, 'periodic checkpoint', () => checkpoints.create(true));
   });
   app.addHook('preClose', async () => {

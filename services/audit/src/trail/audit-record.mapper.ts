@@ -15,6 +15,8 @@ const RESULT_BY_TYPE: Record<string, AuditResult> = {
 
 const MAX_TEXT = 2048;
 
+const SHARE_REQUEST_DOMAINS = new Set(['request', 'grant']);
+
 function text(...candidates: unknown[]): string | null {
   for (const c of candidates) if (typeof c === 'string' && c.length) return c.length > MAX_TEXT ? c.slice(0, MAX_TEXT) : c;
   return null;
@@ -81,7 +83,10 @@ export function draftFromEvent(event: EventEnvelope, recordedAt: string): Record
     rowCount: integer(d.rowCount, d.rows),
     result: result(event.type, d.result),
     latencyMs: number(d.latencyMs),
-    requestId: text(d.requestId),
+    // In the request and grant domains `requestId` names the share request (the
+    // subject of request events), not the HTTP request: those emitters may give the
+    // HTTP one as `httpRequestId`.
+    requestId: SHARE_REQUEST_DOMAINS.has(domain) ? text(d.httpRequestId) : text(d.requestId, d.httpRequestId),
     sourceAddress: text(d.sourceAddress, d.ip),
     ownerUnitId: text(d.providerUnitId, d.ownerUnitId),
     data: d,

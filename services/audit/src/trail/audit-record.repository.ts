@@ -16,6 +16,8 @@ export interface RecordFilter {
   action?: string;
   result?: string;
   requestId?: string;
+  /** What the event is about: a resource code, a grant id, a share request id, an account id… */
+  subject?: string;
   from?: string;
   to?: string;
 }
@@ -29,8 +31,11 @@ const COLUMNS = `event_id, chain, position, type, occurred_at, recorded_at, acto
   subject, traceparent, resource_code, grant_id, route, mode, items, row_count, result, latency_ms, request_id, source_address,
   owner_unit_id, data, prev_hash, hash`;
 
-/** Column, SQL type, value: the order of the arrays the insert sends. */
-const INSERT_COLUMNS: [string, string, (r: AuditRecord) => unknown][] = [
+/**
+ * Column, SQL type, value: the leading elements of each row array the insert sends.
+ * Three more follow: data (as canonical JSON), prev_hash, hash.
+ */
+const LEADING_COLUMNS: [string, string, (r: AuditRecord) => unknown][] = [
   ['event_id', 'uuid', (r) => r.id],
   ['chain', 'int', (r) => r.chain],
   ['position', 'bigint', (r) => r.position],
@@ -54,15 +59,10 @@ const INSERT_COLUMNS: [string, string, (r: AuditRecord) => unknown][] = [
   ['request_id', 'text', (r) => r.requestId],
   ['source_address', 'text', (r) => r.sourceAddress],
   ['owner_unit_id', 'text', (r) => r.ownerUnitId],
-  ['data', 'jsonb', (r) => r.data],
-  ['prev_hash', 'text', (r) => r.prevHash],
-  ['hash', 'text', (r) => r.hash],
 ];
-const DATA_INDEX = INSERT_COLUMNS.findIndex(([c]) => c === 'data');
-const BEFORE_DATA = INSERT_COLUMNS.slice(0, DATA_INDEX).map(([, , get]) => get);
-
-const INSERT_SQL = `INSERT INTO audit_record (${INSERT_COLUMNS.map(([c]) => c).join(', ')})
-  SELECT ${INSERT_COLUMNS.map(([c, type], i) => (c === 'data' ? `r->${i}` : `(r->>${i})::${type}`)).join(', ')}
+const n = LEADING_COLUMNS.length;
+const INSERT_SQL = `INSERT INTO audit_record (${LEADING_COLUMNS.map(([c]) => c).join(', ')}, data, prev_hash, hash)
+  SELECT ${LEADING_COLUMNS.map(([, type], i) => `(r->>${i})::${type}`).join(', ')}, r->${n}, r->>${n + 1}, r->>${n + 2}
   FROM jsonb_array_elements($1::jsonb) AS r`;
 
 /** A PostgreSQL array literal of text: every element quoted, quotes and backslashes escaped. */
@@ -131,7 +131,8 @@ export class AuditRecordRepository {
     let payload = '[';
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
-      payload += `${i ? ',' : ''}[${JSON.stringify(BEFORE_DATA.map((get) => get(r))).slice(1, -1)},${dataJson[i]},${JSON.stringify(r.prevHash)},${JSON.stringify(r.hash)}]`;
+      const leading = JSON.stringify(LEADING_COLUMNS.map(([, , get]) => get(r)));
+      payload += `${i ? ',' : ''}${leading.slice(0, -1)},${dataJson[i]},${JSON.stringify(r.prevHash)},${JSON.stringify(r.hash)}]`;
     }
     await m.query(INSERT_SQL, [`${payload}]`]);
   }
@@ -207,6 +208,7 @@ export class AuditRecordRepository {
     else if (filter.action) where.push(`type = ${p(filter.action)}`);
     if (filter.result) where.push(`result = ${p(filter.result)}`);
     if (filter.requestId) where.push(`request_id = ${p(filter.requestId)}`);
+    if (filter.subject) where.push(`subject = ${p(filter.subject)}`);
     if (filter.from) where.push(`occurred_at >= ${p(filter.from)}`);
     if (filter.to) where.push(`occurred_at < ${p(filter.to)}`);
     if (after) where.push(`(occurred_at, event_id) < (${p(after.occurredAt)}::timestamptz, ${p(after.id)}::uuid)`);

@@ -10,10 +10,11 @@ import { setWriterRole } from './writer-role';
 export class PartitionService {
   constructor(private readonly db: DataSource, private readonly writerRole: string) {}
 
-  async ensureAhead(now = new Date()): Promise<string[]> {
+  /** The partitions of this month and the next; null for a month the default partition already holds records of. */
+  async ensureAhead(now = new Date()): Promise<(string | null)[]> {
     return this.db.transaction(async (m) => {
       await setWriterRole(m, this.writerRole);
-      const rows: { name: string }[] = await m.query(`SELECT audit_ensure_month($1::timestamptz + make_interval(months => n)) AS name FROM generate_series(0, 1) AS n`, [now.toISOString()]);
+      const rows: { name: string | null }[] = await m.query(`SELECT audit_ensure_month($1::timestamptz + make_interval(months => n)) AS name FROM generate_series(0, 1) AS n ORDER BY n`, [now.toISOString()]);
       return rows.map((r) => r.name);
     });
   }
