@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource, EntityManager } from 'typeorm';
 import { isEnvelope, type EventEnvelope, type EventLogger } from './envelope';
 import { deadLetterKey, streamKey } from './streams';
+import { StreamReader } from './stream-reader';
 
 export interface DeliveredEvent {
   stream: string;
@@ -36,21 +37,18 @@ type Entry = [id: string, fields: string[]];
  * pending by dead consumers (XAUTOCLAIM), and move an entry that keeps failing, or
  * that is not an event at all, to the dead-letter stream.
  */
-export class StreamConsumer {
+export class StreamConsumer extends StreamReader {
   readonly consumer: string;
   private readonly keys: string[];
   private readonly maxDeliveries: number;
   private readonly claimIdleMs: number;
   private readonly blockMs: number;
   private readonly batchSize: number;
-  private running = false;
-  private blocked = false;
-  private loop?: Promise<void>;
   private groupsReady = false;
   private lastClaim = 0;
-  private wake?: () => void;
 
   constructor(private readonly options: StreamConsumerOptions) {
+    super(options.redis, options.logger, `stream consumer ${options.group}`);
     this.consumer = options.consumer || `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.keys = options.domains.map((d) => streamKey(options.prefix, d));
     this.maxDeliveries = options.maxDeliveries ?? 5;
@@ -59,57 +57,21 @@ export class StreamConsumer {
     this.batchSize = options.batchSize ?? 100;
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  /** Finishes the batch in hand, then closes the connection. */
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.blocked) this.options.redis.disconnect();
-    this.wake?.();
-    await this.loop;
-    this.options.redis.disconnect();
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      try {
-        if (!this.groupsReady) await this.ensureGroups();
-        if (Date.now() - this.lastClaim >= Math.min(this.claimIdleMs, 5_000)) {
-          this.lastClaim = Date.now();
-          await this.reclaim();
-        }
-        this.blocked = true;
-        const res = (await this.options.redis.xreadgroup(
-          'GROUP', this.options.group, this.consumer, 'COUNT', this.batchSize, 'BLOCK', this.blockMs, 'STREAMS', ...this.keys, ...this.keys.map(() => '>'),
-        )) as [string, Entry[]][] | null;
-        this.blocked = false;
-        failures = 0;
-        for (const [key, entries] of res ?? []) await this.process(key, entries, false);
-      } catch (err) {
-        this.blocked = false;
-        if (!this.running) break;
-        if (String(err).includes('NOGROUP')) this.groupsReady = false; // Redis lost its data (restart without persistence)
-        failures++;
-        if (failures === 1) this.options.logger?.warn({ err, group: this.options.group }, 'stream consumer cannot read; will retry');
-        await this.pause(Math.min(2_000, 50 * 2 ** Math.min(failures, 6)));
-      }
+  protected override async step(): Promise<void> {
+    if (!this.groupsReady) await this.ensureGroups();
+    if (Date.now() - this.lastClaim >= Math.min(this.claimIdleMs, 5_000)) {
+      this.lastClaim = Date.now();
+      await this.reclaim();
     }
+    const res = (await this.blocking(() =>
+      this.options.redis.xreadgroup('GROUP', this.options.group, this.consumer, 'COUNT', this.batchSize, 'BLOCK', this.blockMs, 'STREAMS', ...this.keys, ...this.keys.map(() => '>')),
+    )) as [string, Entry[]][] | null;
+    for (const [key, entries] of res ?? []) await this.process(key, entries, false);
   }
 
-  /** A back-off that stop() cuts short. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+  protected override onFailure(err: unknown): void {
+    // Redis restarted without persistence: the groups are gone with the streams.
+    if (String(err).includes('NOGROUP')) this.groupsReady = false;
   }
 
   private async ensureGroups(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isEnvelope, streamKey, type EventLogger } from '@gdx/events';
+import { isEnvelope, streamKey, StreamReader, type EventLogger } from '@gdx/events';
 
 export type ServiceMode = 'interface' | 'data-call' | 'customization';
 
@@ -40,32 +40,18 @@ export interface GrantCacheOptions {
  * every event, which is how a revocation reaches all of them within milliseconds.
  * Until the snapshot is in, the cache is not ready and queries fail closed.
  */
-export class GrantCache {
+export class GrantCache extends StreamReader {
   private byId = new Map<string, CachedGrant>();
   private byConsumerResource = new Map<string, CachedGrant[]>();
   private position = '0-0';
-  private running = false;
-  private loop?: Promise<void>;
-  private blocked = false;
-  private wake?: () => void;
+  private readonly key: string;
   ready = false;
   /** When the last grant event was applied (for tests and metrics). */
   lastAppliedAt = 0;
 
-  constructor(private readonly options: GrantCacheOptions) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.blocked) this.options.redis.disconnect();
-    this.wake?.();
-    await this.loop;
-    this.options.redis.disconnect();
+  constructor(private readonly options: GrantCacheOptions) {
+    super(options.redis, options.logger, 'grant cache');
+    this.key = streamKey(options.prefix, 'grant');
   }
 
   /** Grants of a consumer unit for a resource, in any state. */
@@ -92,45 +78,23 @@ export class GrantCache {
     this.lastAppliedAt = Date.now();
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    const key = streamKey(this.options.prefix, 'grant');
-    while (this.running) {
-      try {
-        if (!this.ready) {
-          const snap = await this.options.loadSnapshot();
-          for (const g of snap.items) this.apply(g);
-          this.position = snap.position;
-          this.ready = true;
+  protected override async step(): Promise<void> {
+    if (!this.ready) {
+      const snap = await this.options.loadSnapshot();
+      for (const g of snap.items) this.apply(g);
+      this.position = snap.position;
+      this.ready = true;
+    }
+    const res = (await this.blocking(() => this.options.redis.xread('COUNT', 500, 'BLOCK', this.options.blockMs ?? 1000, 'STREAMS', this.key, this.position))) as [string, [string, string[]][]][] | null;
+    for (const [, entries] of res ?? []) {
+      for (const [id, fields] of entries) {
+        this.position = id;
+        try {
+          const e: unknown = JSON.parse(fields[fields.indexOf('event') + 1]);
+          if (isEnvelope(e) && e.type.startsWith('grant.') && typeof (e.data as { id?: unknown }).id === 'string') this.apply(e.data as unknown as CachedGrant);
+        } catch {
+          // not an event: the audit consumer dead-letters it; the cache has nothing to learn
         }
-        this.blocked = true;
-        const res = (await this.options.redis.xread('COUNT', 500, 'BLOCK', this.options.blockMs ?? 1000, 'STREAMS', key, this.position)) as [string, [string, string[]][]][] | null;
-        this.blocked = false;
-        failures = 0;
-        for (const [, entries] of res ?? []) {
-          for (const [id, fields] of entries) {
-            this.position = id;
-            const i = fields.indexOf('event');
-            try {
-              const e: unknown = JSON.parse(fields[i + 1]);
-              if (isEnvelope(e) && e.type.startsWith('grant.') && typeof (e.data as { id?: unknown }).id === 'string') this.apply(e.data as unknown as CachedGrant);
-            } catch {
-              // not an event: the audit consumer dead-letters it; the cache has nothing to learn
-            }
-          }
-        }
-      } catch (err) {
-        this.blocked = false;
-        if (!this.running) break;
-        failures++;
-        if (failures === 1) this.options.logger?.warn({ err }, 'grant cache cannot load or follow grants; will retry');
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.min(2_000, 100 * 2 ** Math.min(failures, 5)));
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
       }
     }
   }
