@@ -1,6 +1,7 @@
 // @ts-check
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
+const globals = require('globals');
 
 module.exports = tseslint.config(
   { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'openapi/**', 'bench/results/**'] },
@@ -15,6 +16,6 @@ module.exports = tseslint.config(
   },
   {
     files: ['**/*.js'],
-    rules: { '@typescript-eslint/no-var-requires': 'off' },
+    languageOptions: { globals: globals.node, sourceType: 'commonjs' },
   },
 );

@@ -19,7 +19,6 @@
  */
 const { fork } = require('node:child_process');
 const { generateKeyPairSync, randomBytes, randomUUID } = require('node:crypto');
-const { performance } = require('node:perf_hooks');
 const { Client, Pool } = require('pg');
 
 const ROOT = require('node:path').join(__dirname, '..', '..');

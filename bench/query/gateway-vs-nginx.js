@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* eslint-disable @typescript-eslint/no-require-imports */
 'use strict';
 /**
  * Issue 5 / design §9: the same interface point query on the 1,000,000-row population
