@@ -23,10 +23,12 @@ export abstract class StreamReader {
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.blocked) this.redis.disconnect();
+    // Disconnect once: a second disconnect of a closed connection leaves a 2 s timer behind.
+    const interrupted = this.blocked;
+    if (interrupted) this.redis.disconnect();
     this.wake?.();
     await this.loop;
-    this.redis.disconnect();
+    if (!interrupted) this.redis.disconnect();
   }
 
   /** One turn of the loop; throwing means "retry after a back-off". */
