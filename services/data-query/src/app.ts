@@ -33,6 +33,7 @@ export interface DataQueryInternals {
   datasets: DatasetRegistry;
   grants: GrantCache;
   audit: AuditEmitter;
+  points: PointBatcher;
 }
 
 declare module 'fastify' {
@@ -102,9 +103,14 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
   // Its own connection: fails fast (no offline queue, a command timeout) so a query never waits long for the trail.
   const auditRedis = new Redis(config.redisUrl, { ...redisOptions(), lazyConnect: false, commandTimeout: config.auditTimeoutMs, enableAutoPipelining: true });
   auditRedis.on('error', () => undefined); // reconnects by itself; queries answer 503 meanwhile
-  const audit = new AuditEmitter(auditRedis, config.streamPrefix);
+  const audit = new AuditEmitter(auditRedis, config.streamPrefix, config.auditInFlight);
+  // Not ready while queries could not be audited (they would all answer 503).
+  app.readinessChecks.set('audit-redis', async () => {
+    await auditRedis.ping();
+  });
 
-  app.decorate('dataQuery', { datasets, grants, audit });
+  const points = new PointBatcher(pool, RESULT_TYPES, config.pointLookupsInFlight);
+  app.decorate('dataQuery', { datasets, grants, audit, points });
   app.addHook('onReady', async () => {
     await listener.start();
   });
@@ -119,7 +125,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
     batches: new BatchService(datasets, app.events, { chunkRows: config.batchChunkRows, maxErrors: config.batchMaxErrors, maxRecordChars: config.batchMaxRecordBytes }),
   });
   await app.register(queryRoutes, {
-    queries: new QueryService(pool, datasets, grants, new QueryPlanner(config.queryInLimit), new PointBatcher(pool, RESULT_TYPES, config.databasePoolSize), audit, config.queryPageLimit),
+    queries: new QueryService(pool, datasets, grants, new QueryPlanner(config.queryInLimit), points, audit, config.queryPageLimit),
   });
   return app;
 }

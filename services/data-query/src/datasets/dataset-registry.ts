@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { DatasetStatus } from '../entities/dataset.entity';
-import { columnOf, qualified, type ResourceItem } from './resource-model';
+import { columnOf, q, qualified, type ResourceItem } from './resource-model';
 
 /** A dataset as the hot paths use it: columns resolved once, statements cached per shape. */
 export interface DatasetRuntime {
@@ -15,6 +15,11 @@ export interface DatasetRuntime {
   itemsByKey: Map<string, ResourceItem>;
   columnByKey: Map<string, string>;
   upsertKey: string;
+  /** Position of each item (and of the row key) in the rows a statement returns. */
+  indexByKey: Map<string, number>;
+  keyIndex: number;
+  /** `"id_number", "name", …`: every item column, in item order. */
+  selectList: string;
   status: DatasetStatus;
   version: number;
   /** Named prepared statements by query shape; dropped with the runtime when the dataset changes. */
@@ -47,6 +52,9 @@ function runtimeOf(r: DatasetRow): DatasetRuntime {
     itemsByKey: new Map(r.items.map((i) => [i.key, i])),
     columnByKey: new Map(r.items.map((i) => [i.key, columnOf(i.key)])),
     upsertKey: r.upsert_key,
+    indexByKey: new Map(r.items.map((i, n) => [i.key, n])),
+    keyIndex: r.items.findIndex((i) => i.key === r.upsert_key),
+    selectList: r.items.map((i) => q(columnOf(i.key))).join(', '),
     status: r.status,
     version: r.version,
     statements: new Map(),

@@ -113,14 +113,14 @@ export function isRangeType(type: ItemType): boolean {
 }
 
 /**
- * The key batches upsert and delete by: the first query key that is an identity
- * element (居民身份证号码, 统一社会信用代码: one row per person or entity), else the
- * first query key, else the first required item. A resource with none of these
- * cannot take batches and is refused at publication.
+ * The key batches upsert and delete by: the first query key whose standard data
+ * element is an identity element (居民身份证号码, 统一社会信用代码: one row per
+ * person or entity), else the first query key, else the first required item.
+ * A resource with none of these cannot take batches and is refused.
  */
 export function upsertKeyOf(items: ResourceItem[]): string {
   const keys = items.filter((i) => i.queryKey);
-  const chosen = keys.find((i) => isIdentityItem(i) || isCreditCodeItem(i) || i.element) ?? keys[0] ?? items.find((i) => i.required);
+  const chosen = keys.find((i) => i.element === IDENTITY_ELEMENT || i.element === CREDIT_CODE_ELEMENT) ?? keys[0] ?? items.find((i) => i.required);
   if (!chosen) throw new ResourceModelError('the resource declares no query key to identify rows by');
   return chosen.key;
 }

@@ -11,15 +11,18 @@ interface Group {
   query: PointQuery;
   inFlight: number;
   pending: Waiter[];
+  scheduled: boolean;
 }
 
 /**
- * Coalesces concurrent row-key lookups. A lookup goes out at once while fewer
- * than `maxInFlight` statements of its group are running (no added latency when
- * idle); beyond that, lookups wait for the next free slot and leave together as
- * one `key = ANY($1)` statement. Under load one round trip, one parse and one
- * socket write serve many callers: on the hot path the database round trips,
- * not the SQL, are what costs.
+ * Coalesces concurrent row-key lookups. Lookups made in the same turn of the
+ * event loop (requests that arrived together) leave together at the end of it
+ * as one `key = ANY($1)` statement; when `maxInFlight` statements of a group are
+ * already running, further lookups wait for the next free slot and join the
+ * next statement. Under load one round trip, one parse and one socket write
+ * serve many callers: on the hot path the round trips and system calls, not the
+ * SQL, are what costs. When idle, a lookup waits for nothing but the end of the
+ * current turn.
  *
  * A group is a statement plus its filter values, so only lookups under the same
  * row filter ever share a statement, and each caller receives only the rows of
@@ -27,6 +30,8 @@ interface Group {
  */
 export class PointBatcher {
   private readonly groups = new Map<string, Group>();
+  /** Lookups answered and statements sent: their ratio is the batching achieved. */
+  readonly stats = { lookups: 0, statements: 0 };
 
   constructor(
     private readonly pool: Pool,
@@ -39,17 +44,26 @@ export class PointBatcher {
     return new Promise((resolve, reject) => {
       let group = this.groups.get(query.batchKey);
       if (!group) {
-        group = { query, inFlight: 0, pending: [] };
+        group = { query, inFlight: 0, pending: [], scheduled: false };
         this.groups.set(query.batchKey, group);
       }
-      const waiter = { key: query.key, resolve, reject };
-      if (group.inFlight < this.maxInFlight) this.dispatch(group, [waiter]);
-      else group.pending.push(waiter);
+      group.pending.push({ key: query.key, resolve, reject });
+      if (!group.scheduled && group.inFlight < this.maxInFlight) {
+        group.scheduled = true;
+        setImmediate(() => this.flush(group));
+      }
     });
+  }
+
+  private flush(group: Group): void {
+    group.scheduled = false;
+    while (group.pending.length && group.inFlight < this.maxInFlight) this.dispatch(group, group.pending.splice(0, this.maxKeys));
   }
 
   private dispatch(group: Group, waiters: Waiter[]): void {
     group.inFlight++;
+    this.stats.statements++;
+    this.stats.lookups += waiters.length;
     const { name, text, values, keyIndex } = group.query;
     const keys = [...new Set(waiters.map((w) => w.key))];
     this.pool
@@ -71,8 +85,8 @@ export class PointBatcher {
       )
       .finally(() => {
         group.inFlight--;
-        if (group.pending.length) this.dispatch(group, group.pending.splice(0, this.maxKeys));
-        else if (!group.inFlight && this.groups.get(group.query.batchKey) === group) this.groups.delete(group.query.batchKey);
+        if (group.pending.length) this.flush(group);
+        else if (!group.inFlight && !group.scheduled && this.groups.get(group.query.batchKey) === group) this.groups.delete(group.query.batchKey);
       });
   }
 }

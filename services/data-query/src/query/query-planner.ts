@@ -72,13 +72,14 @@ export class QueryPlanner {
       values.push(v);
       return `$${values.length}::${type}`;
     };
+    // Binding the values yields the clauses too; the statement text is only assembled on the first use of a shape.
     const clauses = [`${q(SYS.deletedAt)} IS NULL`, ...conditions.map((c) => c.sql(p))];
     if (cursor !== undefined) clauses.push(`${keyCol} > ${p(this.cursorValue(keyItem, cursor), paramTypeOf(keyItem))}`);
-    const columns = ds.items.map((i) => q(ds.columnByKey.get(i.key)!)).join(', ');
-    const text = `SELECT ${columns} FROM ${ds.table} WHERE ${clauses.join(' AND ')} ORDER BY ${keyCol} LIMIT ${p(limit + 1, 'int')}`;
-    const shape = `${ds.code}|${ds.version}|${conditions.map((c) => c.shape).join('&')}|${cursor !== undefined}`;
+    const limitParam = p(limit + 1, 'int');
+    const shape = `page|${conditions.map((c) => c.shape).join('&')}|${cursor !== undefined}`;
     let stmt = ds.statements.get(shape);
     if (!stmt) {
+      const text = `SELECT ${ds.selectList} FROM ${ds.table} WHERE ${clauses.join(' AND ')} ORDER BY ${keyCol} LIMIT ${limitParam}`;
       stmt = { name: `dq_${createHash('sha1').update(`${ds.version}\n${text}`).digest('hex').slice(0, 20)}`, text };
       ds.statements.set(shape, stmt);
     }
@@ -86,23 +87,21 @@ export class QueryPlanner {
   }
 
   private point(ds: DatasetRuntime, key: string, filters: Condition[]): PointQuery {
-    const keyCol = q(ds.columnByKey.get(ds.upsertKey)!);
     const values: unknown[] = [];
     const p = (v: unknown, type: string) => {
       values.push(v);
       return `$${values.length + 1}::${type}`;
     };
-    const clauses = [`${q(SYS.deletedAt)} IS NULL`, `${keyCol} = ANY($1::text[])`, ...filters.map((c) => c.sql(p))];
-    const columns = ds.items.map((i) => q(ds.columnByKey.get(i.key)!)).join(', ');
+    const filterSql = filters.map((c) => c.sql(p));
     const shape = `point|${filters.map((c) => c.shape).join('&')}`;
     let stmt = ds.statements.get(shape);
     if (!stmt) {
-      const text = `SELECT ${columns} FROM ${ds.table} WHERE ${clauses.join(' AND ')}`;
+      const clauses = [`${q(SYS.deletedAt)} IS NULL`, `${q(ds.columnByKey.get(ds.upsertKey)!)} = ANY($1::text[])`, ...filterSql];
+      const text = `SELECT ${ds.selectList} FROM ${ds.table} WHERE ${clauses.join(' AND ')}`;
       stmt = { name: `dq_${createHash('sha1').update(`${ds.version}\n${text}`).digest('hex').slice(0, 20)}`, text };
       ds.statements.set(shape, stmt);
     }
-    const keyIndex = ds.items.findIndex((i) => i.key === ds.upsertKey);
-    return { kind: 'point', name: stmt.name, text: stmt.text, values, key, keyIndex, batchKey: values.length ? `${stmt.name}|${JSON.stringify(values)}` : stmt.name };
+    return { kind: 'point', name: stmt.name, text: stmt.text, values, key, keyIndex: ds.keyIndex, batchKey: values.length ? `${stmt.name}|${JSON.stringify(values)}` : stmt.name };
   }
 
   encodeCursor(key: unknown): string {

@@ -46,7 +46,7 @@ const PARSERS: Record<number, (v: string) => unknown> = {
 export const RESULT_TYPES = { getTypeParser: (oid: number, format?: 'text' | 'binary') => PARSERS[oid] ?? types.getTypeParser(oid, format ?? 'text') };
 
 /** Why a grant does not let this call through, checked in the order a caller can act on. */
-function refusal(grants: readonly CachedGrant[], now: number): { error: AppError; grant: CachedGrant | null } | { grant: CachedGrant } {
+function grantDecision(grants: readonly CachedGrant[], now: number): { error: AppError; grant: CachedGrant | null } | { grant: CachedGrant } {
   if (!grants.length) return { error: new ForbiddenError('Your unit holds no grant for this resource; file a request for it.', 'NO_GRANT'), grant: null };
   const modal = grants.filter((g) => g.modes.includes('interface'));
   if (!modal.length) return { error: new ForbiddenError('Your unit’s grant for this resource does not include interface queries.', 'MODE_NOT_GRANTED'), grant: grants[0] };
@@ -62,8 +62,9 @@ function refusal(grants: readonly CachedGrant[], now: number): { error: AppError
 
 /**
  * Interface queries (接口查询). The hot path touches memory (dataset, grant),
- * one prepared statement (shared by concurrent row-key lookups) and one XADD:
- * no ORM, no dataset or grant reads.
+ * one prepared statement (shared by concurrent row-key lookups) and one append
+ * to the audit stream (shared by concurrent queries): no ORM, no dataset or
+ * grant reads.
  * Every call, answered or refused, leaves exactly one audit event before the
  * answer is released.
  */
@@ -89,7 +90,7 @@ export class QueryService {
       ds = this.datasets.get(call.code);
       if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
       if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
-      const decision = refusal(this.grants.forCaller(call.principal.unitId, ds.code), Date.now());
+      const decision = grantDecision(this.grants.forCaller(call.principal.unitId, ds.code), Date.now());
       grant = decision.grant;
       if ('error' in decision) throw decision.error;
       const g = decision.grant;
@@ -129,9 +130,8 @@ export class QueryService {
       maskers = ds.items.map(maskerOf);
       this.maskers.set(ds, maskers);
     }
-    const index = new Map(ds.items.map((it, i) => [it.key, i]));
-    const picks = items.map((key) => index.get(key)!);
-    const keyIndex = index.get(ds.upsertKey)!;
+    const picks = items.map((key) => ds.indexByKey.get(key)!);
+    const keyIndex = ds.keyIndex;
     const page = rows.length > limit ? rows.slice(0, limit) : rows;
     const out = page.map((row) => {
       const o: Record<string, unknown> = {};

@@ -17,12 +17,17 @@ export interface StarterResource {
   items: ResourceItem[];
 }
 
+let local: string[] | undefined;
+
 /** The counties and districts of the reference city (蚌埠): where the synthetic people live. */
 export function localRegions(): string[] {
-  const regions = Object.keys(referenceData().regions);
-  const city = referenceData().units.find((u) => u.kind === 'office')?.regionCode ?? '340300';
-  const local = regions.filter((r) => r.startsWith(city.slice(0, 4)) && r !== city);
-  return local.length ? local : regions;
+  if (!local) {
+    const regions = Object.keys(referenceData().regions);
+    const city = referenceData().units.find((u) => u.kind === 'office')?.regionCode ?? '340300';
+    const inCity = regions.filter((r) => r.startsWith(city.slice(0, 4)) && r !== city);
+    local = inCity.length ? inCity : regions;
+  }
+  return local;
 }
 
 const FIRST_DAY = Date.UTC(1940, 0, 1);
