@@ -14,7 +14,7 @@ export const RowFilterSchema = Type.Object(
       Type.Union([
         Type.Object({ key: Type.String({ minLength: 1, maxLength: 64 }), op: Type.Literal('eq'), value: Scalar }, { additionalProperties: false }),
         Type.Object({ key: Type.String({ minLength: 1, maxLength: 64 }), op: Type.Literal('in'), value: Type.Array(Scalar, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
-        Type.Object({ key: Type.String({ minLength: 1, maxLength: 64 }), op: Type.Literal('between'), value: Type.Tuple([Scalar, Scalar]) }, { additionalProperties: false }),
+        Type.Object({ key: Type.String({ minLength: 1, maxLength: 64 }), op: Type.Literal('between'), value: Type.Array(Scalar, { minItems: 2, maxItems: 2, description: '[from, to], inclusive' }) }, { additionalProperties: false }),
       ]),
       { minItems: 1, maxItems: 20 },
     ),
