@@ -50,13 +50,15 @@ describe('rate limit and daily quota in Redis', () => {
 
   test('the per-second rate is shared by every counter on the same Redis', async () => {
     const a = new QuotaCounter(redis, prefix);
-    const b = new QuotaCounter(new Redis(REDIS_URL), prefix);
+    const other = new Redis(REDIS_URL);
+    const b = new QuotaCounter(other, prefix);
     const at = new Date('2026-11-26T10:00:00.100Z');
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await (i % 2 ? a : b).take('rate-grant', 3, 1000, at));
     expect(results.map((r) => r.allowed)).toEqual([true, true, true, false, false]);
     expect(results[3]).toMatchObject({ reason: 'rate', resetSeconds: 1 });
     expect((await a.take('rate-grant', 3, 1000, new Date('2026-11-26T10:00:01.100Z'))).allowed).toBe(true);
+    other.disconnect();
   });
 
   test('the daily quota stops the calls of the day, refused calls do not count, the next day starts afresh', async () => {
