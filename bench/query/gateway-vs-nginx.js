@@ -117,7 +117,9 @@ async function main() {
   const keysDir = mkdtempSync(join(tmpdir(), 'gdx-bench-keys-'));
   const children = [];
   for (const name of ['gateway', 'data-query', 'request-approval']) {
-    const child = spawn(process.execPath, [join(ROOT, 'services', name, 'dist', 'server.js')], {
+    // BENCH_PROFILE=dir writes a CPU profile of the gateway (inspect it to see where its time goes).
+    const profile = name === 'gateway' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const child = spawn(process.execPath, [...profile, join(ROOT, 'services', name, 'dist', 'server.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { PATH: process.env.PATH, PORT: String(ports[name]), HOST: '127.0.0.1', DATABASE_URL: url, REDIS_URL, STREAM_PREFIX: prefix, MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn', KEYS_DIR: keysDir, JWKS_URL: `${u('gateway')}/.well-known/jwks.json`, GATEWAY_URL: u('gateway'), DATA_QUERY_URL: u('data-query'), REQUEST_APPROVAL_URL: u('request-approval'), CATALOGUE_URL: 'http://127.0.0.1:9', AUDIT_URL: 'http://127.0.0.1:9' },
