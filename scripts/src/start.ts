@@ -62,6 +62,9 @@ async function main(): Promise<void> {
   for (const s of SERVICES) {
     const child = spawn(process.execPath, [`services/${s.name}/dist/server.js`], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Their own process group: a terminal's Ctrl-C reaches only this script, which sends each
+      // service exactly one SIGTERM (a second signal would cut its graceful close short).
+      detached: true,
       env: {
         ...env,
         PORT: String(ports[s.name]),
@@ -92,6 +95,9 @@ async function main(): Promise<void> {
     Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.on('exit', r))))).then(() => process.exit(code));
     setTimeout(() => process.exit(code), 15_000).unref();
   }
+  process.on('exit', () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  });
   process.on('SIGINT', () => shutdown(0));
   process.on('SIGTERM', () => shutdown(0));
 
