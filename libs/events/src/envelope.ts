@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { uuidv7 } from '@gdx/database';
+import { randomPool, uuidv7 } from '@gdx/database';
 
 export interface Actor {
   unitId?: string;
@@ -25,8 +24,8 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** A child of `parent` (same trace, new span) or a new trace when there is none or it is malformed. */
 export function childTraceparent(parent?: string): string {
   const m = parent ? TRACEPARENT.exec(parent) : null;
-  const traceId = m && !/^0+$/.test(m[1]) ? m[1] : randomBytes(16).toString('hex');
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-${m ? m[3] : '01'}`;
+  const traceId = m && !/^0+$/.test(m[1]) ? m[1] : randomPool.take(16).toString('hex');
+  return `00-${traceId}-${randomPool.take(8).toString('hex')}-${m ? m[3] : '01'}`;
 }
 
 export function createEvent<D extends Record<string, unknown>>(type: string, init: { actor: Actor; subject: string; data: D; traceparent?: string; occurredAt?: Date }): EventEnvelope<D> {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '@gdx/auth';
 import { AppError, ForbiddenError, ServiceUnavailableError, TooManyRequestsError, sendProblem } from '@gdx/errors';
-import { createEvent, publishNow } from '@gdx/events';
+import { BatchedPublisher, createEvent } from '@gdx/events';
 import { problemResponses, type App } from '@gdx/service-kit';
 import type { GrantCache } from './grant-cache';
 import { decide } from './grant-policy';
@@ -37,12 +37,14 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota }: Que
   // A plain keep-alive pool rather than the generic proxy: this is the platform's hottest path.
   const upstream = new Pool(dataQueryUrl, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
   app.addHook('onClose', async () => upstream.close());
+  // Refusals are the hot path under an enumeration attempt: they are written to the trail in batches.
+  const trail = new BatchedPublisher(app.redis, app.streamPrefix, 'query');
 
   async function refuse(req: FastifyRequest, reply: FastifyReply, error: AppError, audit: { grantId?: string; reason: string; code: string }): Promise<never> {
     const p = req.principal;
     const body = req.body as { items?: string[] } | undefined;
     try {
-      await publishNow(app.redis, app.streamPrefix, createEvent('query.denied', {
+      await trail.publish(createEvent('query.denied', {
         actor: actorOf(p),
         subject: (req.params as { code: string }).code,
         traceparent: req.headers.traceparent as string | undefined,
