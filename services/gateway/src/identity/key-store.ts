@@ -22,7 +22,7 @@ export interface Jwk {
 
 const KID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** A new kid sorts after every older one: the newest key in the directory signs. */
+/** Kids carry their creation time for operators; the store orders keys by file time. */
 export function newKid(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(3).toString('hex')}`;
 }
@@ -70,12 +70,13 @@ export class KeyStore {
       keys.push({ kid, addedAt: statSync(join(this.dir, f)).mtimeMs, privateKey, publicPem: pub.export({ type: 'spki', format: 'pem' }).toString(), jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' } });
     }
     if (!keys.length) throw new Error(`no Ed25519 signing key in ${this.dir} (set GENERATE_KEYS=true for development)`);
-    this.keys = keys;
+    // Oldest first, by when the file appeared (kids of one second would not order reliably).
+    this.keys = keys.sort((a, b) => a.addedAt - b.addedAt || a.kid.localeCompare(b.kid));
   }
 
   current(now = Date.now()): SigningKey {
     const active = this.keys.filter((k) => k.addedAt <= now - this.activationDelayMs);
-    // On first start the only key is brand new: nobody can hold an older JWKS, so use it.
+    // Nothing old enough (first start, every key brand new): the oldest, the one published longest.
     return active[active.length - 1] ?? this.keys[0];
   }
 
