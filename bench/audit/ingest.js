@@ -40,8 +40,7 @@ const { VerificationService } = require('../../services/audit/dist/trail/verific
 
 const N = Number(process.env.BENCH_EVENTS ?? 100_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const { REDIS_URL, dbUrl, admin } = require('../lib/scratch');
 const CONSUMERS = Number(process.env.AUDIT_CONSUMERS ?? 2);
 const CHAINS = Number(process.env.AUDIT_CHAINS ?? 8);
 
@@ -72,21 +71,7 @@ function cpuDelta(before, after) {
   return total;
 }
 
-function dbUrl(name) {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
-async function admin(sql) {
-  const c = new Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** What the gateway and data-query emit for each call: the bulk of the trail. */
 function makeEvents(n) {

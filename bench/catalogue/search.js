@@ -12,38 +12,23 @@
  *     8 in flight → requests/s (autocannon);
  *   - the baseline: the very SQL the service runs (taken from its query builder), sent
  *     with plain `pg`, one at a time and 8 in flight.
- * and prints the ratios. Environment: DATABASE_ADMIN_URL (default
+ * and prints the ratios. Environment: BENCH_DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL, BENCH_ROWS (10000),
  * BENCH_SAMPLES (400), BENCH_SECONDS (3); BENCH_EXPLAIN=1 prints the plans, BENCH_KEEP_DB=1
  * keeps the scratch database for a closer look.
  */
 const { fork } = require('node:child_process');
 const { generateKeyPairSync, randomBytes, randomUUID } = require('node:crypto');
-const { Client, Pool } = require('pg');
+const { Pool } = require('pg');
 
 const ROOT = require('node:path').join(__dirname, '..', '..');
-const ADMIN_URL = process.env.DATABASE_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const { REDIS_URL, dbUrl, admin } = require('../lib/scratch');
 const ROWS = Number(process.env.BENCH_ROWS || 10_000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES || 400);
 const SECONDS = Number(process.env.BENCH_SECONDS || 3);
 const CONCURRENCY = 8;
 
-function dbUrl(name) {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
-async function admin(sql) {
-  const c = new Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 // ---------------------------------------------------------------- child: the service
 async function serve() {

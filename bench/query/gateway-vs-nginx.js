@@ -22,8 +22,7 @@ const { join } = require('node:path');
 const net = require('node:net');
 
 const ROOT = join(__dirname, '..', '..');
-const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const { REDIS_URL, freshDatabase, waitFor } = require('../lib/scratch');
 const DB_NAME = 'gdx_bench_query';
 const CODE = '101001/0001';
 const log = (...m) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
@@ -38,11 +37,6 @@ function args() {
   return a;
 }
 
-function dbUrl(name) {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 function freePort() {
   return new Promise((resolve) => {
@@ -54,14 +48,6 @@ function freePort() {
   });
 }
 
-async function waitFor(what, probe, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function cannon(opts) {
   const autocannon = require('autocannon');
@@ -83,7 +69,7 @@ function ensureNginx() {
 
 async function main() {
   const a = args();
-  const { Client, Pool } = require('pg');
+  const { Pool } = require('pg');
   const { Redis } = require('ioredis');
   const { migrate } = require('@gdx/database');
   const { createEvent, streamKey } = require('@gdx/events');
@@ -98,12 +84,7 @@ async function main() {
 
   const nginxBin = ensureNginx();
   const prefix = `bench:q:${randomBytes(4).toString('hex')}:`;
-  const url = dbUrl(DB_NAME);
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  await admin.end();
+  const url = await freshDatabase(DB_NAME);
   for (const s of SERVICE_DATABASES) await migrate(s.dataSource(url));
 
   const ds = gatewayDataSource(url, 2);
