@@ -66,7 +66,7 @@ export class StreamConsumer extends StreamReader {
     const res = (await this.blocking(() =>
       this.options.redis.xreadgroup('GROUP', this.options.group, this.consumer, 'COUNT', this.batchSize, 'BLOCK', this.blockMs, 'STREAMS', ...this.keys, ...this.keys.map(() => '>')),
     )) as [string, Entry[]][] | null;
-    for (const [key, entries] of res ?? []) await this.process(key, entries, false);
+    if (res) await this.process(res, false);
   }
 
   protected override onFailure(err: unknown): void {
@@ -90,42 +90,54 @@ export class StreamConsumer extends StreamReader {
       let cursor = '0-0';
       do {
         const [next, entries] = (await this.options.redis.xautoclaim(key, this.options.group, this.consumer, this.claimIdleMs, cursor, 'COUNT', this.batchSize)) as [string, Entry[]];
-        if (entries.length) await this.process(key, entries, true);
+        if (entries.length) await this.process([[key, entries]], true);
         cursor = next;
       } while (cursor !== '0-0' && this.running);
     }
   }
 
-  private async process(key: string, entries: Entry[], claimed: boolean): Promise<void> {
-    const good: { id: string; event: EventEnvelope }[] = [];
-    for (const [id, fields] of entries) {
-      if (!fields) continue; // trimmed away while pending
-      const event = parse(fields);
-      if (!event) {
-        await this.deadLetter(key, id, fields, 'not an event envelope', 1);
-        continue;
-      }
-      if (claimed) {
-        const deliveries = await this.deliveries(key, id);
-        if (deliveries > this.maxDeliveries) {
-          await this.deadLetter(key, id, fields, 'too many failed deliveries', deliveries);
+  /**
+   * One handleBatch call for everything one read returned, whatever stream it came
+   * from (one transaction instead of one per domain), then XACK per stream. When the
+   * batch fails, each event is tried alone so one bad event holds up no other.
+   */
+  private async process(batches: [string, Entry[]][], claimed: boolean): Promise<void> {
+    const ready: { key: string; id: string; event: EventEnvelope }[] = [];
+    for (const [key, entries] of batches) {
+      for (const [id, fields] of entries) {
+        if (!fields) continue; // trimmed away while pending
+        const event = parse(fields);
+        if (!event) {
+          await this.deadLetter(key, id, fields, 'not an event envelope', 1);
           continue;
         }
+        if (claimed) {
+          const deliveries = await this.deliveries(key, id);
+          if (deliveries > this.maxDeliveries) {
+            await this.deadLetter(key, id, fields, 'too many failed deliveries', deliveries);
+            continue;
+          }
+        }
+        ready.push({ key, id, event });
       }
-      good.push({ id, event });
     }
-    if (!good.length) return;
+    if (!ready.length) return;
     try {
-      await this.options.handleBatch(good.map((g) => g.event));
-      await this.options.redis.xack(key, this.options.group, ...good.map((g) => g.id));
+      await this.options.handleBatch(ready.map((r) => r.event));
+      await this.ack(ready);
     } catch (err) {
-      if (good.length === 1) {
-        this.options.logger?.warn({ err, eventId: good[0].event.id, type: good[0].event.type }, 'event handling failed; it stays pending for a retry');
+      if (ready.length === 1) {
+        this.options.logger?.warn({ err, eventId: ready[0].event.id, type: ready[0].event.type }, 'event handling failed; it stays pending for a retry');
         return;
       }
-      // Isolate the bad one: the rest of the batch must not wait for it.
-      for (const g of good) await this.process(key, [[g.id, ['event', JSON.stringify(g.event)]]], false);
+      for (const r of ready) await this.process([[r.key, [[r.id, ['event', JSON.stringify(r.event)]]]]], false);
     }
+  }
+
+  private async ack(done: { key: string; id: string }[]): Promise<void> {
+    const byKey = new Map<string, string[]>();
+    for (const d of done) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d.id]);
+    await Promise.all([...byKey].map(([key, ids]) => this.options.redis.xack(key, this.options.group, ...ids)));
   }
 
   private async deliveries(key: string, id: string): Promise<number> {
