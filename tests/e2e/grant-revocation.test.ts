@@ -88,3 +88,15 @@ test('every refusal at the gateway is on the audit stream, once', async () => {
   const e = JSON.parse(entries[entries.length - 1][1][1]);
   expect(e).toMatchObject({ type: 'query.denied', data: { unitId: units.RS, result: 'denied', reason: 'GRANT_NOT_ACTIVE', requestId: res.headers['x-request-id'], resourceCode: '101001/0001', via: 'gateway' } });
 });
+
+test('a malformed query is refused with a problem naming the field, and is on the record too', async () => {
+  const before = (await redis.xrange(streamKey(prefix, 'query'), '-', '+')).length;
+  const res = await request(gateways[0]).post(`/api/v1/query/${encodeURIComponent('101001/0001')}`).set('authorization', `Bearer ${token}`).send({ items: ['name'], limit: 5000 });
+  expect(res.status).toBe(400);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+  expect(res.body.field).toMatch(/^body\.(where|limit)$/);
+  const entries = await redis.xrange(streamKey(prefix, 'query'), '-', '+');
+  expect(entries.length).toBe(before + 1);
+  expect(JSON.parse(entries[entries.length - 1][1][1])).toMatchObject({ type: 'query.denied', data: { reason: 'VALIDATION_FAILED', requestId: res.headers['x-request-id'] } });
+});

@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '@gdx/auth';
-import { AppError, ForbiddenError, ServiceUnavailableError, TooManyRequestsError, sendProblem } from '@gdx/errors';
+import { AppError, ForbiddenError, ServiceUnavailableError, TooManyRequestsError, ValidationError, sendProblem } from '@gdx/errors';
 import { BatchedPublisher, createEvent } from '@gdx/events';
 import { problemResponses, type App } from '@gdx/service-kit';
 import type { GrantCache } from './grant-cache';
@@ -42,13 +42,13 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota }: Que
 
   async function refuse(req: FastifyRequest, reply: FastifyReply, error: AppError, audit: { grantId?: string; reason: string; code: string }): Promise<never> {
     const p = req.principal;
-    const body = req.body as { items?: string[] } | undefined;
+    const body = req.body as { items?: unknown } | undefined;
     try {
       await trail.publish(createEvent('query.denied', {
         actor: actorOf(p),
         subject: (req.params as { code: string }).code,
         traceparent: req.headers.traceparent as string | undefined,
-        data: { unitId: p.unitId, accountId: p.kind === 'account' ? p.subject : undefined, clientId: p.kind === 'client' ? p.subject : undefined, grantId: audit.grantId ?? null, resourceCode: (req.params as { code: string }).code, items: body?.items ?? [], rowCount: 0, result: 'denied', reason: audit.code, latencyMs: Math.round(reply.elapsedTime * 10) / 10, requestId: req.id, sourceAddress: req.ip, via: 'gateway' },
+        data: { unitId: p.unitId, accountId: p.kind === 'account' ? p.subject : undefined, clientId: p.kind === 'client' ? p.subject : undefined, grantId: audit.grantId ?? null, resourceCode: (req.params as { code: string }).code, items: Array.isArray(body?.items) ? body.items : [], rowCount: 0, result: 'denied', reason: audit.code, latencyMs: Math.round(reply.elapsedTime * 10) / 10, requestId: req.id, sourceAddress: req.ip, via: 'gateway' },
       }));
     } catch {
       throw new ServiceUnavailableError('The call could not be recorded, so it was not answered.', 'AUDIT_UNAVAILABLE');
@@ -58,6 +58,8 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota }: Que
 
   app.post('/api/v1/query/:code', {
     bodyLimit: 65_536,
+    // A malformed query is refused on the record too, so validation errors come to the handler.
+    attachValidation: true,
     schema: {
       tags: ['data'],
       summary: 'Interface query (接口查询): one question about one person or company, answered within the caller’s grant',
@@ -69,6 +71,12 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota }: Que
       },
     },
   }, async (req, reply) => {
+    if (req.validationError) {
+      const v = req.validationError.validation?.[0] as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } } | undefined;
+      const path = [v?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), v?.params?.missingProperty ?? v?.params?.additionalProperty].filter(Boolean).join('.');
+      const context = req.validationError.validationContext ?? 'body';
+      return refuse(req, reply, new ValidationError(req.validationError.message, { field: path ? `${context}.${path}` : context }), { reason: req.validationError.message, code: 'VALIDATION_FAILED' });
+    }
     if (!grants.ready) throw new ServiceUnavailableError('Grants are loading; try again shortly.', 'GRANTS_UNAVAILABLE');
     const p = req.principal;
     const decision = decide(grants.find(p.unitId, req.params.code), 'interface', req.body.items);
