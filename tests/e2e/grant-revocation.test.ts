@@ -100,3 +100,28 @@ test('a malformed query is refused with a problem naming the field, and is on th
   expect(entries.length).toBe(before + 1);
   expect(JSON.parse(entries[entries.length - 1][1][1])).toMatchObject({ type: 'query.denied', data: { reason: 'VALIDATION_FAILED', requestId: res.headers['x-request-id'] } });
 });
+
+test('the daily quota of a grant answers 429 with RateLimit headers, on the record', async () => {
+  const e = grantEvent('grant.issued', 'active', 1);
+  const id = 'aaaaaaaa-0000-7000-8000-000000000002';
+  Object.assign(e.data, { id, resourceCode: '102001/0001', dailyQuota: 2 });
+  await redis.xadd(streamKey(prefix, 'grant'), '*', 'event', JSON.stringify({ ...e, subject: id }));
+  const ask2 = () => request(gateways[1]).post(`/api/v1/query/${encodeURIComponent('102001/0001')}`).set('authorization', `Bearer ${token}`).send({ where: { creditCode: '11340300284135459M' } });
+  const deadline = Date.now() + 5_000;
+  let first = await ask2();
+  while (first.status === 403 && Date.now() < deadline) first = await ask2();
+  // Passed the gateway (data-query is not running in this test, hence its 503): counted.
+  expect(first.body.code).toBe('UPSTREAM_UNAVAILABLE');
+  expect(first.headers['ratelimit-limit']).toBe('1000');
+  expect((await ask2()).body.code).toBe('UPSTREAM_UNAVAILABLE');
+  const before = (await redis.xrange(streamKey(prefix, 'query'), '-', '+')).length;
+  const refused = await ask2();
+  expect(refused.status).toBe(429);
+  expect(refused.body.code).toBe('QUOTA_EXCEEDED');
+  expect(refused.headers['ratelimit-limit']).toBe('2');
+  expect(refused.headers['ratelimit-remaining']).toBe('0');
+  expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  const entries = await redis.xrange(streamKey(prefix, 'query'), '-', '+');
+  expect(entries.length).toBe(before + 1);
+  expect(JSON.parse(entries[entries.length - 1][1][1])).toMatchObject({ type: 'query.denied', data: { reason: 'QUOTA_EXCEEDED', grantId: id } });
+});
