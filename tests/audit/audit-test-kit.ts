@@ -10,6 +10,7 @@ import { createEvent, streamKey, type Actor, type EventEnvelope } from '@gdx/eve
 import type { App } from '@gdx/service-kit';
 import { buildApp, loadAuditConfig } from '@gdx/audit';
 import { REDIS_URL } from '../helpers/redis';
+import { eventually } from '../helpers/wait';
 
 /**
  * For tests that drive the audit service on its own (no gateway): tokens signed by
@@ -68,14 +69,8 @@ export function newRedis(): Redis {
   return new Redis(REDIS_URL);
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  return eventually(probe, timeoutMs, what);
 }
 
 /** A superuser connection to a test database, search_path on the audit schema. */

@@ -6,6 +6,7 @@ import { Unit } from '@gdx/gateway/dist/entities/unit.entity';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, testPrefix } from '../helpers/redis';
 import { startProcesses, type RunningPlatform } from '../helpers/processes';
+import { eventually } from '../helpers/wait';
 
 /**
  * The platform as it runs: five processes wired by environment variables. A provider
@@ -22,15 +23,6 @@ const CODE = '102001/0001';
 const enc = encodeURIComponent;
 let gw: () => ReturnType<typeof request>;
 
-async function eventually<T>(probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function login(username: string): Promise<string> {
   const password = creds.accounts.find((a) => a.username === username)!.password;

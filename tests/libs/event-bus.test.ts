@@ -7,21 +7,13 @@ import { gatewayDataSource } from '@gdx/gateway/dist/data-source';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 import { freePort } from '../helpers/platform';
+import { eventually } from '../helpers/wait';
 
 let db: TestDatabase;
 let ds: DataSource;
 const prefix = testPrefix();
 const actor = { kind: 'system' as const };
 
-async function until<T>(what: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function consumer(redisUrl: string, group: string, handleBatch: (e: EventEnvelope[]) => Promise<void>, extra: Partial<ConstructorParameters<typeof StreamConsumer>[0]> = {}) {
   return new StreamConsumer({ redis: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix, domains: ['test'], group, handleBatch, blockMs: 100, claimIdleMs: 200, ...extra });
@@ -58,14 +50,14 @@ describe('outbox relay', () => {
     server = await startRedis(port);
     const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
     redis.on('error', () => undefined);
-    await until(async () => redis.status === 'ready');
+    await eventually(async () => redis.status === 'ready');
     const relay = new OutboxRelay(ds, redis, { prefix, pollMs: 100 });
     const publisher = new EventPublisher(ds);
     publisher.setListener(relay);
     relay.start();
 
     server.kill('SIGKILL');
-    await until(async () => redis.status !== 'ready');
+    await eventually(async () => redis.status !== 'ready');
     const event = createEvent('test.happened', { actor, subject: 'while-down', data: { n: 1 } });
     await publisher.transaction(async (_m, emit) => emit(event));
     await new Promise((r) => setTimeout(r, 300));
@@ -73,7 +65,7 @@ describe('outbox relay', () => {
     expect(stillPending).toBeNull();
 
     server = await startRedis(port);
-    const entries = await until(async () => {
+    const entries = await eventually(async () => {
       const r = await redis.xrange(streamKey(prefix, 'test'), '-', '+').catch(() => []);
       return r.length ? r : undefined;
     });
@@ -108,7 +100,7 @@ describe('consumer groups', () => {
       seen.push(...events.map((e) => e.id));
     }, { consumer: 'alive' });
     c.start();
-    await until(async () => seen.includes(event.id));
+    await eventually(async () => seen.includes(event.id));
     await c.stop();
     const pending = (await redis.xpending(streamKey(prefix, 'test'), group)) as [number];
     expect(pending[0]).toBe(0);
@@ -126,7 +118,7 @@ describe('consumer groups', () => {
       for (const e of events) await m.query('INSERT INTO public.effect (event_id, n) VALUES ($1, 1)', [e.id]);
     }));
     c.start();
-    await until(async () => (await ds.query('SELECT 1 FROM public.effect WHERE event_id = $1', [marker.id])).length > 0);
+    await eventually(async () => (await ds.query('SELECT 1 FROM public.effect WHERE event_id = $1', [marker.id])).length > 0);
     await c.stop();
     const rows = await ds.query('SELECT count(*)::int AS n FROM public.effect WHERE event_id = $1', [event.id]);
     expect(rows[0].n).toBe(1);
@@ -152,7 +144,7 @@ describe('consumer groups', () => {
       }
     }, { maxDeliveries: 3, claimIdleMs: 100, batchSize: 1 });
     c.start();
-    const dead = await until(async () => {
+    const dead = await eventually(async () => {
       const entries = await redis.xrange(deadLetterKey(prefix), '-', '+');
       return entries.filter(([, f]) => f.includes(group)).length === 2 ? entries : undefined;
     }, 15_000);

@@ -7,6 +7,8 @@ import { addUser, type TestUser } from '../helpers/gateway';
 import { REDIS_URL } from '../helpers/redis';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 
+export { eventually } from '../helpers/wait';
+
 export const bearer = (u: Pick<TestUser, 'token'>) => ({ authorization: `Bearer ${u.token}` });
 export const enc = encodeURIComponent;
 
@@ -113,15 +115,6 @@ export async function streamEvents(prefix: string, domain: string): Promise<Stre
   }
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A clock tests move by hand. */
 export class FakeClock {

@@ -6,3 +6,5 @@ export * from './health.plugin';
 export * from './server';
 export * from './schemas';
 export * from './openapi';
+export * from './service-client';
+export * from './cursor';

@@ -2,12 +2,13 @@ import { randomInt } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '@gdx/events';
 import { isOffice, type Principal } from '@gdx/auth';
-import { BadRequestError, NotFoundError } from '@gdx/errors';
+import { NotFoundError } from '@gdx/errors';
 import { draftFromEvent } from './audit-record.mapper';
 import type { AuditRecord, RecordDraft } from './audit-record.model';
 import type { AuditRecordRepository, PageKey, RecordFilter, Visibility } from './audit-record.repository';
 import type { ChainService } from './chain.service';
 import { setWriterRole } from './writer-role';
+import { decodeCursor, encodeCursor } from '@gdx/service-kit';
 
 export interface IngestResult {
   written: number;
@@ -61,11 +62,11 @@ export class AuditRecordService {
   }
 
   async page(principal: Principal, filter: RecordFilter, limit: number, cursor?: string): Promise<{ items: AuditRecord[]; nextCursor: string | null }> {
-    const items = await this.records.search(filter, visibilityOf(principal), limit + 1, cursor ? decodeCursor(cursor) : undefined);
+    const items = await this.records.search(filter, visibilityOf(principal), limit + 1, cursor ? pageKey(cursor) : undefined);
     const more = items.length > limit;
     if (more) items.length = limit;
     const last = items[items.length - 1];
-    return { items, nextCursor: more && last ? encodeCursor({ occurredAt: last.occurredAt, id: last.id }) : null };
+    return { items, nextCursor: more && last ? pageCursor({ occurredAt: last.occurredAt, id: last.id }) : null };
   }
 
   /** Every matching record, page by page, for CSV and NDJSON exports of a search. */
@@ -89,16 +90,12 @@ export function visibilityOf(p: Principal): Visibility {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function encodeCursor(key: PageKey): string {
-  return Buffer.from(JSON.stringify([key.occurredAt, key.id])).toString('base64url');
+function pageCursor(key: PageKey): string {
+  return encodeCursor([key.occurredAt, key.id]);
 }
 
-function decodeCursor(cursor: string): PageKey {
-  try {
-    const [occurredAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof occurredAt === 'string' && !Number.isNaN(Date.parse(occurredAt)) && typeof id === 'string' && UUID.test(id)) return { occurredAt, id };
-  } catch {
-    // fall through
-  }
-  throw new BadRequestError('BAD_CURSOR', 'The cursor is not one this service gave out.', { field: 'querystring.cursor' });
+function pageKey(cursor: string): PageKey {
+  return decodeCursor(cursor, ([occurredAt, id]) =>
+    typeof occurredAt === 'string' && !Number.isNaN(Date.parse(occurredAt)) && typeof id === 'string' && UUID.test(id) ? { occurredAt, id } : undefined,
+  );
 }

@@ -1,9 +1,9 @@
 import { isOffice, type Principal } from '@gdx/auth';
-import { ValidationError } from '@gdx/errors';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { Resource, SEARCH_TEXT } from '../entities/resource.entity';
 import type { SearchQuery, SortKey } from './resource.schemas';
 import { resourceFromRow, viewResource } from './resource.view';
+import { decodeCursor, encodeCursor } from '@gdx/service-kit';
 
 type SortField = 'code' | 'name' | 'updatedAt' | 'publishedAt';
 
@@ -29,18 +29,17 @@ interface Cursor {
   id: string;
 }
 
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([c.sort, c.value, c.id])).toString('base64url');
+function cursorOf(c: Cursor): string {
+  return encodeCursor([c.sort, c.value, c.id]);
 }
 
-function decodeCursor(raw: string, sort: SortKey): Cursor {
-  try {
-    const [s, value, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as [SortKey, string, string];
-    if (s === sort && typeof value === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { sort: s, value, id };
-  } catch {
-    // fall through: any malformed cursor gets the same answer
-  }
-  throw new ValidationError('cursor does not belong to this search (or sort order); start again without it.', { field: 'querystring.cursor' }, 'INVALID_CURSOR');
+function cursorFrom(raw: string, sort: SortKey): Cursor {
+  return decodeCursor(
+    raw,
+    ([s, value, id]) => (s === sort && typeof value === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) ? { sort, value, id } : undefined),
+    'querystring.cursor',
+    'cursor does not belong to this search (or sort order); start again without it.',
+  );
 }
 
 /**
@@ -60,7 +59,7 @@ export class ResourceSearchService {
     const last = raw.length > limit ? page[limit - 1] : undefined;
     return {
       items: page.map(viewResource),
-      nextCursor: last ? encodeCursor({ sort, value: String(raw[limit - 1].sort_value), id: last.id }) : null,
+      nextCursor: last ? cursorOf({ sort, value: String(raw[limit - 1].sort_value), id: last.id }) : null,
     };
   }
 
@@ -83,7 +82,7 @@ export class ResourceSearchService {
     if (query.updateCycle) qb.andWhere('r.update_cycle = :updateCycle', { updateCycle: query.updateCycle });
     if (query.status) qb.andWhere('r.status = :status', { status: query.status });
     if (query.cursor) {
-      const c = decodeCursor(query.cursor, sort);
+      const c = cursorFrom(query.cursor, sort);
       const op = desc ? '<' : '>';
       if (unique) qb.andWhere(`${expr} ${op} CAST(:after AS ${cast})`, { after: c.value });
       else qb.andWhere(`(${expr}, r.id) ${op} (CAST(:after AS ${cast}), CAST(:afterId AS uuid))`, { after: c.value, afterId: c.id });

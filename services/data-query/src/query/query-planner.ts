@@ -4,6 +4,7 @@ import type { DatasetRuntime } from '../datasets/dataset-registry';
 import { isRangeType, paramTypeOf, q, SYS, type ResourceItem } from '../datasets/resource-model';
 import type { RowCondition } from '../entities/grant-copy.entity';
 import { parseItemValue, type BoundValue } from '../batches/row-validator';
+import { decodeCursor, encodeCursor } from '@gdx/service-kit';
 
 export interface PlannedQuery {
   kind: 'page';
@@ -105,19 +106,18 @@ export class QueryPlanner {
   }
 
   encodeCursor(key: unknown): string {
-    return Buffer.from(JSON.stringify([key])).toString('base64url');
+    return encodeCursor([key]);
   }
 
   private cursorValue(item: ResourceItem, cursor: string): BoundValue {
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    } catch {
-      decoded = undefined;
-    }
-    const value = Array.isArray(decoded) && decoded.length === 1 ? parseItemValue(item, decoded[0]) : undefined;
-    if (!value?.ok || value.value === null) throw new BadRequestError('INVALID_CURSOR', 'The cursor is not one this service gave out.', { field: 'body.cursor' });
-    return value.value;
+    return decodeCursor(
+      cursor,
+      (parts) => {
+        const value = parts.length === 1 ? parseItemValue(item, parts[0]) : undefined;
+        return value?.ok && value.value !== null ? value.value : undefined;
+      },
+      'body.cursor',
+    );
   }
 
   private scalar(item: ResourceItem, raw: unknown, field: string): BoundValue {

@@ -10,6 +10,7 @@ import { Transition } from '../entities/transition.entity';
 import type { Clock } from '../shared/clock';
 import { assertTransition, eventActor, recordTransition, type ChangeActor, type GrantAction } from '../shared/state-machine';
 import type { RowFilter } from './row-filter';
+import { invalidCursor } from '@gdx/service-kit';
 
 /** A grant as callers and the gateway's cache see it; grant events carry exactly this. */
 export function viewGrant(g: Grant) {
@@ -86,7 +87,7 @@ export class GrantService {
   }
 
   async list(p: Principal, f: GrantFilter) {
-    if (f.cursor !== undefined && !UUID.test(f.cursor)) throw new ValidationError('cursor is not one this service handed out.', { field: 'querystring.cursor' }, 'BAD_CURSOR');
+    if (f.cursor !== undefined && !UUID.test(f.cursor)) throw invalidCursor();
     const q = this.db.getRepository(Grant).createQueryBuilder('g');
     // Outside the office a caller sees its own unit's grants, whatever the filters ask for.
     if (!isOffice(p)) q.andWhere('(g.consumer_unit_id = :unit OR g.provider_unit_id = :unit)', { unit: p.unitId });

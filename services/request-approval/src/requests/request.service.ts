@@ -17,6 +17,7 @@ import { completeFilingForm } from './filing-form';
 import type { ConfirmInput, FileRequestInput, FilingInput, RequestFilter, ReviewInput } from './request.schemas';
 import { CatalogueChecks, checkItems, checkWindow } from './catalogue-checks';
 import { canSeeRequest, eventData, viewRequest } from './request.view';
+import { invalidCursor } from '@gdx/service-kit';
 
 export interface RequestRules {
   providerDeadlineWorkingDays: number;
@@ -120,7 +121,7 @@ export class RequestService {
   }
 
   async list(p: Principal, f: RequestFilter) {
-    if (f.cursor !== undefined && !UUID.test(f.cursor)) throw new ValidationError('cursor is not one this service handed out.', { field: 'querystring.cursor' }, 'BAD_CURSOR');
+    if (f.cursor !== undefined && !UUID.test(f.cursor)) throw invalidCursor();
     const q = this.db.getRepository(ShareRequest).createQueryBuilder('r');
     if (!isOffice(p)) q.andWhere('(r.applicant_unit_id = :unit OR r.provider_unit_id = :unit)', { unit: p.unitId });
     if (f.role === 'applicant') q.andWhere('r.applicant_unit_id = :me', { me: p.unitId });

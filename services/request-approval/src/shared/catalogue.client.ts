@@ -1,4 +1,5 @@
 import { ServiceUnavailableError } from '@gdx/errors';
+import { readFromService } from '@gdx/service-kit';
 
 export type SharingType = 'unconditional' | 'conditional' | 'none';
 
@@ -26,23 +27,17 @@ export interface CatalogueClient {
  * see there cannot be requested here.
  */
 export class HttpCatalogueClient implements CatalogueClient {
-  constructor(private readonly baseUrl: string, private readonly timeoutMs = 3_000, private readonly fetchImpl: typeof fetch = fetch) {}
+  constructor(private readonly baseUrl: string, private readonly timeoutMs = 3_000) {}
 
   async resource(code: string, authorization: string | undefined): Promise<CatalogueResource | undefined> {
-    let res: Response;
-    try {
-      res = await this.fetchImpl(`${this.baseUrl}/api/v1/catalogue/resources/${encodeURIComponent(code)}`, {
-        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch {
-      throw new ServiceUnavailableError('The catalogue is not answering; try again shortly.', 'CATALOGUE_UNAVAILABLE');
-    }
     // A 400 means the code is malformed: it names no resource, which the caller reports against its own input.
-    if (res.status === 404 || res.status === 400) return undefined;
-    if (!res.ok) throw new ServiceUnavailableError(`The catalogue answered ${res.status}; try again shortly.`, 'CATALOGUE_UNAVAILABLE');
-    const body = (await res.json()) as Partial<CatalogueResource>;
-    if (!body || typeof body.providerUnitId !== 'string' || !Array.isArray(body.items) || !body.sharing) {
+    const body = await readFromService<Partial<CatalogueResource>>(`${this.baseUrl}/api/v1/catalogue/resources/${encodeURIComponent(code)}`, {
+      authorization,
+      timeoutMs: this.timeoutMs,
+      unavailable: { code: 'CATALOGUE_UNAVAILABLE', what: 'catalogue' },
+    });
+    if (!body) return undefined;
+    if (typeof body.providerUnitId !== 'string' || !Array.isArray(body.items) || !body.sharing) {
       throw new ServiceUnavailableError('The catalogue answered with something that is not a resource.', 'CATALOGUE_UNAVAILABLE');
     }
     return { ...body, methods: Array.isArray(body.methods) ? body.methods : [] } as CatalogueResource;
