@@ -1,18 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { EventEnvelope } from './envelope';
-import { domainOf, streamKey } from './streams';
-
-/**
- * Publishes an event straight to its stream, bypassing the outbox: for facts that
- * have no database write to ride on (an answered query) and must be on the record
- * before the response leaves. It throws when Redis does not take the event, so the
- * caller can fail closed.
- */
-export async function publishNow(redis: Redis, prefix: string, event: EventEnvelope, maxStreamLength = 1_000_000): Promise<string> {
-  const id = await redis.xadd(streamKey(prefix, domainOf(event.type)), 'MAXLEN', '~', maxStreamLength, '*', 'event', JSON.stringify(event));
-  if (!id) throw new Error('the event was not stored');
-  return id;
-}
+import { streamKey } from './streams';
 
 /** One stream entry per event, as XADD would write it, for a whole batch in one command. */
 const XADD_ALL = `
@@ -30,10 +18,12 @@ interface Waiter {
 }
 
 /**
- * `publishNow` for a hot path: events of one domain that arrive while a write is
+ * Publishes events straight to their stream, bypassing the outbox: for facts with no
+ * database write to ride on (an answered or refused query) that must be on the record
+ * before the response leaves. Events of one domain that arrive while a write is
  * outstanding (or within one turn of the event loop) go to Redis together in one
- * script call, one stream entry each (about a dozen per write under benchmark
- * load). Each caller's promise settles when its own event is stored or refused.
+ * script call, one stream entry each. Each caller's promise settles when its own event
+ * is stored, or rejects when Redis does not take it, so the caller can fail closed.
  */
 export class BatchedPublisher {
   private readonly key: string;
