@@ -40,4 +40,43 @@ async function waitFor(what, probe, ms = 60_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-module.exports = { ADMIN_URL, REDIS_URL, dbUrl, admin, freshDatabase, waitFor };
+const { readFileSync, readdirSync } = require('node:fs');
+const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
+
+/** CPU time (µs, user + system) of every process whose command name starts with one of `names`, by pid. */
+function cpuByCommand(names) {
+  const out = new Map();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const name = names.find((n) => comm.startsWith(n));
+    if (name) out.set(pid, { name, cpu: (Number(fields[11]) + Number(fields[12])) * TICK_US });
+  }
+  return out;
+}
+
+/** CPU (µs) used between two cpuByCommand snapshots, by name, counting only processes alive at both. */
+function cpuSpent(before, after) {
+  const out = {};
+  for (const [pid, a] of after) {
+    const b = before.get(pid);
+    out[a.name] = (out[a.name] ?? 0) + (b ? a.cpu - b.cpu : 0);
+  }
+  return out;
+}
+
+/** CPU time (µs) of one process by pid. */
+function cpuOfPid(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+}
+
+module.exports = { ADMIN_URL, REDIS_URL, dbUrl, admin, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid };

@@ -22,13 +22,13 @@ const { join } = require('node:path');
 const net = require('node:net');
 
 const ROOT = join(__dirname, '..', '..');
-const { REDIS_URL, freshDatabase, waitFor } = require('../lib/scratch');
+const { REDIS_URL, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid } = require('../lib/scratch');
 const DB_NAME = 'gdx_bench_query';
 const CODE = '101001/0001';
 const log = (...m) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
 
 function args() {
-  const a = { rows: 1_000_000, connections: 32, duration: 20, warmup: 5 };
+  const a = { rows: 1_000_000, connections: 32, duration: 20, warmup: 5, quick: 0 };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
@@ -98,8 +98,8 @@ async function main() {
   const keysDir = mkdtempSync(join(tmpdir(), 'gdx-bench-keys-'));
   const children = [];
   for (const name of ['gateway', 'data-query', 'request-approval']) {
-    // BENCH_PROFILE=dir writes a CPU profile of the gateway (inspect it to see where its time goes).
-    const profile = name === 'gateway' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    // BENCH_PROFILE=dir writes CPU profiles of the gateway and data-query (inspect it to see where its time goes).
+    const profile = name !== 'request-approval' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
     const child = spawn(process.execPath, [...profile, join(ROOT, 'services', name, 'dist', 'server.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -172,7 +172,23 @@ http {
   log('sample through the gateway:', JSON.stringify(await (await ask(u('gateway'))).json()));
 
   const request = { method: 'POST', path, headers, setupRequest: (req) => ({ ...req, body: JSON.stringify({ where: { idNumber: keyAt() }, items: ['idNumber', 'name', 'sex'] }) }) };
-  const run = (base, duration, extra = {}) => cannon({ url: base, connections: a.connections, duration, requests: [request], ...extra });
+  // CPU per request of every part, so a ratio can be explained and not only reported.
+  const pids = { gateway: children[0].pid, 'data-query': children[1].pid };
+  const cpuNow = () => ({ own: { ...Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuOfPid(pid)])), autocannon: process.cpuUsage().user + process.cpuUsage().system }, others: cpuByCommand(['postgres', 'redis-server', 'nginx']) });
+  const spent = (before, after) => ({ ...Object.fromEntries(Object.keys(after.own).map((k) => [k, after.own[k] - before.own[k]])), postgres: 0, 'redis-server': 0, nginx: 0, ...cpuSpent(before.others, after.others) });
+  const cpu = {};
+  const run = async (base, duration, extra = {}, name) => {
+    const before = cpuNow();
+    const r = await cannon({ url: base, connections: a.connections, duration, requests: [request], ...extra });
+    if (name) {
+      const used = spent(before, cpuNow());
+      const n = r.requests.total;
+      const per = Object.fromEntries(Object.keys(used).map((k) => [k, used[k] / n]));
+      const prev = cpu[name];
+      cpu[name] = Object.fromEntries(Object.keys(per).map((k) => [k, Math.round(prev ? (prev[k] + per[k]) / 2 : per[k])]));
+    }
+    return r;
+  };
   const targets = [['a direct', u('data-query')], ['b nginx', u('nginx')], ['c gateway', u('gateway')]];
   for (const [, base] of targets) await run(base, a.warmup);
   const results = {};
@@ -180,10 +196,17 @@ http {
   for (let round = 0; round < 2; round++) {
     for (const [name, base] of targets) {
       log(`measuring ${name} (round ${round + 1})`);
-      const r = summary(await run(base, a.duration / 2));
+      const r = summary(await run(base, a.duration / 2, {}, name));
       const prev = results[name];
       results[name] = prev ? { rps: Math.round((prev.rps + r.rps) / 2), p50: Math.max(prev.p50, r.p50), p99: Math.max(prev.p99, r.p99), non2xx: prev.non2xx + r.non2xx, errors: prev.errors + r.errors, timeouts: prev.timeouts + r.timeouts } : r;
     }
+  }
+  if (a.quick) {
+    // --quick 1: the three targets only (while working on the gateway).
+    console.log(JSON.stringify({ results, cpuMicrosecondsPerRequest: cpu, 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3) }, null, 1));
+    stopAll();
+    setTimeout(() => process.exit(0), 2000).unref();
+    return;
   }
   const half = Math.max(1, Math.floor(results['c gateway'].rps / 2));
   log(`half load: ${half} req/s through nginx and the gateway`);
@@ -206,6 +229,7 @@ http {
     connections: a.connections,
     durationSeconds: a.duration,
     results,
+    cpuMicrosecondsPerRequest: cpu,
     ratios: { 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3), 'c/a': +(results['c gateway'].rps / results['a direct'].rps).toFixed(3), 'a/pgbench': pgbench ? +(results['a direct'].rps / pgbench).toFixed(3) : null },
     halfLoad: { rate: half, nginx: halfB, gateway: halfC, addedP99Ms: +(halfC.p99 - halfB.p99).toFixed(2) },
     pgbenchSelectOnlyTps: pgbench,

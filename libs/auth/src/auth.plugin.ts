@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import fastifyJwt from '@fastify/jwt';
+import { createVerifier, TokenError } from 'fast-jwt';
 import type { FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '@gdx/errors';
 import { principalFromClaims, type Principal } from './principal';
@@ -12,6 +13,13 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal;
+  }
+  interface FastifyInstance {
+    /**
+     * Verifies a bearer token that did not arrive in this request's own header (a call
+     * carried inside a batch), with exactly the rules of the request hook.
+     */
+    authenticate: BearerVerifier;
   }
 }
 
@@ -29,6 +37,56 @@ export interface AuthPluginOptions {
 
 export const ALGORITHMS = ['EdDSA'] as const;
 
+/** The one set of verification rules, for the request hook and for tokens carried in bodies alike. */
+function verifyRules(options: AuthPluginOptions) {
+  return {
+    algorithms: [...ALGORITHMS],
+    allowedIss: options.issuer,
+    allowedAud: options.audience,
+    requiredClaims: ['exp', 'iss', 'aud', 'sub'],
+    cache: 10_000,
+    errorCacheTTL: 0,
+  };
+}
+
+export type BearerVerifier = (authorization: string | undefined) => Promise<Principal>;
+
+function unauthorized(err: unknown): UnauthorizedError {
+  if (err instanceof UnauthorizedError) return err;
+  const code = (err as { code?: string }).code;
+  return code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' || code === TokenError.codes.expired
+    ? new UnauthorizedError('The token has expired.', 'TOKEN_EXPIRED')
+    : new UnauthorizedError('The token is not valid.', 'TOKEN_INVALID');
+}
+
+async function keyOf(options: AuthPluginOptions, kid: unknown): Promise<string> {
+  if (typeof kid !== 'string' || !kid) throw new UnauthorizedError('The token names no key.', 'TOKEN_INVALID');
+  const key = await options.keyFor(kid).catch(() => undefined);
+  if (!key) throw new UnauthorizedError('The token was signed with a key this platform does not know.', 'TOKEN_INVALID');
+  return key;
+}
+
+function checkedPrincipal(principal: Principal): Principal {
+  if (!principal.unitId) throw new UnauthorizedError('The token names no unit.', 'TOKEN_INVALID');
+  return principal;
+}
+
+/** `Authorization: Bearer <token>` → the caller, or UnauthorizedError; same rules and cache policy as the hook. */
+export function createBearerVerifier(options: AuthPluginOptions): BearerVerifier {
+  const verify = createVerifier({ ...verifyRules(options), key: async (decoded: { header?: { kid?: unknown } }) => keyOf(options, decoded.header?.kid) });
+  return async (authorization) => {
+    const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
+    if (!m) throw new UnauthorizedError();
+    let claims: Record<string, unknown>;
+    try {
+      claims = (await verify(m[1])) as Record<string, unknown>;
+    } catch (err) {
+      throw unauthorized(err);
+    }
+    return checkedPrincipal(principalFromClaims(claims));
+  };
+}
+
 /**
  * Zero trust: every service verifies the bearer token itself. The algorithm is
  * pinned, iss/aud/exp/sub are required, and every failure (malformed, unsigned,
@@ -39,38 +97,23 @@ export const authPlugin = fp<AuthPluginOptions>(
   async (app, options) => {
     await app.register(fastifyJwt, {
       secret: {
-        public: async (_request: FastifyRequest, token: { header?: { kid?: unknown } }) => {
-          const kid = token?.header?.kid;
-          if (typeof kid !== 'string' || !kid) throw new UnauthorizedError('The token names no key.', 'TOKEN_INVALID');
-          const key = await options.keyFor(kid).catch(() => undefined);
-          if (!key) throw new UnauthorizedError('The token was signed with a key this platform does not know.', 'TOKEN_INVALID');
-          return key;
-        },
+        public: async (_request: FastifyRequest, token: { header?: { kid?: unknown } }) => keyOf(options, token?.header?.kid),
       },
       decode: { complete: true },
-      verify: {
-        algorithms: [...ALGORITHMS],
-        allowedIss: options.issuer,
-        allowedAud: options.audience,
-        requiredClaims: ['exp', 'iss', 'aud', 'sub'],
-        cache: 10_000,
-        errorCacheTTL: 0,
-      },
+      verify: verifyRules(options),
       formatUser: (payload) => principalFromClaims(payload as Record<string, unknown>),
     } as Parameters<typeof fastifyJwt>[1]);
+    app.decorate('authenticate', createBearerVerifier(options));
 
     app.decorateRequest('principal', null as unknown as Principal);
     app.addHook('onRequest', async (request) => {
       if (request.routeOptions.config?.public) return;
       if (!request.headers.authorization) throw new UnauthorizedError();
       try {
-        request.principal = await request.jwtVerify<Principal>();
+        request.principal = checkedPrincipal(await request.jwtVerify<Principal>());
       } catch (err) {
-        if (err instanceof UnauthorizedError) throw err;
-        const code = (err as { code?: string }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
-        throw new UnauthorizedError(code === 'TOKEN_EXPIRED' ? 'The token has expired.' : 'The token is not valid.', code);
+        throw unauthorized(err);
       }
-      if (!request.principal.unitId) throw new UnauthorizedError('The token names no unit.', 'TOKEN_INVALID');
     });
   },
   { name: 'gdx-auth', fastify: '5.x' },

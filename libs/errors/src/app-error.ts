@@ -71,3 +71,10 @@ export class ServiceUnavailableError extends AppError {
     super(503, code, 'Service unavailable', detail);
   }
 }
+
+/** What an unexpected failure answers: nothing about its cause (the log line has that). */
+export class InternalError extends AppError {
+  constructor() {
+    super(500, 'INTERNAL', 'Internal server error', 'The request could not be completed. Quote the request id when reporting this.');
+  }
+}

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from './app-error';
+import { AppError, InternalError } from './app-error';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
 
 interface ValidationItem {
@@ -23,6 +23,14 @@ export function sendProblem(reply: FastifyReply, problem: Omit<Problem, 'type' |
     requestId: String(reply.request.id),
   };
   return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/**
+ * The problem document of an AppError answered outside a reply of its own (a call
+ * carried in a batch): the same members the error handler would send.
+ */
+export function problemOf(error: AppError, instance: string, requestId: string): Problem {
+  return { type: problemType(error.code), status: error.status, code: error.code, title: error.title, detail: error.detail, ...error.extras, instance, requestId };
 }
 
 /**
@@ -53,7 +61,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return sendProblem(reply, { status, code: fastifyCode(fe), title: titleFor(status), detail: safeDetail(fe) });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(reply, { status: 500, code: 'INTERNAL', title: 'Internal server error', detail: 'The request could not be completed. Quote the request id when reporting this.' });
+    const internal = new InternalError();
+    return sendProblem(reply, { status: internal.status, code: internal.code, title: internal.title, detail: internal.detail });
   });
 
   app.setNotFoundHandler((request, reply) =>

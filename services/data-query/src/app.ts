@@ -17,6 +17,7 @@ import { QueryPlanner } from './query/query-planner';
 import { QueryService, RESULT_TYPES } from './query/query.service';
 import { PointBatcher } from './query/point-batcher';
 import { queryRoutes } from './query/query.routes';
+import { QueryBatchService } from './query/query-batch.service';
 
 export { loadDataQueryConfig, type DataQueryConfig } from './config';
 
@@ -124,8 +125,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
   await app.register(batchRoutes, {
     batches: new BatchService(datasets, app.events, { chunkRows: config.batchChunkRows, maxErrors: config.batchMaxErrors, maxRecordChars: config.batchMaxRecordBytes }),
   });
-  await app.register(queryRoutes, {
-    queries: new QueryService(pool, datasets, grants, new QueryPlanner(config.queryInLimit), points, audit, config.queryPageLimit),
-  });
+  const queries = new QueryService(pool, datasets, grants, new QueryPlanner(config.queryInLimit), points, audit, config.queryPageLimit);
+  await app.register(queryRoutes, { queries, batches: new QueryBatchService(queries, app.authenticate, app.log.child({ component: 'query-batches' })) });
   return app;
 }

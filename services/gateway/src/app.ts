@@ -92,6 +92,8 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   } });
   app.addHook('onReady', async () => grants.start());
   app.addHook('preClose', async () => grants.stop());
-  await app.register(queryRoutes, { dataQueryUrl: config.dataQueryUrl, grants, quota: new QuotaCounter(app.redis, config.streamPrefix) });
+  const quota = new QuotaCounter(app.redis, config.streamPrefix);
+  app.addHook('preClose', async () => quota.close());
+  await app.register(queryRoutes, { dataQueryUrl: config.dataQueryUrl, grants, quota, channel: { inFlight: config.queryBatchesInFlight, maxCalls: config.queryBatchMaxCalls } });
   return app;
 }

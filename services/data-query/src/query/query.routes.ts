@@ -1,14 +1,15 @@
 import { problemResponses, type App } from '@gdx/service-kit';
 import { CodeParams } from '../batches/batch.schemas';
-import { QueryBodySchema, QueryResultSchema } from './query.schemas';
+import { QueryBatchResultSchema, QueryBatchSchema, QueryBodySchema, QueryResultSchema } from './query.schemas';
 import type { QueryBody, QueryService } from './query.service';
+import type { QueryBatchService } from './query-batch.service';
 
 function firstForwarded(header: string | string[] | undefined): string | undefined {
   const v = Array.isArray(header) ? header[0] : header;
   return v?.split(',')[0]?.trim() || undefined;
 }
 
-export async function queryRoutes(app: App, { queries }: { queries: QueryService }): Promise<void> {
+export async function queryRoutes(app: App, { queries, batches }: { queries: QueryService; batches: QueryBatchService }): Promise<void> {
   app.post('/api/v1/query/:code', {
     schema: {
       tags: ['data'],
@@ -33,4 +34,17 @@ export async function queryRoutes(app: App, { queries }: { queries: QueryService
       traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
     }),
   );
+
+  app.post('/api/v1/query-batches', {
+    // The envelope carries no authority of its own: every call in it brings its caller's token.
+    config: { public: true },
+    bodyLimit: 4 * 1_048_576,
+    schema: {
+      tags: ['data'],
+      summary: 'Interface queries in one request: the gateway’s channel to data-query',
+      description: 'Each call carries its caller’s own `Authorization` header and is verified, decided, filtered, masked and audited exactly as `POST /api/v1/query/{code}` would be; its result is what that call would have answered (a query result or a problem document). The gateway sends the calls that arrive together in one request, so that the HTTP exchange, the row-key lookups and the audit appends are shared.',
+      body: QueryBatchSchema,
+      response: { 200: QueryBatchResultSchema, ...problemResponses(400, 413) },
+    },
+  }, async (req, reply) => ({ results: await batches.answer(req.body.calls, req.ip, () => reply.elapsedTime) }));
 }

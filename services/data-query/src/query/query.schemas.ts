@@ -18,3 +18,34 @@ export const QueryResultSchema = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
   grantId: Type.String({ format: 'uuid', description: 'The grant this answer was given under.' }),
 });
+
+export const QUERY_BATCH_MAX_CALLS = 256;
+
+/** One interface query carried in a batch: what the caller sent, as the gateway received it. */
+export const BatchedCallSchema = Type.Object(
+  {
+    code: Type.String({ minLength: 3, maxLength: 64, description: 'Resource code (not URL-encoded).', examples: ['101001/0001'] }),
+    authorization: Type.String({ maxLength: 8192, description: 'The caller’s own `Authorization` header (`Bearer <token>`); verified like a header of a single call.' }),
+    requestId: Type.String({ minLength: 1, maxLength: 128, description: 'The caller’s request id: it is on the audit record and in any problem.' }),
+    sourceAddress: Type.Optional(Type.String({ maxLength: 64, description: 'The caller’s address as the gateway saw it.' })),
+    traceparent: Type.Optional(Type.String({ maxLength: 128 })),
+    body: Type.Unknown({ description: 'The query, as for `POST /api/v1/query/{code}`; validated per call.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const QueryBatchSchema = Type.Object(
+  { calls: Type.Array(BatchedCallSchema, { minItems: 1, maxItems: QUERY_BATCH_MAX_CALLS }) },
+  { additionalProperties: false },
+);
+
+export const QueryBatchResultSchema = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      status: Type.Integer({ description: 'What the call would have answered on its own.' }),
+      headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+      body: Type.Unknown({ description: 'The query result (status 200) or a problem document.' }),
+    }),
+    { description: 'One result per call, in the order of the calls.' },
+  ),
+});

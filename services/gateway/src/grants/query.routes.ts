@@ -2,17 +2,20 @@ import { Pool } from 'undici';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '@gdx/auth';
-import { AppError, ForbiddenError, ServiceUnavailableError, TooManyRequestsError, ValidationError, sendProblem } from '@gdx/errors';
+import { AppError, ForbiddenError, PROBLEM_CONTENT_TYPE, ServiceUnavailableError, TooManyRequestsError, ValidationError, sendProblem } from '@gdx/errors';
 import { BatchedPublisher, createEvent } from '@gdx/events';
 import { problemResponses, type App } from '@gdx/service-kit';
 import type { GrantCache } from './grant-cache';
 import { decide } from './grant-policy';
 import type { QuotaCounter } from './quota';
+import { QueryChannel } from './query-channel';
 
 export interface QueryRoutesOptions {
   dataQueryUrl: string;
   grants: GrantCache;
   quota: QuotaCounter;
+  /** Batches to data-query outstanding at once, and calls per batch. */
+  channel: { inFlight: number; maxCalls: number };
 }
 
 const QueryBody = Type.Object(
@@ -33,10 +36,11 @@ const QueryBody = Type.Object(
  * What passes goes to data-query, which checks the grant again and applies the row
  * filter and masking.
  */
-export async function queryRoutes(app: App, { dataQueryUrl, grants, quota }: QueryRoutesOptions): Promise<void> {
+export async function queryRoutes(app: App, { dataQueryUrl, grants, quota, channel: channelOptions }: QueryRoutesOptions): Promise<void> {
   // A plain keep-alive pool rather than the generic proxy: this is the platform's hottest path.
-  const upstream = new Pool(dataQueryUrl, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
+  const upstream = new Pool(dataQueryUrl, { connections: channelOptions.inFlight, pipelining: 1, keepAliveTimeout: 60_000 });
   app.addHook('onClose', async () => upstream.close());
+  const channel = new QueryChannel(upstream, channelOptions.inFlight, channelOptions.maxCalls);
   // Refusals are the hot path under an enumeration attempt: they are written to the trail in batches.
   const trail = new BatchedPublisher(app.redis, app.streamPrefix, 'query');
 
@@ -100,27 +104,24 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota }: Que
   });
 
   async function forward(req: FastifyRequest, reply: FastifyReply, grantId: string) {
-    let res;
+    let result;
     try {
-      res = await upstream.request({
-        path: req.url,
-        method: 'POST',
-        headers: {
-          authorization: req.headers.authorization as string,
-          'content-type': 'application/json',
-          'x-request-id': String(req.id),
-          'x-forwarded-for': req.ip,
-          'x-gdx-grant-id': grantId,
-          ...(req.headers.traceparent ? { traceparent: req.headers.traceparent as string } : {}),
-        },
-        body: JSON.stringify(req.body),
+      result = await channel.send({
+        code: (req.params as { code: string }).code,
+        authorization: req.headers.authorization as string,
+        requestId: String(req.id),
+        sourceAddress: req.ip,
+        ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}),
+        body: req.body,
       });
     } catch (err) {
-      req.log.warn({ err }, 'data-query unavailable');
+      req.log.warn({ err, grantId }, 'data-query unavailable');
       return sendProblem(reply, { status: 503, code: 'UPSTREAM_UNAVAILABLE', title: 'Service unavailable', detail: 'The data-query service is not answering; try again shortly.' });
     }
-    const body = Buffer.from(await res.body.arrayBuffer());
-    const type = res.headers['content-type'];
-    return reply.code(res.statusCode).type(typeof type === 'string' ? type : 'application/json').send(body);
+    if (result.headers) reply.headers(result.headers);
+    return reply
+      .code(result.status)
+      .type(result.status >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json; charset=utf-8')
+      .send(JSON.stringify(result.body));
   }
 }

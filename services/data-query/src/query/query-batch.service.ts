@@ -1,0 +1,69 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyBaseLogger } from 'fastify';
+import type { BearerVerifier } from '@gdx/auth';
+import { AppError, InternalError, problemOf } from '@gdx/errors';
+import { QueryBodySchema, type BatchedCallSchema } from './query.schemas';
+import type { QueryBody, QueryService } from './query.service';
+
+type BatchedCall = Static<typeof BatchedCallSchema>;
+
+export interface CallResult {
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+const checkBody = TypeCompiler.Compile(QueryBodySchema);
+
+/** The first thing wrong with a query body, worded like the single call's validation message. */
+function invalidBody(body: unknown): string | undefined {
+  if (checkBody.Check(body)) return undefined;
+  const first = checkBody.Errors(body).First();
+  return first ? `body${first.path.replace(/\//g, '.')} ${first.message.toLowerCase()}` : 'body is invalid';
+}
+
+/**
+ * Interface queries that arrive together in one request (the gateway's channel to
+ * this service). Each call is answered exactly as `POST /api/v1/query/{code}` would
+ * answer it on its own: its own bearer token verified with the same rules, its body
+ * validated, the grant checked again, the row filter and masking applied and its
+ * own audit event written before its result is released. What the batch saves is
+ * the HTTP exchange per call, and the calls' lookups and audit events leave
+ * together.
+ */
+export class QueryBatchService {
+  constructor(
+    private readonly queries: QueryService,
+    private readonly authenticate: BearerVerifier,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  answer(calls: BatchedCall[], peerAddress: string, elapsedMs: () => number): Promise<CallResult[]> {
+    return Promise.all(calls.map((call) => this.one(call, peerAddress, elapsedMs)));
+  }
+
+  private async one(call: BatchedCall, peerAddress: string, elapsedMs: () => number): Promise<CallResult> {
+    try {
+      const principal = await this.authenticate(call.authorization);
+      const body = call.body as QueryBody;
+      const result = await this.queries.query({
+        principal,
+        code: call.code,
+        body,
+        invalid: invalidBody(body),
+        requestId: call.requestId,
+        sourceAddress: call.sourceAddress ?? peerAddress,
+        peerAddress,
+        elapsedMs,
+        traceparent: call.traceparent,
+      });
+      return { status: 200, body: result };
+    } catch (err) {
+      const error = err instanceof AppError ? err : new InternalError();
+      if (error.status >= 500) this.log.warn({ err, requestId: call.requestId }, 'batched query failed');
+      const body = problemOf(error, `/api/v1/query/${encodeURIComponent(call.code)}`, call.requestId);
+      return { status: error.status, ...(Object.keys(error.headers).length ? { headers: error.headers } : {}), body };
+    }
+  }
+}
