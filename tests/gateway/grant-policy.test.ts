@@ -73,4 +73,49 @@ describe('rate limit and daily quota in Redis', () => {
     // 2026-11-26T16:00Z is midnight in the city (UTC+8): a new quota day.
     expect((await q.take('quota-grant', 100, 3, new Date('2026-11-26T16:00:01Z'))).allowed).toBe(true);
   });
+
+  const quotaKey = (grant: string, day = '2026-11-26') => `${prefix}quota:${grant}:${day}`;
+
+  test('with room to spare a replica leases several calls at once, and hands back what it did not use', async () => {
+    const q = new QuotaCounter(redis, prefix);
+    const at = new Date('2026-11-26T02:00:00.100Z');
+    const first = await q.take('lease-grant', 1000, 100_000, at);
+    // A sixteenth of the second's rate: 62 calls counted in Redis, one of them made.
+    expect(Number(await redis.get(quotaKey('lease-grant')))).toBe(62);
+    expect(first).toMatchObject({ allowed: true, rateRemaining: 1000 - 62 + 61, quotaRemaining: 100_000 - 62 + 61 });
+    for (let i = 0; i < 61; i++) expect((await q.take('lease-grant', 1000, 100_000, at)).allowed).toBe(true);
+    expect(Number(await redis.get(quotaKey('lease-grant')))).toBe(62);
+    // The 63rd call of the second takes a new lease.
+    await q.take('lease-grant', 1000, 100_000, at);
+    expect(Number(await redis.get(quotaKey('lease-grant')))).toBe(62 + 58);
+    // A take in the next second hands back the 57 unused calls of the old lease first.
+    await q.take('lease-grant', 1000, 100_000, new Date(at.getTime() + 1000));
+    expect(Number(await redis.get(quotaKey('lease-grant')))).toBe(63 + 62);
+    await q.close();
+    expect(Number(await redis.get(quotaKey('lease-grant')))).toBe(64);
+  });
+
+  test('many concurrent calls on two replicas: never more than the rate, and all of it usable', async () => {
+    const other = new Redis(REDIS_URL);
+    const replicas = [new QuotaCounter(redis, prefix), new QuotaCounter(other, prefix)];
+    const at = new Date('2026-11-26T03:00:00.100Z');
+    const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => replicas[i % 2].take('busy-grant', 100, 1_000_000, at)));
+    expect(outcomes.filter((o) => o.allowed)).toHaveLength(100);
+    expect(outcomes.filter((o) => !o.allowed).every((o) => o.reason === 'rate' && o.resetSeconds === 1)).toBe(true);
+    expect(Number(await redis.get(`${prefix}rate:busy-grant:${Math.floor(at.getTime() / 1000)}`))).toBe(100);
+    await Promise.all(replicas.map((r) => r.close()));
+    other.disconnect();
+  });
+
+  test('many concurrent calls on two replicas: never more than the daily quota, to the call', async () => {
+    const other = new Redis(REDIS_URL);
+    const replicas = [new QuotaCounter(redis, prefix), new QuotaCounter(other, prefix)];
+    const at = new Date('2026-11-26T04:00:00.100Z');
+    const outcomes = await Promise.all(Array.from({ length: 1200 }, (_, i) => replicas[i % 2].take('daily-grant', 100_000, 1000, at)));
+    expect(outcomes.filter((o) => o.allowed)).toHaveLength(1000);
+    expect(outcomes.filter((o) => !o.allowed).every((o) => o.reason === 'quota' && o.quotaRemaining === 0)).toBe(true);
+    expect(Number(await redis.get(quotaKey('daily-grant')))).toBe(1000);
+    await Promise.all(replicas.map((r) => r.close()));
+    other.disconnect();
+  });
 });

@@ -94,6 +94,22 @@ describe('every forged or broken token answers 401 problem+json', () => {
     expect(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'UNAUTHENTICATED']).toContain(res.body.code);
   });
 
+  // Calls carried in a batch (the gateway's channel to data-query) bring their token in the body:
+  // the verifier for them must refuse exactly what the request hook refuses.
+  test.each(cases)('%s, carried in a body, is refused by app.authenticate too', async (_name, forge) => {
+    const refusal = await app.authenticate(`Bearer ${forge()}`).then(() => null, (err: { status?: number; code?: string }) => err);
+    expect(refusal).toMatchObject({ status: 401 });
+    expect(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'UNAUTHENTICATED']).toContain(refusal?.code);
+  });
+
+  test('app.authenticate accepts the genuine token and names its caller; no header or another scheme is refused', async () => {
+    await expect(app.authenticate(`Bearer ${user.token}`)).resolves.toMatchObject({ kind: 'account', subject: user.id, unitId: user.unitId });
+    await expect(app.authenticate(undefined)).rejects.toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    await expect(app.authenticate(`Basic ${b64('a:b')}`)).rejects.toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    const { header, payload } = parts(user.token);
+    await expect(app.authenticate(`Bearer ${signWithRealKey(header, { ...payload, iat: payload.iat - 7200, exp: Math.floor(Date.now() / 1000) - 60 })}`)).rejects.toMatchObject({ status: 401, code: 'TOKEN_EXPIRED' });
+  });
+
   test('no Authorization header, or another scheme', async () => {
     expect((await request(app.server).get('/api/v1/units')).status).toBe(401);
     expect((await request(app.server).get('/api/v1/units').set('authorization', `Basic ${b64('a:b')}`)).status).toBe(401);

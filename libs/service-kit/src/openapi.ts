@@ -22,5 +22,7 @@ export function mergeOpenapi(base: OpenApiDoc, others: OpenApiDoc[], info: OpenA
     for (const t of doc.tags ?? []) if (!tags.has(t.name)) tags.set(t.name, t);
   }
   const sorted = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
-  return { ...base, info, paths: sorted, components: { ...base.components, schemas }, tags: [...tags.values()] };
+  // Only the tags of operations the platform document shows (a service's internal routes are not among them).
+  const used = new Set(Object.values(sorted).flatMap((item) => Object.values(item as Record<string, { tags?: string[] }>).flatMap((op) => op?.tags ?? [])));
+  return { ...base, info, paths: sorted, components: { ...base.components, schemas }, tags: [...tags.values()].filter((t) => used.has(t.name)) };
 }

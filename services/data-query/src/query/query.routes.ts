@@ -35,12 +35,12 @@ export async function queryRoutes(app: App, { queries, batches }: { queries: Que
     }),
   );
 
-  app.post('/api/v1/query-batches', {
+  app.post('/internal/v1/query-batches', {
     // The envelope carries no authority of its own: every call in it brings its caller's token.
     config: { public: true },
     bodyLimit: 4 * 1_048_576,
     schema: {
-      tags: ['data'],
+      tags: ['internal'],
       summary: 'Interface queries in one request: the gateway’s channel to data-query',
       description: 'Each call carries its caller’s own `Authorization` header and is verified, decided, filtered, masked and audited exactly as `POST /api/v1/query/{code}` would be; its result is what that call would have answered (a query result or a problem document). The gateway sends the calls that arrive together in one request, so that the HTTP exchange, the row-key lookups and the audit appends are shared.',
       body: QueryBatchSchema,

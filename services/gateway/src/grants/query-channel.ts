@@ -27,7 +27,7 @@ export class ChannelError extends Error {}
 
 /**
  * The gateway's channel to data-query for interface queries. Calls that arrive
- * together leave together as one `POST /api/v1/query-batches`: while `maxInFlight`
+ * together leave together as one `POST /internal/v1/query-batches`: while `maxInFlight`
  * batches are out, new calls gather and leave in the next one. Under load one
  * HTTP exchange (on both sides), one row-key statement and one audit append
  * serve many callers; when idle a call waits only for the end of the current
@@ -68,7 +68,7 @@ export class QueryChannel {
     this.stats.calls += batch.length;
     try {
       const res = await this.upstream.request({
-        path: '/api/v1/query-batches',
+        path: '/internal/v1/query-batches',
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-request-id': batch[0].call.requestId },
         body: JSON.stringify({ calls: batch.map((p) => p.call) }),

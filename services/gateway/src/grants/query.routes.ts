@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { Gauge } from 'prom-client';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '@gdx/auth';
@@ -41,6 +42,13 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota, chann
   const upstream = new Pool(dataQueryUrl, { connections: channelOptions.inFlight, pipelining: 1, keepAliveTimeout: 60_000 });
   app.addHook('onClose', async () => upstream.close());
   const channel = new QueryChannel(upstream, channelOptions.inFlight, channelOptions.maxCalls);
+  // Calls per batch is how well the channel amortises its exchanges; operators watch it here.
+  new Gauge({ name: 'gdx_gateway_query_channel_calls', help: 'Interface queries sent to data-query through the batch channel', registers: [app.metrics], collect() {
+    this.set(channel.stats.calls);
+  } });
+  new Gauge({ name: 'gdx_gateway_query_channel_batches', help: 'Batches sent to data-query (calls ÷ batches = calls per exchange)', registers: [app.metrics], collect() {
+    this.set(channel.stats.batches);
+  } });
   // Refusals are the hot path under an enumeration attempt: they are written to the trail in batches.
   const trail = new BatchedPublisher(app.redis, app.streamPrefix, 'query');
 

@@ -1,0 +1,78 @@
+import request from 'supertest';
+import { randomUUID } from 'node:crypto';
+import { personOf } from '@gdx/data-query/dist/synthetic/synthetic-data';
+import { startPlatform, type TestPlatform } from '../helpers/platform';
+import { addUser, type TestUser } from '../helpers/gateway';
+import { eventually } from '../helpers/wait';
+import { dataQueryUrl, enc, EventWriter, grantOf, starterResource, type Grant } from '../data-query/support';
+
+/**
+ * Interface queries through the gateway travel to data-query in batches: many at
+ * once must each come back with their own answer and their own audit record.
+ */
+let platform: TestPlatform;
+let events: EventWriter;
+let consumer: TestUser;
+let grant: Grant;
+const CODE = '101001/0001';
+const people = Array.from({ length: 40 }, (_, i) => personOf(i));
+const masked = (id: string) => `${id.slice(0, 6)}********${id.slice(-4)}`;
+
+beforeAll(async () => {
+  // One batch out at a time, so that concurrent calls must share batches.
+  platform = await startPlatform(['request-approval', 'data-query'], { gateway: { queryBatchesInFlight: 1 } });
+  events = new EventWriter(platform);
+  const provider = await addUser(platform.gateway, 'GA', ['unit_admin']);
+  consumer = await addUser(platform.gateway, 'LZH', ['unit_admin']);
+  await events.resource(starterResource(CODE, provider.unitId));
+  const rows = people.map((p, i) => JSON.stringify({ idNumber: p.idNumber, name: `李四${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode })).join('\n');
+  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(CODE)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(rows).expect(200);
+  grant = grantOf({ consumerUnitId: consumer.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['idNumber', 'name', 'birthDate'], rateLimitPerSecond: 10_000, dailyQuota: 1_000_000 });
+  await events.grant(grant);
+  await eventually(async () => {
+    const res = await request(platform.gatewayUrl).post(`/api/v1/query/${enc(CODE)}`).set('authorization', `Bearer ${consumer.token}`).send({ where: { idNumber: people[0].idNumber } });
+    return res.status === 200;
+  }, 15_000, 'the grant at the gateway');
+});
+afterAll(async () => {
+  events?.close();
+  await platform?.close();
+});
+
+const metric = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1]);
+
+test('40 concurrent queries each get their own person, masked, with one audit event each, in fewer exchanges', async () => {
+  const before = (await request(platform.gatewayUrl).get('/metrics').expect(200)).text;
+  const calls = people.map((p) => ({ p, requestId: `gw-${randomUUID()}` }));
+  const answers = await Promise.all(
+    calls.map(({ p, requestId }) =>
+      request(platform.gatewayUrl).post(`/api/v1/query/${enc(CODE)}`).set('authorization', `Bearer ${consumer.token}`).set('x-request-id', requestId).send({ where: { idNumber: p.idNumber }, items: ['idNumber', 'birthDate'] }),
+    ),
+  );
+  answers.forEach((res, i) => {
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['x-request-id']).toBe(calls[i].requestId);
+    expect(res.headers['ratelimit-limit']).toBe('10000');
+    expect(res.body).toEqual({ items: [{ idNumber: masked(calls[i].p.idNumber), birthDate: calls[i].p.birthDate }], nextCursor: null, grantId: grant.id });
+  });
+  for (const { requestId } of calls) {
+    const audit = await events.eventsOf('query', (e) => e.data.requestId === requestId);
+    expect(audit).toEqual([expect.objectContaining({ type: 'query.executed', data: expect.objectContaining({ unitId: consumer.unitId, grantId: grant.id, rowCount: 1, via: 'data-query' }) })]);
+  }
+  const after = (await request(platform.gatewayUrl).get('/metrics').expect(200)).text;
+  const callsSent = metric(after, 'gdx_gateway_query_channel_calls') - metric(before, 'gdx_gateway_query_channel_calls');
+  const batches = metric(after, 'gdx_gateway_query_channel_batches') - metric(before, 'gdx_gateway_query_channel_batches');
+  expect(callsSent).toBe(40);
+  expect(batches).toBeLessThan(40);
+});
+
+test('a refusal from data-query reaches the caller as its problem document with the caller’s request id', async () => {
+  const requestId = `gw-${randomUUID()}`;
+  // Allowed by the gateway's grant decision (an item it knows nothing against), refused by data-query: no such item.
+  const res = await request(platform.gatewayUrl).post(`/api/v1/query/${enc(CODE)}`).set('authorization', `Bearer ${consumer.token}`).set('x-request-id', requestId).send({ where: { name: '李四0' } });
+  expect(res.status).toBe(400);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({ status: 400, requestId, instance: `/api/v1/query/${enc(CODE)}` });
+  expect(await events.eventsOf('query', (e) => e.data.requestId === requestId)).toHaveLength(1);
+});
