@@ -97,13 +97,15 @@ async function main() {
   const u = (n) => `http://127.0.0.1:${ports[n]}`;
   const keysDir = mkdtempSync(join(tmpdir(), 'gdx-bench-keys-'));
   const children = [];
+  // Tuning knobs of the services, passed through when set (to measure their effect).
+  const tuning = Object.fromEntries(['QUERY_BATCHES_IN_FLIGHT', 'QUERY_BATCH_MAX_CALLS', 'AUDIT_IN_FLIGHT', 'POINT_LOOKUPS_IN_FLIGHT'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
   for (const name of ['gateway', 'data-query', 'request-approval']) {
     // BENCH_PROFILE=dir writes CPU profiles of the gateway and data-query (inspect it to see where its time goes).
     const profile = name !== 'request-approval' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
     const child = spawn(process.execPath, [...profile, join(ROOT, 'services', name, 'dist', 'server.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { PATH: process.env.PATH, PORT: String(ports[name]), HOST: '127.0.0.1', DATABASE_URL: url, REDIS_URL, STREAM_PREFIX: prefix, MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn', KEYS_DIR: keysDir, JWKS_URL: `${u('gateway')}/.well-known/jwks.json`, GATEWAY_URL: u('gateway'), DATA_QUERY_URL: u('data-query'), REQUEST_APPROVAL_URL: u('request-approval'), CATALOGUE_URL: 'http://127.0.0.1:9', AUDIT_URL: 'http://127.0.0.1:9' },
+      env: { PATH: process.env.PATH, PORT: String(ports[name]), HOST: '127.0.0.1', DATABASE_URL: url, REDIS_URL, STREAM_PREFIX: prefix, MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn', KEYS_DIR: keysDir, JWKS_URL: `${u('gateway')}/.well-known/jwks.json`, GATEWAY_URL: u('gateway'), DATA_QUERY_URL: u('data-query'), REQUEST_APPROVAL_URL: u('request-approval'), CATALOGUE_URL: 'http://127.0.0.1:9', AUDIT_URL: 'http://127.0.0.1:9', ...tuning },
     });
     children.push(child);
   }

@@ -14,7 +14,7 @@ export const GatewayConfigSchema = {
   catalogueUrl: Type.String({ default: 'http://127.0.0.1:8081' }),
   requestApprovalUrl: Type.String({ default: 'http://127.0.0.1:8082' }),
   dataQueryUrl: Type.String({ default: 'http://127.0.0.1:8083' }),
-  queryBatchesInFlight: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Interface-query batches to data-query outstanding at once (one connection each); queries arriving meanwhile leave together in the next batch.' }),
+  queryBatchesInFlight: Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'Interface-query batches to data-query outstanding at once (one connection each); queries arriving meanwhile leave together in the next batch.' }),
   queryBatchMaxCalls: Type.Integer({ minimum: 1, maximum: 256, default: 64, description: 'Most interface queries in one batch to data-query.' }),
   auditUrl: Type.String({ default: 'http://127.0.0.1:8084' }),
 };
