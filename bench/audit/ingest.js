@@ -40,7 +40,7 @@ const { VerificationService } = require('../../services/audit/dist/trail/verific
 
 const N = Number(process.env.BENCH_EVENTS ?? 100_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
-const { REDIS_URL, dbUrl, admin } = require('../lib/scratch');
+const { REDIS_URL, dbUrl, admin, cpuByCommand, cpuSpent } = require('../lib/scratch');
 const CONSUMERS = Number(process.env.AUDIT_CONSUMERS ?? 2);
 const CHAINS = Number(process.env.AUDIT_CHAINS ?? 8);
 
@@ -153,7 +153,7 @@ function startPublisher(prefix) {
     child.on('message', onMessage);
     child.once('exit', (code) => { if (code) reject(new Error(`publisher exited with ${code}`)); });
   });
-  return { ready: message('ready'), go: () => { child.send({ kind: 'go' }); return message('published'); } };
+  return { pid: child.pid, ready: message('ready'), go: () => { child.send({ kind: 'go' }); return message('published'); } };
 }
 
 async function publisherMain(prefix) {
@@ -162,8 +162,10 @@ async function publisherMain(prefix) {
   process.send({ kind: 'ready' });
   await new Promise((resolve) => process.once('message', resolve));
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < events.length; i += BATCH) await xaddBatch(redis, prefix, events.slice(i, i + BATCH));
-  process.send({ kind: 'published', seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+  const used = process.cpuUsage(cpu);
+  process.send({ kind: 'published', seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuMicros: used.user + used.system });
   redis.disconnect();
   process.disconnect();
 }
@@ -184,13 +186,15 @@ async function auditIngestion(url, redis) {
   // Let the readers create their groups and block on the streams, and the publisher make its events, before the clock starts.
   await Promise.all([publisher.ready, new Promise((r) => setTimeout(r, 500))]);
   const pgBefore = await backendCpu(url);
+  const redisBefore = cpuByCommand(['redis-server']);
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
-  const { seconds: published } = await publisher.go();
+  const { seconds: published, cpuMicros: publisherCpu } = await publisher.go();
   while ((await count()) < events.length) await new Promise((r) => setTimeout(r, 5));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   const pgSeconds = cpuDelta(pgBefore, await backendCpu(url));
+  const redisCpu = cpuSpent(redisBefore, cpuByCommand(['redis-server']))['redis-server'] ?? 0;
   await app.close();
   await deleteStreams(redis, prefix);
 
@@ -205,7 +209,7 @@ async function auditIngestion(url, redis) {
   rmSync(keysDir, { recursive: true, force: true });
   if (n !== events.length) throw new Error(`audit wrote ${n} of ${events.length}`);
   if (!report.ok) throw new Error(`the chains do not verify: ${JSON.stringify(report.firstProblem)}`);
-  return { events: n, seconds, perSecond: n / seconds, publishSeconds: published, serviceCpuMicrosPerEvent: (cpu.user + cpu.system) / n, pgCpuMicrosPerEvent: (pgSeconds * 1e6) / n, chains: chains.map((c) => c.n), verifiedPerSecond: n / verifySeconds };
+  return { events: n, seconds, perSecond: n / seconds, publishSeconds: published, serviceCpuMicrosPerEvent: (cpu.user + cpu.system) / n, pgCpuMicrosPerEvent: (pgSeconds * 1e6) / n, redisCpuMicrosPerEvent: redisCpu / n, publisherCpuMicrosPerEvent: publisherCpu / n, chains: chains.map((c) => c.n), verifiedPerSecond: n / verifySeconds };
 }
 
 async function main() {
@@ -230,7 +234,7 @@ async function main() {
       chains: CHAINS,
       loadAverageAtStart: loadAtStart,
       baseline: { perSecond: Math.round(a.perSecond), seconds: +a.seconds.toFixed(3), nodeCpuMicrosPerEvent: +(a.nodeCpuMicrosPerEvent ?? NaN).toFixed(1), pgCpuMicrosPerEvent: +(a.pgCpuMicrosPerEvent ?? NaN).toFixed(1) },
-      audit: { perSecond: Math.round(b.perSecond), seconds: +b.seconds.toFixed(3), publishSeconds: +b.publishSeconds.toFixed(3), serviceCpuMicrosPerEvent: +b.serviceCpuMicrosPerEvent.toFixed(1), pgCpuMicrosPerEvent: +b.pgCpuMicrosPerEvent.toFixed(1), recordsPerChain: b.chains, verifiedPerSecond: Math.round(b.verifiedPerSecond) },
+      audit: { perSecond: Math.round(b.perSecond), seconds: +b.seconds.toFixed(3), publishSeconds: +b.publishSeconds.toFixed(3), serviceCpuMicrosPerEvent: +b.serviceCpuMicrosPerEvent.toFixed(1), pgCpuMicrosPerEvent: +b.pgCpuMicrosPerEvent.toFixed(1), redisCpuMicrosPerEvent: +b.redisCpuMicrosPerEvent.toFixed(1), publisherCpuMicrosPerEvent: +b.publisherCpuMicrosPerEvent.toFixed(1), recordsPerChain: b.chains, verifiedPerSecond: Math.round(b.verifiedPerSecond) },
       ratio: +ratio.toFixed(3),
       target: { eventsPerSecond: 20_000, met: b.perSecond >= 20_000 },
     };

@@ -97,13 +97,14 @@ describe('audit ingestion: exactly one record per event', () => {
   });
 
   it('stores awkward values exactly as the event had them, so their hashes verify', async () => {
-    const awkward = queryEvent(randomUUID(), randomUUID(), { items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号'], latencyMs: 0.1 + 0.2, rowCount: 9007199254740991, note: 'line\nbreak \u2028 \u0001' });
+    // Tabs, line breaks, backslashes and a literal \N: what the COPY text format must escape.
+    const awkward = queryEvent(randomUUID(), randomUUID(), { items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号', 'tab\there', '\\N'], latencyMs: 0.1 + 0.2, rowCount: 9007199254740991, note: 'line\nbreak \u2028 \u0001 \t \r\n \\N \\\\', requestId: 'req\t\\N\n', sourceAddress: '\\N' });
     await publish(redis, prefix, [awkward]);
     const res = await waitFor('the record', async () => {
       const r = await request(apps[0].server).get(`/api/v1/audit/records/${awkward.id}`).auth(auditorToken(), { type: 'bearer' });
       return r.status === 200 ? r : undefined;
     });
-    expect(res.body).toMatchObject({ items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号'], latencyMs: 0.1 + 0.2, rowCount: 9007199254740991, data: awkward.data });
+    expect(res.body).toMatchObject({ items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号', 'tab\there', '\\N'], latencyMs: 0.1 + 0.2, rowCount: 9007199254740991, requestId: 'req\t\\N\n', sourceAddress: '\\N', data: awkward.data });
     const report = await request(apps[0].server).get('/api/v1/audit/verify').auth(auditorToken(), { type: 'bearer' }).expect(200);
     expect(report.body.firstProblem).toBeNull();
   });

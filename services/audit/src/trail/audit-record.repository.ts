@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { recordFromRow, type AuditRecordRow } from './audit-record.mapper';
 import type { AuditRecord, ChainHead, RecordDraft } from './audit-record.model';
 import type { LinkedBatch } from './chain.service';
@@ -32,7 +33,7 @@ const COLUMNS = `event_id, chain, position, type, occurred_at, recorded_at, acto
   owner_unit_id, data, prev_hash, hash`;
 
 /**
- * Column, SQL type, value: the leading elements of each row array the insert sends.
+ * Column, SQL type, value: the leading fields of each row the insert sends.
  * Three more follow: data (as canonical JSON), prev_hash, hash.
  */
 const LEADING_COLUMNS: [string, string, (r: AuditRecord) => unknown][] = [
@@ -60,10 +61,17 @@ const LEADING_COLUMNS: [string, string, (r: AuditRecord) => unknown][] = [
   ['source_address', 'text', (r) => r.sourceAddress],
   ['owner_unit_id', 'text', (r) => r.ownerUnitId],
 ];
-const n = LEADING_COLUMNS.length;
-const INSERT_SQL = `INSERT INTO audit_record (${LEADING_COLUMNS.map(([c]) => c).join(', ')}, data, prev_hash, hash)
-  SELECT ${LEADING_COLUMNS.map(([, type], i) => `(r->>${i})::${type}`).join(', ')}, r->${n}, r->>${n + 1}, r->>${n + 2}
-  FROM jsonb_array_elements($1::jsonb) AS r`;
+const COPY_SQL = `COPY audit_record (${LEADING_COLUMNS.map(([c]) => c).join(', ')}, data, prev_hash, hash) FROM STDIN`;
+
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value as a field of COPY's text format: \N for null, backslash, tab and line breaks escaped. */
+function copyField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  const t = typeof value === 'string' ? value : String(value);
+  return NEEDS_ESCAPE.test(t) ? t.replace(/[\\\t\n\r]/g, (ch) => ESCAPES[ch]) : t;
+}
 
 /** A PostgreSQL array literal of text: every element quoted, quotes and backslashes escaped. */
 function arrayLiteral(items: string[]): string {
@@ -82,18 +90,31 @@ export class AuditRecordRepository {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Claims the events' ids; answers those not seen before. A redelivered event (or a
-   * concurrent replica's copy of it) meets the primary key and is left out. Ids go in
-   * sorted so that two writers claiming overlapping ids wait on each other in the
-   * same order and never deadlock.
+   * Claims the events' ids; answers those already claimed before (by an earlier
+   * delivery, or a concurrent replica's copy of the event), which meet the primary
+   * key and are left out. Only those come back: on the normal path, none, so
+   * nothing is sent back and parsed per event. Ids go in sorted (one text
+   * parameter each, split by PostgreSQL: cheaper than array literals) so that two
+   * writers claiming overlapping ids wait on each other in the same order and
+   * never deadlock.
    */
   async claim(m: EntityManager, drafts: RecordDraft[]): Promise<Set<string>> {
     const sorted = [...drafts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    let ids = '';
+    let times = '';
+    for (let i = 0; i < sorted.length; i++) {
+      ids += i ? `,${sorted[i].id}` : sorted[i].id;
+      times += i ? `,${sorted[i].occurredAt}` : sorted[i].occurredAt;
+    }
     const rows: { event_id: string }[] = await m.query(
-      `INSERT INTO audit_record_key (event_id, occurred_at)
-       SELECT id, at FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS k(id, at, n) ORDER BY n
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [sorted.map((d) => d.id), sorted.map((d) => d.occurredAt)],
+      `WITH k AS (
+         SELECT id::uuid, at::timestamptz, n FROM unnest(string_to_array($1, ','), string_to_array($2, ',')) WITH ORDINALITY AS k(id, at, n)
+       ), claimed AS (
+         INSERT INTO audit_record_key (event_id, occurred_at) SELECT id, at FROM k ORDER BY n
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+       )
+       SELECT id AS event_id FROM k WHERE id NOT IN (SELECT event_id FROM claimed)`,
+      [ids, times],
     );
     return new Set(rows.map((r) => r.event_id));
   }
@@ -122,19 +143,27 @@ export class AuditRecordRepository {
   }
 
   /**
-   * One statement per batch. The rows travel as one JSON array of arrays (no member
-   * names: a quarter less to send and parse than objects) and are cast column by
-   * column; the event's data goes in as the jsonb it already is.
+   * One COPY per batch, in PostgreSQL's text format: the cheapest way for the
+   * server to take rows (no JSON wrapper to parse and take apart, column by column),
+   * and for this process to write them. It runs on the transaction's own
+   * connection, so it commits or rolls back with the claim and the chain lock. The
+   * event's data goes in as the canonical JSON its hash was computed over.
    */
   async insert(m: EntityManager, { records, dataJson }: LinkedBatch): Promise<void> {
-    // Data is spliced in as the canonical JSON the hash was computed over, not stringified twice.
-    let payload = '[';
+    let text = '';
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
-      const leading = JSON.stringify(LEADING_COLUMNS.map(([, , get]) => get(r)));
-      payload += `${i ? ',' : ''}${leading.slice(0, -1)},${dataJson[i]},${JSON.stringify(r.prevHash)},${JSON.stringify(r.hash)}]`;
+      for (let c = 0; c < LEADING_COLUMNS.length; c++) text += `${copyField(LEADING_COLUMNS[c][2](r))}\t`;
+      text += `${copyField(dataJson[i])}\t${r.prevHash}\t${r.hash}\n`;
     }
-    await m.query(INSERT_SQL, [`${payload}]`]);
+    const client = (m.queryRunner as unknown as { databaseConnection?: { query: (s: CopyStreamQuery) => CopyStreamQuery } } | undefined)?.databaseConnection;
+    if (!client) throw new Error('insert needs the transaction’s own connection');
+    const copy = client.query(copyFrom(COPY_SQL));
+    await new Promise<void>((resolve, reject) => {
+      copy.on('finish', resolve);
+      copy.on('error', reject);
+      copy.end(text);
+    });
   }
 
   /** Chains that hold records, found by skipping through the (chain, position) index rather than scanning. */

@@ -43,9 +43,9 @@ export class AuditRecordService {
     }
     const written = await this.db.transaction(async (m) => {
       await setWriterRole(m, this.options.writerRole);
-      const fresh = await this.records.claim(m, [...drafts.values()]);
+      const seen = await this.records.claim(m, [...drafts.values()]);
       // The stream's order is kept on the chain.
-      const todo = [...drafts.values()].filter((d) => fresh.has(d.id));
+      const todo = seen.size ? [...drafts.values()].filter((d) => !seen.has(d.id)) : [...drafts.values()];
       if (!todo.length) return 0;
       const chain = await this.records.lockChain(m, this.options.chains, this.nextChain++);
       const head = await this.records.head(m, chain);
