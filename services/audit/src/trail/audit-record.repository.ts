@@ -63,6 +63,9 @@ const LEADING_COLUMNS: [string, string, (r: AuditRecord) => unknown][] = [
 ];
 const COPY_SQL = `COPY audit_record (${LEADING_COLUMNS.map(([c]) => c).join(', ')}, data, prev_hash, hash) FROM STDIN`;
 
+/** Characters of COPY text per write: well under V8's large-object threshold once encoded. */
+const COPY_CHUNK_CHARS = 32_000;
+
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
@@ -150,20 +153,29 @@ export class AuditRecordRepository {
    * event's data goes in as the canonical JSON its hash was computed over.
    */
   async insert(m: EntityManager, { records, dataJson }: LinkedBatch): Promise<void> {
+    const client = (m.queryRunner as unknown as { databaseConnection?: { query: (s: CopyStreamQuery) => CopyStreamQuery } } | undefined)?.databaseConnection;
+    if (!client) throw new Error('insert needs the transaction’s own connection');
+    const copy = client.query(copyFrom(COPY_SQL));
+    const done = new Promise<void>((resolve, reject) => {
+      copy.on('finish', resolve);
+      copy.on('error', reject);
+    });
+    // Written in chunks of a few dozen rows: each chunk is small enough to die young
+    // in V8's new space, where one text for the whole batch would be a large object
+    // in the old generation, and that is what made the service's memory grow.
     let text = '';
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
       for (let c = 0; c < LEADING_COLUMNS.length; c++) text += `${copyField(LEADING_COLUMNS[c][2](r))}\t`;
       text += `${copyField(dataJson[i])}\t${r.prevHash}\t${r.hash}\n`;
+      if (text.length >= COPY_CHUNK_CHARS || i === records.length - 1) {
+        const more = copy.write(text);
+        text = '';
+        if (!more) await new Promise((resolve) => copy.once('drain', resolve));
+      }
     }
-    const client = (m.queryRunner as unknown as { databaseConnection?: { query: (s: CopyStreamQuery) => CopyStreamQuery } } | undefined)?.databaseConnection;
-    if (!client) throw new Error('insert needs the transaction’s own connection');
-    const copy = client.query(copyFrom(COPY_SQL));
-    await new Promise<void>((resolve, reject) => {
-      copy.on('finish', resolve);
-      copy.on('error', reject);
-      copy.end(text);
-    });
+    copy.end();
+    await done;
   }
 
   /** Chains that hold records, found by skipping through the (chain, position) index rather than scanning. */
