@@ -19,6 +19,7 @@ const { mkdirSync, writeFileSync } = require('node:fs');
 const { randomUUID } = require('node:crypto');
 const { join } = require('node:path');
 const { args, log, setup, populationFile, waitFor, run, POPULATION } = require('./harness');
+const { cpuSample, busyShare } = require('../lib/scratch');
 
 function percentile(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
@@ -47,13 +48,6 @@ async function rawLoop(pool, sql, keyAt, connections, seconds) {
   latencies.sort((x, y) => x - y);
   return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
-
-/** Machine-wide busy share from /proc/stat between two samples: tells a saturated box from an idle one. */
-function cpuSample() {
-  const f = require('node:fs').readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return { idle: f[3] + (f[4] || 0), total: f.reduce((x, y) => x + y, 0) };
-}
-const busyShare = (a, b) => 1 - (b.idle - a.idle) / (b.total - a.total);
 
 function cannon(opts) {
   const autocannon = require('autocannon');

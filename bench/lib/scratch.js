@@ -79,4 +79,11 @@ function cpuOfPid(pid) {
   return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
-module.exports = { ADMIN_URL, REDIS_URL, dbUrl, admin, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid };
+/** Machine-wide busy share from /proc/stat between two samples: tells a saturated box from an idle one. */
+function cpuSample() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3] + (f[4] || 0), total: f.reduce((x, y) => x + y, 0) };
+}
+const busyShare = (a, b) => 1 - (b.idle - a.idle) / (b.total - a.total);
+
+module.exports = { ADMIN_URL, REDIS_URL, dbUrl, admin, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare };

@@ -22,7 +22,7 @@ const { join } = require('node:path');
 const net = require('node:net');
 
 const ROOT = join(__dirname, '..', '..');
-const { REDIS_URL, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid } = require('../lib/scratch');
+const { REDIS_URL, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare } = require('../lib/scratch');
 const DB_NAME = 'gdx_bench_query';
 const CODE = '101001/0001';
 const log = (...m) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
@@ -179,13 +179,27 @@ http {
   const cpuNow = () => ({ own: { ...Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuOfPid(pid)])), autocannon: process.cpuUsage().user + process.cpuUsage().system }, others: cpuByCommand(['postgres', 'redis-server', 'nginx']) });
   const spent = (before, after) => ({ ...Object.fromEntries(Object.keys(after.own).map((k) => [k, after.own[k] - before.own[k]])), postgres: 0, 'redis-server': 0, nginx: 0, ...cpuSpent(before.others, after.others) });
   const cpu = {};
+  // Resident memory of the two services under load (design §9: ≤ 200 MB each).
+  const rssPeakMiB = { gateway: 0, 'data-query': 0 };
+  const rssSampler = setInterval(() => {
+    for (const [n, pid] of Object.entries(pids)) {
+      try {
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        rssPeakMiB[n] = Math.max(rssPeakMiB[n], Math.round(kb / 1024));
+      } catch {
+        // gone
+      }
+    }
+  }, 200);
+  rssSampler.unref();
   const run = async (base, duration, extra = {}, name) => {
     const before = cpuNow();
+    const machineBefore = cpuSample();
     const r = await cannon({ url: base, connections: a.connections, duration, requests: [request], ...extra });
     if (name) {
       const used = spent(before, cpuNow());
       const n = r.requests.total;
-      const per = Object.fromEntries(Object.keys(used).map((k) => [k, used[k] / n]));
+      const per = { ...Object.fromEntries(Object.keys(used).map((k) => [k, used[k] / n])), machineBusyPercent: busyShare(machineBefore, cpuSample()) * 100 };
       const prev = cpu[name];
       cpu[name] = Object.fromEntries(Object.keys(per).map((k) => [k, Math.round(prev ? (prev[k] + per[k]) / 2 : per[k])]));
     }
@@ -205,8 +219,12 @@ http {
   }
   if (a.quick) {
     // --quick 1: the three targets only (while working on the gateway).
-    console.log(JSON.stringify({ results, cpuMicrosecondsPerRequest: cpu, 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3) }, null, 1));
+    console.log(JSON.stringify({ results, cpuMicrosecondsPerRequest: cpu, rssPeakMiB, 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3) }, null, 1));
     stopAll();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await pool.end();
     setTimeout(() => process.exit(0), 2000).unref();
     return;
   }
@@ -232,6 +250,7 @@ http {
     durationSeconds: a.duration,
     results,
     cpuMicrosecondsPerRequest: cpu,
+    rssPeakMiB,
     ratios: { 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3), 'c/a': +(results['c gateway'].rps / results['a direct'].rps).toFixed(3), 'a/pgbench': pgbench ? +(results['a direct'].rps / pgbench).toFixed(3) : null },
     halfLoad: { rate: half, nginx: halfB, gateway: halfC, addedP99Ms: +(halfC.p99 - halfB.p99).toFixed(2) },
     pgbenchSelectOnlyTps: pgbench,

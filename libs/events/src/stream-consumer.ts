@@ -136,7 +136,11 @@ export class StreamConsumer extends StreamReader {
 
   private async ack(done: { key: string; id: string }[]): Promise<void> {
     const byKey = new Map<string, string[]>();
-    for (const d of done) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d.id]);
+    for (const d of done) {
+      const ids = byKey.get(d.key);
+      if (ids) ids.push(d.id);
+      else byKey.set(d.key, [d.id]);
+    }
     await Promise.all([...byKey].map(([key, ids]) => this.options.redis.xack(key, this.options.group, ...ids)));
   }
 

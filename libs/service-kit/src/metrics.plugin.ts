@@ -26,10 +26,11 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
       registers: [registry],
     });
     app.decorate('metrics', registry);
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       // The route pattern, never the raw URL: raw URLs would explode label cardinality.
       const route = request.routeOptions.url ?? 'unmatched';
       duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
     });
     app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
       reply.type(registry.contentType);
