@@ -20,7 +20,7 @@ const { Redis } = require('ioredis');
 const { migrate } = require('../../libs/database/dist');
 const { auditDataSource } = require('../../services/audit/dist/data-source');
 const { REDIS_URL, dbUrl, admin, waitFor, cpuOfPid } = require('../lib/scratch');
-const { makeEvents, xaddBatch } = require('./ingest');
+const { makeEvents, toWire, xaddBatch } = require('./ingest');
 
 const N = Number(process.env.BENCH_EVENTS ?? 300_000);
 const ROOT = join(__dirname, '..', '..');
@@ -67,7 +67,7 @@ async function main() {
     const started = process.hrtime.bigint();
     // Published in slices so the stream never holds more than ~50,000 unread events (a producer at the service's pace).
     for (let i = 0; i < N; i += 10_000) {
-      const events = makeEvents(Math.min(10_000, N - i));
+      const events = toWire(makeEvents(Math.min(10_000, N - i)));
       for (let j = 0; j < events.length; j += 1000) await xaddBatch(redis, prefix, events.slice(j, j + 1000));
       while (i + events.length - (await written()) > 50_000) await new Promise((r) => setTimeout(r, 20));
     }
