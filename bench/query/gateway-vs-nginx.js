@@ -218,8 +218,18 @@ http {
     }
   }
   if (a.quick) {
-    // --quick 1: the three targets only (while working on the gateway).
-    console.log(JSON.stringify({ results, cpuMicrosecondsPerRequest: cpu, rssPeakMiB, 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3) }, null, 1));
+    // --quick 1: the three targets only (while working on the gateway), with the mean time
+    // each service spent per request by route, to see where the latency of (c) goes.
+    const meanMs = async (name) => {
+      const text = await (await fetch(`${u(name)}/metrics`)).text();
+      const out = {};
+      for (const m of text.matchAll(/^http_request_duration_seconds_(sum|count)\{[^}]*route="([^"]+)"[^}]*\} ([\d.e+-]+)$/gm)) {
+        out[m[2]] ??= { sum: 0, count: 0 };
+        out[m[2]][m[1]] += Number(m[3]);
+      }
+      return Object.fromEntries(Object.entries(out).filter(([, v]) => v.count > 1000).map(([route, v]) => [route, +((v.sum / v.count) * 1000).toFixed(2)]));
+    };
+    console.log(JSON.stringify({ results, cpuMicrosecondsPerRequest: cpu, rssPeakMiB, meanMsByRoute: { gateway: await meanMs('gateway'), 'data-query': await meanMs('data-query') }, 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3) }, null, 1));
     stopAll();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);

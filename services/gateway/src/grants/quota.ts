@@ -154,9 +154,13 @@ export class QuotaCounter {
   }
 }
 
-/** Quota days follow the city's calendar day (UTC+8). */
+let lastDay = { second: -1, day: '' };
+
+/** Quota days follow the city's calendar day (UTC+8); worked out once per second, not per call. */
 function quotaDay(now: Date): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  const second = Math.floor(now.getTime() / 1000);
+  if (second !== lastDay.second) lastDay = { second, day: new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10) };
+  return lastDay.day;
 }
 
 function secondsToEndOfDay(now: Date): number {
