@@ -201,14 +201,8 @@ async function auditIngestion(url, redis) {
   const redisBefore = cpuByCommand(['redis-server']);
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
-  let peakRss = process.memoryUsage().rss;
-  const rssBefore = peakRss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 50);
   const { seconds: published, cpuMicros: publisherCpu } = await publisher.go();
   while ((await count()) < events.length) await new Promise((r) => setTimeout(r, 5));
-  clearInterval(sampler);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   const pgSeconds = cpuDelta(pgBefore, await backendCpu(url));
@@ -227,7 +221,7 @@ async function auditIngestion(url, redis) {
   rmSync(keysDir, { recursive: true, force: true });
   if (n !== events.length) throw new Error(`audit wrote ${n} of ${events.length}`);
   if (!report.ok) throw new Error(`the chains do not verify: ${JSON.stringify(report.firstProblem)}`);
-  return { events: n, seconds, perSecond: n / seconds, publishSeconds: published, serviceCpuMicrosPerEvent: (cpu.user + cpu.system) / n, pgCpuMicrosPerEvent: (pgSeconds * 1e6) / n, redisCpuMicrosPerEvent: redisCpu / n, publisherCpuMicrosPerEvent: publisherCpu / n, rssMiB: { before: Math.round(rssBefore / 1048576), peak: Math.round(peakRss / 1048576) }, chains: chains.map((c) => c.n), verifiedPerSecond: n / verifySeconds };
+  return { events: n, seconds, perSecond: n / seconds, publishSeconds: published, serviceCpuMicrosPerEvent: (cpu.user + cpu.system) / n, pgCpuMicrosPerEvent: (pgSeconds * 1e6) / n, redisCpuMicrosPerEvent: redisCpu / n, publisherCpuMicrosPerEvent: publisherCpu / n, chains: chains.map((c) => c.n), verifiedPerSecond: n / verifySeconds };
 }
 
 async function main() {
@@ -252,7 +246,7 @@ async function main() {
       chains: CHAINS,
       loadAverageAtStart: loadAtStart,
       baseline: { perSecond: Math.round(a.perSecond), seconds: +a.seconds.toFixed(3), nodeCpuMicrosPerEvent: +(a.nodeCpuMicrosPerEvent ?? NaN).toFixed(1), pgCpuMicrosPerEvent: +(a.pgCpuMicrosPerEvent ?? NaN).toFixed(1) },
-      audit: { perSecond: Math.round(b.perSecond), seconds: +b.seconds.toFixed(3), publishSeconds: +b.publishSeconds.toFixed(3), serviceCpuMicrosPerEvent: +b.serviceCpuMicrosPerEvent.toFixed(1), pgCpuMicrosPerEvent: +b.pgCpuMicrosPerEvent.toFixed(1), redisCpuMicrosPerEvent: +b.redisCpuMicrosPerEvent.toFixed(1), publisherCpuMicrosPerEvent: +b.publisherCpuMicrosPerEvent.toFixed(1), rssMiB: b.rssMiB, recordsPerChain: b.chains, verifiedPerSecond: Math.round(b.verifiedPerSecond) },
+      audit: { perSecond: Math.round(b.perSecond), seconds: +b.seconds.toFixed(3), publishSeconds: +b.publishSeconds.toFixed(3), serviceCpuMicrosPerEvent: +b.serviceCpuMicrosPerEvent.toFixed(1), pgCpuMicrosPerEvent: +b.pgCpuMicrosPerEvent.toFixed(1), redisCpuMicrosPerEvent: +b.redisCpuMicrosPerEvent.toFixed(1), publisherCpuMicrosPerEvent: +b.publisherCpuMicrosPerEvent.toFixed(1), recordsPerChain: b.chains, verifiedPerSecond: Math.round(b.verifiedPerSecond) },
       ratio: +ratio.toFixed(3),
       target: { eventsPerSecond: 20_000, met: b.perSecond >= 20_000 },
     };

@@ -116,6 +116,15 @@ async function main() {
 
   const redis = new Redis(REDIS_URL);
   const pool = new Pool({ connectionString: url, max: 4, options: '-c search_path=data_query,public' });
+  // Stops the services and takes this run's keys out of Redis (the audit stream holds every call).
+  const finish = async () => {
+    stopAll();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await pool.end();
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
   const resource = referenceData().resources.find((r) => r.code === CODE);
   const xadd = (domain, type, subject, data) => redis.xadd(streamKey(prefix, domain), '*', 'event', JSON.stringify(createEvent(type, { actor: { kind: 'system' }, subject, data })));
   await xadd('resource', 'resource.published', CODE, { code: CODE, name: resource.name, providerUnitId: units.GA, items: resource.items, sharing: resource.sharing, methods: resource.methods, status: 'published', version: 1 });
@@ -230,13 +239,7 @@ http {
       return Object.fromEntries(Object.entries(out).filter(([, v]) => v.count > 1000).map(([route, v]) => [route, +((v.sum / v.count) * 1000).toFixed(2)]));
     };
     console.log(JSON.stringify({ results, cpuMicrosecondsPerRequest: cpu, rssPeakMiB, meanMsByRoute: { gateway: await meanMs('gateway'), 'data-query': await meanMs('data-query') }, 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3) }, null, 1));
-    stopAll();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await pool.end();
-    setTimeout(() => process.exit(0), 2000).unref();
-    return;
+    return finish();
   }
   const half = Math.max(1, Math.floor(results['c gateway'].rps / 2));
   log(`half load: ${half} req/s through nginx and the gateway`);
@@ -269,12 +272,7 @@ http {
   console.log(JSON.stringify(out, null, 2));
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(join(__dirname, 'results', `gateway-vs-nginx-${out.when.replace(/[:.]/g, '-')}.json`), JSON.stringify(out, null, 2));
-  stopAll();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await pool.end();
-  setTimeout(() => process.exit(0), 2000).unref();
+  await finish();
 }
 
 main().catch((err) => {

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { personOf } from '@gdx/data-query/dist/synthetic/synthetic-data';
-import { startPlatform, type TestPlatform } from '../helpers/platform';
-import { addUser, type TestUser } from '../helpers/gateway';
-import { dataQueryUrl, enc, EventWriter, grantOf, starterResource, type Grant } from './support';
+import type { TestPlatform } from '../helpers/platform';
+import type { TestUser } from '../helpers/gateway';
+import { dataQueryUrl, enc, EventWriter, populationScenario, type Grant } from './support';
 
 /**
  * POST /internal/v1/query-batches: the gateway's channel to data-query. Each call in a
@@ -11,7 +11,6 @@ import { dataQueryUrl, enc, EventWriter, grantOf, starterResource, type Grant } 
  */
 let platform: TestPlatform;
 let events: EventWriter;
-let provider: TestUser;
 let consumer: TestUser;
 let other: TestUser;
 let grant: Grant;
@@ -21,16 +20,7 @@ const inLzh = people.filter((p) => p.regionCode === '340302');
 const masked = (id: string) => `${id.slice(0, 6)}********${id.slice(-4)}`;
 
 beforeAll(async () => {
-  platform = await startPlatform(['data-query']);
-  events = new EventWriter(platform);
-  provider = await addUser(platform.gateway, 'GA', ['unit_admin']);
-  consumer = await addUser(platform.gateway, 'LZH', ['unit_admin']);
-  other = await addUser(platform.gateway, 'HY', ['unit_admin']);
-  await events.resource(starterResource(CODE, provider.unitId));
-  const rows = people.map((p, i) => JSON.stringify({ idNumber: p.idNumber, name: `张三${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode, householdAddress: `安徽省蚌埠市${i}号` })).join('\n');
-  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(CODE)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(rows).expect(200);
-  grant = grantOf({ consumerUnitId: consumer.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['idNumber', 'name', 'sex', 'regionCode'], rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: '340302' }] } });
-  await events.grant(grant);
+  ({ platform, events, consumer, other, grant } = await populationScenario(people));
 });
 afterAll(async () => {
   events?.close();

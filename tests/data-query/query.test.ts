@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { personOf } from '@gdx/data-query/dist/synthetic/synthetic-data';
-import { startPlatform, type TestPlatform } from '../helpers/platform';
-import { addUser, type TestUser } from '../helpers/gateway';
-import { dataQueryUrl, enc, EventWriter, grantOf, starterResource, type Grant } from './support';
+import type { TestPlatform } from '../helpers/platform';
+import type { TestUser } from '../helpers/gateway';
+import { dataQueryUrl, enc, EventWriter, grantOf, populationScenario, type Grant } from './support';
 
 let platform: TestPlatform;
 let events: EventWriter;
@@ -20,17 +20,8 @@ const inLzh = people.filter((p) => p.regionCode === '340302');
 const elsewhere = people.find((p) => p.regionCode !== '340302')!;
 
 beforeAll(async () => {
-  platform = await startPlatform(['data-query']);
-  events = new EventWriter(platform);
-  provider = await addUser(platform.gateway, 'GA', ['unit_admin']);
-  consumer = await addUser(platform.gateway, 'LZH', ['unit_admin']);
-  other = await addUser(platform.gateway, 'HY', ['unit_admin']);
-  await events.resource(starterResource(CODE, provider.unitId));
-  const rows = people.map((p, i) => JSON.stringify({ idNumber: p.idNumber, name: `张三${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode, householdAddress: `安徽省蚌埠市${i}号` })).join('\n');
-  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(CODE)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(rows).expect(200);
   // 龙子湖区 may see its own residents only: the row filter of its grant.
-  grant = grantOf({ consumerUnitId: consumer.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['idNumber', 'name', 'sex', 'regionCode'], rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: '340302' }] } });
-  await events.grant(grant);
+  ({ platform, events, provider, consumer, other, grant } = await populationScenario(people));
 });
 afterAll(async () => {
   events?.close();

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { referenceData } from '@gdx/codes';
 import { createEvent, streamKey } from '@gdx/events';
-import type { TestPlatform } from '../helpers/platform';
+import request from 'supertest';
+import { startPlatform, type TestPlatform } from '../helpers/platform';
+import { addUser, type TestUser } from '../helpers/gateway';
 import { REDIS_URL } from '../helpers/redis';
 
 /** Helpers for the data-query tests: they play the catalogue and request-approval by writing their events. */
@@ -125,3 +127,33 @@ export function dataQueryUrl(platform: TestPlatform): string {
 }
 
 export const enc = (code: string) => encodeURIComponent(code);
+
+/** The usual cast of a query test: provider GA, consumer LZH (its own district only), HY without a grant. */
+export interface PopulationScenario {
+  platform: TestPlatform;
+  events: EventWriter;
+  provider: TestUser;
+  consumer: TestUser;
+  other: TestUser;
+  grant: Grant;
+}
+
+/**
+ * Starts gateway and data-query, publishes the population resource (101001/0001), submits
+ * the given people as the provider (names 张三0…, addresses 安徽省蚌埠市0号…), and issues
+ * 龙子湖区 a grant limited to its own residents.
+ */
+export async function populationScenario(people: { idNumber: string; sex: string; birthDate: string; regionCode: string }[]): Promise<PopulationScenario> {
+  const code = '101001/0001';
+  const platform = await startPlatform(['data-query']);
+  const events = new EventWriter(platform);
+  const provider = await addUser(platform.gateway, 'GA', ['unit_admin']);
+  const consumer = await addUser(platform.gateway, 'LZH', ['unit_admin']);
+  const other = await addUser(platform.gateway, 'HY', ['unit_admin']);
+  await events.resource(starterResource(code, provider.unitId));
+  const rows = people.map((p, i) => JSON.stringify({ idNumber: p.idNumber, name: `张三${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode, householdAddress: `安徽省蚌埠市${i}号` })).join('\n');
+  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(code)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(rows).expect(200);
+  const grant = grantOf({ consumerUnitId: consumer.unitId, providerUnitId: provider.unitId, resourceCode: code, items: ['idNumber', 'name', 'sex', 'regionCode'], rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: '340302' }] } });
+  await events.grant(grant);
+  return { platform, events, provider, consumer, other, grant };
+}
