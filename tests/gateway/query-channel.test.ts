@@ -103,6 +103,30 @@ test('a refused or malformed batch answer fails every call of that batch, and on
   expect(await d).toEqual({ status: 200, body: { echo: 'r4' } });
 });
 
+test('a batch is also closed by size: a lone call always goes, others only while they fit', async () => {
+  const one = JSON.stringify(call(1)).length;
+  const channel = new QueryChannel(pool, 1, 64, 2 * one + 1);
+  const first = channel.send(call(0));
+  await batchesReceived(1);
+  const rest = Array.from({ length: 5 }, (_, i) => channel.send(call(i + 1)));
+  answer(received[0]);
+  await first;
+  for (let n = 2; n <= 4; n++) {
+    await batchesReceived(n);
+    answer(received[n - 1]);
+  }
+  await Promise.all(rest);
+  expect(received.map((r) => r.calls.length)).toEqual([1, 2, 2, 1]);
+});
+
+test('a result the route could not send (no status) fails the batch rather than reach a caller', async () => {
+  const channel = new QueryChannel(pool, 1, 64);
+  const a = channel.send(call(1));
+  await batchesReceived(1);
+  answer(received[0], 200, [{ body: { echo: 'r1' } } as never]);
+  await expect(a).rejects.toThrow(/malformed/);
+});
+
 test('an upstream that is not there fails the calls (the route answers 503 UPSTREAM_UNAVAILABLE)', async () => {
   const nowhere = new Pool('http://127.0.0.1:9', { connections: 1 });
   const channel = new QueryChannel(nowhere, 2, 64);

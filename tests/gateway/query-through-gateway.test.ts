@@ -67,6 +67,21 @@ test('40 concurrent queries each get their own person, masked, with one audit ev
   expect(batches).toBeLessThan(40);
 });
 
+test('a call with a malformed traceparent or an odd resource code spoils no other call of its batch', async () => {
+  const ask = (code: string, headers: Record<string, string> = {}) =>
+    request(platform.gatewayUrl).post(`/api/v1/query/${enc(code)}`).set('authorization', `Bearer ${consumer.token}`).set(headers).send({ where: { idNumber: people[1].idNumber }, items: ['birthDate'] });
+  const answers = await Promise.all([
+    ask(CODE),
+    ask(CODE, { traceparent: `00-${'x'.repeat(300)}` }),
+    ask('Z'),
+    ask(CODE),
+  ]);
+  expect(answers.map((r) => r.status)).toEqual([200, 200, 403, 200]);
+  expect(answers[1].body.items).toEqual([{ birthDate: people[1].birthDate }]);
+  // The gateway knows no grant for a resource "Z": refused before any batch.
+  expect(answers[2].body.code).toBe('NO_GRANT');
+});
+
 test('a refusal from data-query reaches the caller as its problem document with the caller’s request id', async () => {
   const requestId = `gw-${randomUUID()}`;
   // Allowed by the gateway's grant decision (an item it knows nothing against), refused by data-query: no such item.

@@ -21,6 +21,11 @@ export interface EventEnvelope<D = Record<string, unknown>> {
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+/** A W3C traceparent header worth passing on (version 00, well formed), else undefined. */
+export function wellFormedTraceparent(value: unknown): string | undefined {
+  return typeof value === 'string' && TRACEPARENT.test(value) ? value : undefined;
+}
+
 /** A child of `parent` (same trace, new span) or a new trace when there is none or it is malformed. */
 export function childTraceparent(parent?: string): string {
   const m = parent ? TRACEPARENT.exec(parent) : null;

@@ -24,7 +24,7 @@ export const QUERY_BATCH_MAX_CALLS = 256;
 /** One interface query carried in a batch: what the caller sent, as the gateway received it. */
 export const BatchedCallSchema = Type.Object(
   {
-    code: Type.String({ minLength: 3, maxLength: 64, description: 'Resource code (not URL-encoded).', examples: ['101001/0001'] }),
+    code: Type.String({ minLength: 1, maxLength: 64, description: 'Resource code (not URL-encoded); one that names no resource is refused for that call alone.', examples: ['101001/0001'] }),
     authorization: Type.String({ maxLength: 8192, description: 'The caller’s own `Authorization` header (`Bearer <token>`); verified like a header of a single call.' }),
     requestId: Type.String({ minLength: 1, maxLength: 128, description: 'The caller’s request id: it is on the audit record and in any problem.' }),
     sourceAddress: Type.Optional(Type.String({ maxLength: 64, description: 'The caller’s address as the gateway saw it.' })),

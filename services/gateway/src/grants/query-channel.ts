@@ -19,9 +19,14 @@ export interface ChannelResult {
 
 interface Pending {
   call: ChannelCall;
+  /** The call as it goes on the wire, serialised once when it is queued. */
+  json: string;
   resolve: (r: ChannelResult) => void;
   reject: (err: unknown) => void;
 }
+
+/** data-query takes batches of up to 4 MiB; a batch is closed well before that, whatever its calls weigh. */
+export const MAX_BATCH_CHARS = 2 * 1_048_576;
 
 export class ChannelError extends Error {}
 
@@ -45,11 +50,12 @@ export class QueryChannel {
     private readonly upstream: Pool,
     private readonly maxInFlight: number,
     private readonly maxCalls: number,
+    private readonly maxChars = MAX_BATCH_CHARS,
   ) {}
 
   send(call: ChannelCall): Promise<ChannelResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ call, resolve, reject });
+      this.queue.push({ call, json: JSON.stringify(call), resolve, reject });
       if (!this.scheduled && this.inFlight < this.maxInFlight) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -59,7 +65,15 @@ export class QueryChannel {
 
   private flush(): void {
     this.scheduled = false;
-    while (this.queue.length && this.inFlight < this.maxInFlight) void this.post(this.queue.splice(0, this.maxCalls));
+    while (this.queue.length && this.inFlight < this.maxInFlight) void this.post(this.queue.splice(0, this.nextBatchSize()));
+  }
+
+  /** As many queued calls as fit: at most maxCalls, and (but for a lone call) at most maxChars. */
+  private nextBatchSize(): number {
+    let chars = this.queue[0].json.length;
+    let n = 1;
+    while (n < this.queue.length && n < this.maxCalls && chars + this.queue[n].json.length + 1 <= this.maxChars) chars += this.queue[n++].json.length + 1;
+    return n;
   }
 
   private async post(batch: Pending[]): Promise<void> {
@@ -71,12 +85,14 @@ export class QueryChannel {
         path: '/internal/v1/query-batches',
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-request-id': batch[0].call.requestId },
-        body: JSON.stringify({ calls: batch.map((p) => p.call) }),
+        body: `{"calls":[${batch.map((p) => p.json).join(',')}]}`,
       });
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new ChannelError(`data-query answered the batch with ${res.statusCode}`);
       const { results } = JSON.parse(text) as { results: ChannelResult[] };
       if (!Array.isArray(results) || results.length !== batch.length) throw new ChannelError('data-query answered a batch with the wrong number of results');
+      // Nobody gets an answer the route could not send as it is.
+      if (!results.every((r) => Number.isInteger(r?.status) && r.status >= 200 && r.status <= 599)) throw new ChannelError('data-query answered a batch with a malformed result');
       for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
     } catch (err) {
       for (const p of batch) p.reject(err);

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '@gdx/auth';
 import { AppError, ForbiddenError, PROBLEM_CONTENT_TYPE, ServiceUnavailableError, TooManyRequestsError, ValidationError, sendProblem } from '@gdx/errors';
-import { BatchedPublisher, createEvent } from '@gdx/events';
+import { BatchedPublisher, createEvent, wellFormedTraceparent } from '@gdx/events';
 import { problemResponses, type App } from '@gdx/service-kit';
 import type { GrantCache } from './grant-cache';
 import { decide } from './grant-policy';
@@ -75,7 +75,7 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota, chann
     schema: {
       tags: ['data'],
       summary: 'Interface query (接口查询): one question about one person or company, answered within the caller’s grant',
-      params: Type.Object({ code: Type.String({ maxLength: 64, description: 'Resource code, URL-encoded (101001%2F0001).' }) }),
+      params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64, description: 'Resource code, URL-encoded (101001%2F0001).' }) }),
       body: QueryBody,
       response: {
         200: Type.Object({ items: Type.Array(Type.Record(Type.String(), Type.Unknown())), nextCursor: Type.Union([Type.String(), Type.Null()]), grantId: Type.String() }, { additionalProperties: true }),
@@ -119,7 +119,8 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota, chann
         authorization: req.headers.authorization as string,
         requestId: String(req.id),
         sourceAddress: req.ip,
-        ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}),
+        // Only a well-formed one: a call must not be able to spoil the batch it travels in.
+        ...(wellFormedTraceparent(req.headers.traceparent) ? { traceparent: req.headers.traceparent as string } : {}),
         body: req.body,
       });
     } catch (err) {
