@@ -7,6 +7,7 @@
  *
  *   npm run build && node bench/audit/memory.js
  *
+ * BENCH_NODE_ARGS_AUDIT="--flag …" tries other flags.
  * BENCH_EVENTS (default 300000) events are XADDed by this process in batches as fast
  * as the service takes them; the service's RSS (VmRSS) is sampled every 50 ms.
  */
@@ -15,11 +16,10 @@ const { randomBytes } = require('node:crypto');
 const { mkdtempSync, readFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { parseAllDocuments } = require('yaml');
 const { Redis } = require('ioredis');
 const { migrate } = require('../../libs/database/dist');
 const { auditDataSource } = require('../../services/audit/dist/data-source');
-const { REDIS_URL, dbUrl, admin, waitFor, cpuOfPid } = require('../lib/scratch');
+const { REDIS_URL, dbUrl, admin, waitFor, cpuOfPid, deployedNodeArgs } = require('../lib/scratch');
 const { makeEvents, toWire, xaddBatch } = require('./ingest');
 
 const N = Number(process.env.BENCH_EVENTS ?? 300_000);
@@ -39,11 +39,8 @@ async function main() {
   let child;
   try {
     await migrate(auditDataSource(url, 2));
-    // The command k8s runs, so the flags measured are the flags deployed.
-    const manifest = parseAllDocuments(readFileSync(join(ROOT, 'k8s', 'base', 'audit.yaml'), 'utf8')).map((d) => d.toJSON()).find((d) => d.kind === 'Deployment');
-    const [, ...deployed] = manifest.spec.template.spec.containers[0].command;
-    // BENCH_NODE_ARGS="--flag …" tries other flags (to choose the deployed ones).
-    const args = process.env.BENCH_NODE_ARGS !== undefined ? [...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean), deployed[deployed.length - 1]] : deployed;
+    // The flags k8s runs it with (or BENCH_NODE_ARGS_AUDIT for an experiment).
+    const args = [...deployedNodeArgs('audit'), 'services/audit/dist/server.js'];
     const port = 20000 + Math.floor(Math.random() * 20000);
     // Tuning knobs of the service, passed through when set.
     const tuning = Object.fromEntries(['AUDIT_BATCH_SIZE', 'AUDIT_CONSUMERS', 'AUDIT_CHAINS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));

@@ -9,6 +9,7 @@ const { existsSync, statSync } = require('node:fs');
 const { generateKeyPairSync, randomUUID, randomBytes } = require('node:crypto');
 const { loadavg, tmpdir } = require('node:os');
 const { join } = require('node:path');
+const { deployedNodeArgs } = require('../lib/scratch');
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -81,7 +82,8 @@ async function setup({ pool: poolSize = 10, replicas = 1 } = {}) {
   const consumerUnitId = randomUUID();
 
   // Replicas of a stateless service, as Kubernetes would run them: same database, same Redis, a port each.
-  const execArgv = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  // The node flags data-query is deployed with (k8s/base/data-query.yaml), as the services run.
+  const execArgv = [...deployedNodeArgs('data-query'), ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])];
   const serverEnv = JSON.stringify({ databaseUrl: url, prefix, pool: poolSize, tune: process.env.BENCH_TUNE ? JSON.parse(process.env.BENCH_TUNE) : undefined, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
   const children = [];
   const ports = [];

@@ -86,4 +86,18 @@ function cpuSample() {
 }
 const busyShare = (a, b) => 1 - (b.idle - a.idle) / (b.total - a.total);
 
-module.exports = { ADMIN_URL, REDIS_URL, dbUrl, admin, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare };
+/**
+ * The `node` flags a service is deployed with (the command in k8s/base/<name>.yaml, between
+ * `node` and the script), so benchmarks measure what runs. BENCH_NODE_ARGS_<NAME> (e.g.
+ * BENCH_NODE_ARGS_DATA_QUERY="--max-old-space-size=128") replaces them for an experiment.
+ */
+function deployedNodeArgs(name) {
+  const override = process.env[`BENCH_NODE_ARGS_${name.toUpperCase().replace(/-/g, '_')}`];
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  const { parseAllDocuments } = require('yaml');
+  const { join } = require('node:path');
+  const manifest = parseAllDocuments(readFileSync(join(__dirname, '..', '..', 'k8s', 'base', `${name}.yaml`), 'utf8')).map((d) => d.toJSON()).find((d) => d?.kind === 'Deployment');
+  return manifest.spec.template.spec.containers[0].command.slice(1, -1);
+}
+
+module.exports = { ADMIN_URL, REDIS_URL, dbUrl, admin, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare, deployedNodeArgs };

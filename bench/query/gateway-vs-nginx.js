@@ -22,7 +22,7 @@ const { join } = require('node:path');
 const net = require('node:net');
 
 const ROOT = join(__dirname, '..', '..');
-const { REDIS_URL, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare } = require('../lib/scratch');
+const { REDIS_URL, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare, deployedNodeArgs } = require('../lib/scratch');
 const DB_NAME = 'gdx_bench_query';
 const CODE = '101001/0001';
 const log = (...m) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
@@ -102,7 +102,7 @@ async function main() {
   for (const name of ['gateway', 'data-query', 'request-approval']) {
     // BENCH_PROFILE=dir writes CPU profiles of the gateway and data-query (inspect it to see where its time goes).
     const profile = name !== 'request-approval' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    const child = spawn(process.execPath, [...profile, join(ROOT, 'services', name, 'dist', 'server.js')], {
+    const child = spawn(process.execPath, [...deployedNodeArgs(name), ...profile, join(ROOT, 'services', name, 'dist', 'server.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { PATH: process.env.PATH, PORT: String(ports[name]), HOST: '127.0.0.1', DATABASE_URL: url, REDIS_URL, STREAM_PREFIX: prefix, MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn', KEYS_DIR: keysDir, JWKS_URL: `${u('gateway')}/.well-known/jwks.json`, GATEWAY_URL: u('gateway'), DATA_QUERY_URL: u('data-query'), REQUEST_APPROVAL_URL: u('request-approval'), CATALOGUE_URL: 'http://127.0.0.1:9', AUDIT_URL: 'http://127.0.0.1:9', ...tuning },
