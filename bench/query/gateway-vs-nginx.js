@@ -101,7 +101,7 @@ async function main() {
   const tuning = Object.fromEntries(['QUERY_BATCHES_IN_FLIGHT', 'QUERY_BATCH_MAX_CALLS', 'AUDIT_IN_FLIGHT', 'POINT_LOOKUPS_IN_FLIGHT'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
   for (const name of ['gateway', 'data-query', 'request-approval']) {
     // BENCH_PROFILE=dir writes CPU profiles of the gateway and data-query (inspect it to see where its time goes).
-    const profile = name !== 'request-approval' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const profile = name !== 'request-approval' && process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
     const child = spawn(process.execPath, [...deployedNodeArgs(name), ...profile, join(ROOT, 'services', name, 'dist', 'server.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -110,6 +110,17 @@ describe('every forged or broken token answers 401 problem+json', () => {
     await expect(app.authenticate(`Bearer ${signWithRealKey(header, { ...payload, iat: payload.iat - 7200, exp: Math.floor(Date.now() / 1000) - 60 })}`)).rejects.toMatchObject({ status: 401, code: 'TOKEN_EXPIRED' });
   });
 
+  test('a remembered token is not remembered past its exp', async () => {
+    const { header, payload } = parts(user.token);
+    const shortLived = signWithRealKey(header, { ...payload, exp: Math.floor(Date.now() / 1000) + 2 });
+    await expect(app.authenticate(`Bearer ${shortLived}`)).resolves.toMatchObject({ subject: user.id });
+    await expect(app.authenticate(`Bearer ${shortLived}`)).resolves.toMatchObject({ subject: user.id });
+    await call(shortLived).expect(200);
+    await new Promise((r) => setTimeout(r, 2100));
+    await expect(app.authenticate(`Bearer ${shortLived}`)).rejects.toMatchObject({ status: 401, code: 'TOKEN_EXPIRED' });
+    expect((await call(shortLived)).body.code).toBe('TOKEN_EXPIRED');
+  });
+
   test('no Authorization header, or another scheme', async () => {
     expect((await request(app.server).get('/api/v1/units')).status).toBe(401);
     expect((await request(app.server).get('/api/v1/units').set('authorization', `Basic ${b64('a:b')}`)).status).toBe(401);

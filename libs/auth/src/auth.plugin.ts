@@ -71,19 +71,39 @@ function checkedPrincipal(principal: Principal): Principal {
   return principal;
 }
 
-/** `Authorization: Bearer <token>` → the caller, or UnauthorizedError; same rules and cache policy as the hook. */
+/** Verified tokens remembered at most this long (and never past their `exp`). */
+const REMEMBER_MS = 600_000;
+const REMEMBER_MAX = 10_000;
+
+/**
+ * `Authorization: Bearer <token>` → the caller, or UnauthorizedError. A token verified once
+ * is remembered by its exact text until its `exp` (at most ten minutes): a department
+ * system sends the same token thousands of times, and the repeat costs a map lookup instead
+ * of fast-jwt's SHA-256 of the token and its bookkeeping. Refusals are never remembered.
+ */
 export function createBearerVerifier(options: AuthPluginOptions): BearerVerifier {
   const verify = createVerifier({ ...verifyRules(options), key: async (decoded: { header?: { kid?: unknown } }) => keyOf(options, decoded.header?.kid) });
+  const remembered = new Map<string, { principal: Principal; until: number }>();
   return async (authorization) => {
     const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
     if (!m) throw new UnauthorizedError();
+    const token = m[1];
+    const now = Date.now();
+    const hit = remembered.get(token);
+    if (hit && now < hit.until) return hit.principal;
     let claims: Record<string, unknown>;
     try {
-      claims = (await verify(m[1])) as Record<string, unknown>;
+      claims = (await verify(token)) as Record<string, unknown>;
     } catch (err) {
       throw unauthorized(err);
     }
-    return checkedPrincipal(principalFromClaims(claims));
+    const principal = checkedPrincipal(principalFromClaims(claims));
+    Object.freeze(principal.roles);
+    Object.freeze(principal);
+    // Bounded the simple way: a full map starts again (tokens live an hour; 10,000 is many callers).
+    if (remembered.size >= REMEMBER_MAX) remembered.clear();
+    remembered.set(token, { principal, until: Math.min(Number(claims.exp) * 1000, now + REMEMBER_MS) });
+    return principal;
   };
 }
 
