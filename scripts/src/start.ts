@@ -11,14 +11,13 @@ import { DEFAULT_DATABASE_URL } from './database';
 /**
  * `node` flags per service, as k8s/base runs them: audit ingestion allocates a short-lived
  * envelope, draft and canonical text per event, so it gets a larger young generation (less
- * garbage-collection time) and a bounded old one; data-query's old generation is bounded so
- * that garbage does not pile up past 200 MB under query load (docs/benchmarks.md).
+ * garbage-collection time) and a bounded old one (docs/benchmarks.md).
  */
 const SERVICES = [
   { name: 'gateway', port: 8080, colour: 36, nodeFlags: [] as string[] },
   { name: 'catalogue', port: 8081, colour: 32, nodeFlags: [] },
   { name: 'request-approval', port: 8082, colour: 33, nodeFlags: [] },
-  { name: 'data-query', port: 8083, colour: 35, nodeFlags: ['--max-old-space-size=128'] },
+  { name: 'data-query', port: 8083, colour: 35, nodeFlags: [] },
   { name: 'audit', port: 8084, colour: 34, nodeFlags: ['--max-semi-space-size=32', '--max-old-space-size=320'] },
 ];
 

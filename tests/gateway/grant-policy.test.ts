@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { decide } from '@gdx/gateway/dist/grants/grant-policy';
 import { QuotaCounter } from '@gdx/gateway/dist/grants/quota';
+import { eventually } from '../helpers/wait';
 import type { CachedGrant } from '@gdx/gateway/dist/grants/grant-cache';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 
@@ -37,6 +38,10 @@ describe('grant decision', () => {
   });
 });
 
+// These tests take with clocks of their own (fixed instants in the past): the background
+// hand-back, which goes by the wall clock, would return their leases mid-test.
+const NO_SWEEP = { sweepMs: 0 };
+
 describe('rate limit and daily quota in Redis', () => {
   const prefix = testPrefix();
   let redis: Redis;
@@ -49,9 +54,9 @@ describe('rate limit and daily quota in Redis', () => {
   });
 
   test('the per-second rate is shared by every counter on the same Redis', async () => {
-    const a = new QuotaCounter(redis, prefix);
+    const a = new QuotaCounter(redis, prefix, NO_SWEEP);
     const other = new Redis(REDIS_URL);
-    const b = new QuotaCounter(other, prefix);
+    const b = new QuotaCounter(other, prefix, NO_SWEEP);
     const at = new Date('2026-11-26T10:00:00.100Z');
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await (i % 2 ? a : b).take('rate-grant', 3, 1000, at));
@@ -62,7 +67,7 @@ describe('rate limit and daily quota in Redis', () => {
   });
 
   test('the daily quota stops the calls of the day, refused calls do not count, the next day starts afresh', async () => {
-    const q = new QuotaCounter(redis, prefix);
+    const q = new QuotaCounter(redis, prefix, NO_SWEEP);
     const day = (s: number) => new Date(Date.parse('2026-11-26T01:00:00Z') + s * 1000);
     const outcomes = [];
     for (let s = 0; s < 4; s++) outcomes.push(await q.take('quota-grant', 100, 3, day(s)));
@@ -77,7 +82,7 @@ describe('rate limit and daily quota in Redis', () => {
   const quotaKey = (grant: string, day = '2026-11-26') => `${prefix}quota:${grant}:${day}`;
 
   test('with room to spare a replica leases several calls at once, and hands back what it did not use', async () => {
-    const q = new QuotaCounter(redis, prefix);
+    const q = new QuotaCounter(redis, prefix, NO_SWEEP);
     const at = new Date('2026-11-26T02:00:00.100Z');
     const first = await q.take('lease-grant', 1000, 100_000, at);
     // A sixteenth of the second's rate: 62 calls counted in Redis, one of them made.
@@ -95,9 +100,19 @@ describe('rate limit and daily quota in Redis', () => {
     expect(Number(await redis.get(quotaKey('lease-grant')))).toBe(64);
   });
 
+  test('what a lease of a past second left unused goes back by itself', async () => {
+    const q = new QuotaCounter(redis, prefix, { sweepMs: 100 });
+    const day = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    // A lease of 62 calls, one of them made (the remaining figure says so).
+    expect(await q.take('swept-grant', 1000, 100_000)).toMatchObject({ allowed: true, quotaRemaining: 100_000 - 62 + 61 });
+    const key = quotaKey('swept-grant', day);
+    await eventually(async () => Number(await redis.get(key)) === 1, 5_000, 'the unused calls to go back');
+    await q.close();
+  });
+
   test('many concurrent calls on two replicas: never more than the rate, and all of it usable', async () => {
     const other = new Redis(REDIS_URL);
-    const replicas = [new QuotaCounter(redis, prefix), new QuotaCounter(other, prefix)];
+    const replicas = [new QuotaCounter(redis, prefix, NO_SWEEP), new QuotaCounter(other, prefix, NO_SWEEP)];
     const at = new Date('2026-11-26T03:00:00.100Z');
     const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => replicas[i % 2].take('busy-grant', 100, 1_000_000, at)));
     expect(outcomes.filter((o) => o.allowed)).toHaveLength(100);
@@ -109,7 +124,7 @@ describe('rate limit and daily quota in Redis', () => {
 
   test('many concurrent calls on two replicas: never more than the daily quota, to the call', async () => {
     const other = new Redis(REDIS_URL);
-    const replicas = [new QuotaCounter(redis, prefix), new QuotaCounter(other, prefix)];
+    const replicas = [new QuotaCounter(redis, prefix, NO_SWEEP), new QuotaCounter(other, prefix, NO_SWEEP)];
     const at = new Date('2026-11-26T04:00:00.100Z');
     const outcomes = await Promise.all(Array.from({ length: 1200 }, (_, i) => replicas[i % 2].take('daily-grant', 100_000, 1000, at)));
     expect(outcomes.filter((o) => o.allowed)).toHaveLength(1000);

@@ -68,13 +68,19 @@ type QuotaScript = (rateKey: string, quotaKey: string, rate: number, quota: numb
 export class QuotaCounter {
   private readonly grants = new Map<string, GrantState>();
   private readonly script: QuotaScript;
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper?: NodeJS.Timeout;
+  private readonly maxLease: number;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly maxLease = 64) {
+  /** `sweepMs: 0` turns the background hand-back off (tests that take with a clock of their own). */
+  constructor(private readonly redis: Redis, private readonly prefix: string, options: { maxLease?: number; sweepMs?: number } = {}) {
+    this.maxLease = options.maxLease ?? 64;
     redis.defineCommand('gdxQuotaLease', { numberOfKeys: 2, lua: SCRIPT });
     this.script = (redis as unknown as { gdxQuotaLease: QuotaScript }).gdxQuotaLease.bind(redis);
-    this.sweeper = setInterval(() => void this.returnUnused(Math.floor(Date.now() / 1000)), 1000);
-    this.sweeper.unref();
+    const sweepMs = options.sweepMs ?? 1000;
+    if (sweepMs > 0) {
+      this.sweeper = setInterval(() => void this.returnUnused(Math.floor(Date.now() / 1000)), sweepMs);
+      this.sweeper.unref();
+    }
   }
 
   async take(grantId: string, ratePerSecond: number, dailyQuota: number, now = new Date()): Promise<QuotaDecision> {
@@ -124,7 +130,7 @@ export class QuotaCounter {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.sweeper);
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.returnUnused();
   }
 
