@@ -69,19 +69,23 @@ test('calls made while a batch is out gather and leave together; each caller get
   expect(channel.stats).toEqual({ calls: 10, batches: 2 });
 });
 
-test('a batch never holds more than maxCalls calls', async () => {
-  const channel = new QueryChannel(pool, 1, 3);
+/** One call goes out and is held while `queued` more gather; then every batch is answered as it comes. */
+async function batchSizes(channel: QueryChannel, queued: number, batches: number): Promise<number[]> {
   const first = channel.send(call(0));
   await batchesReceived(1);
-  const rest = Array.from({ length: 7 }, (_, i) => channel.send(call(i + 1)));
+  const rest = Array.from({ length: queued }, (_, i) => channel.send(call(i + 1)));
   answer(received[0]);
   await first;
-  for (let n = 2; n <= 4; n++) {
+  for (let n = 2; n <= batches; n++) {
     await batchesReceived(n);
     answer(received[n - 1]);
   }
   await Promise.all(rest);
-  expect(received.map((r) => r.calls.length)).toEqual([1, 3, 3, 1]);
+  return received.map((r) => r.calls.length);
+}
+
+test('a batch never holds more than maxCalls calls', async () => {
+  expect(await batchSizes(new QueryChannel(pool, 1, 3), 7, 4)).toEqual([1, 3, 3, 1]);
 });
 
 test('a refused or malformed batch answer fails every call of that batch, and only those', async () => {
@@ -105,18 +109,7 @@ test('a refused or malformed batch answer fails every call of that batch, and on
 
 test('a batch is also closed by size: a lone call always goes, others only while they fit', async () => {
   const one = JSON.stringify(call(1)).length;
-  const channel = new QueryChannel(pool, 1, 64, 2 * one + 1);
-  const first = channel.send(call(0));
-  await batchesReceived(1);
-  const rest = Array.from({ length: 5 }, (_, i) => channel.send(call(i + 1)));
-  answer(received[0]);
-  await first;
-  for (let n = 2; n <= 4; n++) {
-    await batchesReceived(n);
-    answer(received[n - 1]);
-  }
-  await Promise.all(rest);
-  expect(received.map((r) => r.calls.length)).toEqual([1, 2, 2, 1]);
+  expect(await batchSizes(new QueryChannel(pool, 1, 64, 2 * one + 1), 5, 4)).toEqual([1, 2, 2, 1]);
 });
 
 test('a result the route could not send (no status) fails the batch rather than reach a caller', async () => {
