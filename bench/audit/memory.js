@@ -13,22 +13,17 @@
  */
 const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { mkdtempSync, readFileSync } = require('node:fs');
+const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { Redis } = require('ioredis');
 const { migrate } = require('../../libs/database/dist');
 const { auditDataSource } = require('../../services/audit/dist/data-source');
-const { REDIS_URL, dbUrl, admin, waitFor, cpuOfPid, deployedNodeArgs } = require('../lib/scratch');
+const { REDIS_URL, dbUrl, admin, waitFor, cpuOfPid, deployedNodeArgs, rssMiBOfPid } = require('../lib/scratch');
 const { makeEvents, toWire, xaddBatch } = require('./ingest');
 
 const N = Number(process.env.BENCH_EVENTS ?? 300_000);
 const ROOT = join(__dirname, '..', '..');
-
-function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 async function main() {
   const name = `gdx_bench_auditmem_${randomBytes(4).toString('hex')}`;
@@ -52,11 +47,12 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     await waitFor('the audit service', async () => (await fetch(`${base}/health/ready`)).ok);
     const written = async () => Number(/^audit_records_written_total(?:\{[^}]*\})? (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? 0);
-    const idle = rssMiB(child.pid);
+    const idle = rssMiBOfPid(child.pid);
     let peak = idle;
     const samples = [];
     const sampler = setInterval(() => {
-      const r = rssMiB(child.pid);
+      const r = rssMiBOfPid(child.pid);
+      if (Number.isNaN(r)) return;
       peak = Math.max(peak, r);
       samples.push(r);
     }, 50);

@@ -79,6 +79,16 @@ function cpuOfPid(pid) {
   return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
+/** Resident memory (MiB) of one process by pid; NaN once it is gone. */
+function rssMiBOfPid(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Machine-wide busy share from /proc/stat between two samples: tells a saturated box from an idle one. */
 function cpuSample() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -100,4 +110,4 @@ function deployedNodeArgs(name) {
   return manifest.spec.template.spec.containers[0].command.slice(1, -1);
 }
 
-module.exports = { ADMIN_URL, REDIS_URL, dbUrl, admin, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare, deployedNodeArgs };
+module.exports = { ADMIN_URL, REDIS_URL, dbUrl, admin, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare, deployedNodeArgs, rssMiBOfPid };

@@ -22,7 +22,7 @@ const { join } = require('node:path');
 const net = require('node:net');
 
 const ROOT = join(__dirname, '..', '..');
-const { REDIS_URL, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare, deployedNodeArgs } = require('../lib/scratch');
+const { REDIS_URL, freshDatabase, waitFor, cpuByCommand, cpuSpent, cpuOfPid, cpuSample, busyShare, deployedNodeArgs, rssMiBOfPid } = require('../lib/scratch');
 const DB_NAME = 'gdx_bench_query';
 const CODE = '101001/0001';
 const log = (...m) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
@@ -192,12 +192,8 @@ http {
   const rssPeakMiB = { gateway: 0, 'data-query': 0 };
   const rssSampler = setInterval(() => {
     for (const [n, pid] of Object.entries(pids)) {
-      try {
-        const kb = Number(/VmRSS:\s+(\d+)/.exec(require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-        rssPeakMiB[n] = Math.max(rssPeakMiB[n], Math.round(kb / 1024));
-      } catch {
-        // gone
-      }
+      const rss = rssMiBOfPid(pid);
+      if (!Number.isNaN(rss)) rssPeakMiB[n] = Math.max(rssPeakMiB[n], Math.round(rss));
     }
   }, 200);
   rssSampler.unref();

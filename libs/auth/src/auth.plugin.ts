@@ -82,7 +82,8 @@ const REMEMBER_MAX = 10_000;
  * of fast-jwt's SHA-256 of the token and its bookkeeping. Refusals are never remembered.
  */
 export function createBearerVerifier(options: AuthPluginOptions): BearerVerifier {
-  const verify = createVerifier({ ...verifyRules(options), key: async (decoded: { header?: { kid?: unknown } }) => keyOf(options, decoded.header?.kid) });
+  // fast-jwt's own cache off: `remembered` below is the cache, so a first sight is not hashed and stored twice.
+  const verify = createVerifier({ ...verifyRules(options), cache: false, key: async (decoded: { header?: { kid?: unknown } }) => keyOf(options, decoded.header?.kid) });
   const remembered = new Map<string, { principal: Principal; until: number }>();
   return async (authorization) => {
     const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
