@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { EventEnvelope } from './envelope';
+import type { DeclaredEvent } from '@gdx/contracts';
 import { streamKey } from './streams';
 
 /** One stream entry per event, as XADD would write it, for a whole batch in one command. */
@@ -40,7 +40,7 @@ export class BatchedPublisher {
     this.redis = redis as ScriptRedis;
   }
 
-  publish(event: EventEnvelope): Promise<void> {
+  publish(event: DeclaredEvent): Promise<void> {
     const payload = JSON.stringify(event);
     return new Promise((resolve, reject) => {
       this.queue.push({ payload, resolve, reject });

@@ -1,9 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { withTransaction } from '@gdx/database';
+import type { DeclaredEvent } from '@gdx/contracts';
 import type { EventEnvelope } from './envelope';
 import { OutboxEvent } from './outbox.entity';
 
-export type Emit = (event: EventEnvelope) => void;
+/** Emits a declared event (built with the contracts' `createEvent`): an undeclared shape does not compile. */
+export type Emit = (event: DeclaredEvent) => void;
 
 /** Anything that wants to hear that new outbox rows were committed (the relay). */
 export interface OutboxListener {

@@ -28,7 +28,18 @@ export interface StreamConsumerOptions {
   blockMs?: number;
   batchSize?: number;
   logger?: EventLogger;
+  /**
+   * Why an event is not one this consumer may read (undeclared type or version, data
+   * of another shape), or undefined. Such an event goes to the dead-letter stream at
+   * once with that reason: retrying cannot make it valid.
+   */
+  validate?: (event: EventEnvelope) => string | undefined;
+  /** Told of every event moved to the dead-letter stream (for a metric). */
+  onDeadLetter?: (cause: DeadLetterCause) => void;
 }
+
+/** Why an entry was dead-lettered: not an envelope, invalid by the contracts, or failing too often. */
+export type DeadLetterCause = 'malformed' | 'invalid' | 'failing';
 
 type Entry = [id: string, fields: string[]];
 
@@ -108,13 +119,18 @@ export class StreamConsumer extends StreamReader {
         if (!fields) continue; // trimmed away while pending
         const event = parse(fields);
         if (!event) {
-          await this.deadLetter(key, id, fields, 'not an event envelope', 1);
+          await this.deadLetter(key, id, fields, 'malformed', 'not an event envelope', 1);
+          continue;
+        }
+        const invalid = this.options.validate?.(event);
+        if (invalid) {
+          await this.deadLetter(key, id, fields, 'invalid', `invalid event: ${invalid}`, 1);
           continue;
         }
         if (claimed) {
           const deliveries = await this.deliveries(key, id);
           if (deliveries > this.maxDeliveries) {
-            await this.deadLetter(key, id, fields, 'too many failed deliveries', deliveries);
+            await this.deadLetter(key, id, fields, 'failing', 'too many failed deliveries', deliveries);
             continue;
           }
         }
@@ -149,8 +165,9 @@ export class StreamConsumer extends StreamReader {
     return rows[0]?.[3] ?? 1;
   }
 
-  private async deadLetter(key: string, id: string, fields: string[], reason: string, deliveries: number): Promise<void> {
+  private async deadLetter(key: string, id: string, fields: string[], cause: DeadLetterCause, reason: string, deliveries: number): Promise<void> {
     this.options.logger?.error({ stream: key, entryId: id, reason, group: this.options.group }, 'event moved to the dead-letter stream');
+    this.options.onDeadLetter?.(cause);
     await this.options.redis.xadd(deadLetterKey(this.options.prefix), '*', 'stream', key, 'entryId', id, 'group', this.options.group, 'reason', reason, 'deliveries', String(deliveries), ...fields);
     await this.options.redis.xack(key, this.options.group, id);
   }

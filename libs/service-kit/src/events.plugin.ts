@@ -1,12 +1,21 @@
 import fp from 'fastify-plugin';
+import { Counter } from 'prom-client';
+import { checkEvent } from '@gdx/contracts';
 import { EventPublisher, OutboxRelay, StreamConsumer, type StreamConsumerOptions } from '@gdx/events';
+
+/**
+ * A consumer group reader as a service registers it. Incoming events are checked
+ * against the event catalogue (`checkEvent`) unless `validate` says otherwise: the
+ * audit trail, which must keep whatever reaches it, passes `false`.
+ */
+export type ConsumerOptions = Omit<StreamConsumerOptions, 'redis' | 'prefix' | 'logger' | 'validate' | 'onDeadLetter'> & { validate?: StreamConsumerOptions['validate'] | false };
 
 declare module 'fastify' {
   interface FastifyInstance {
     events: EventPublisher;
     relay: OutboxRelay;
     /** Registers a consumer group reader; it starts when the app is ready and stops before the connections close. */
-    addConsumer: (options: Omit<StreamConsumerOptions, 'redis' | 'prefix' | 'logger'>) => StreamConsumer;
+    addConsumer: (options: ConsumerOptions) => StreamConsumer;
   }
 }
 
@@ -20,11 +29,21 @@ export const eventsPlugin = fp<EventsPluginOptions>(
     const publisher = new EventPublisher(app.db);
     const relay = new OutboxRelay(app.db, app.redis, { prefix: app.streamPrefix, pollMs: options.relayPollMs, logger: app.log.child({ component: 'outbox-relay' }) });
     publisher.setListener(relay);
+    // A dead-lettered event is an alarm: operators watch this counter.
+    const deadLettered = new Counter({ name: 'gdx_events_dead_lettered_total', help: 'Events moved to the dead-letter stream, by consumer group and cause (malformed, invalid, failing)', labelNames: ['group', 'cause'], registers: [app.metrics] });
     const consumers: StreamConsumer[] = [];
     app.decorate('events', publisher);
     app.decorate('relay', relay);
-    app.decorate('addConsumer', (o: Omit<StreamConsumerOptions, 'redis' | 'prefix' | 'logger'>) => {
-      const c = new StreamConsumer({ consumer: options.consumerName || undefined, ...o, redis: app.newRedis(), prefix: app.streamPrefix, logger: app.log.child({ component: 'consumer', group: o.group }) });
+    app.decorate('addConsumer', ({ validate, ...o }: ConsumerOptions) => {
+      const c = new StreamConsumer({
+        consumer: options.consumerName || undefined,
+        ...o,
+        validate: validate === false ? undefined : (validate ?? checkEvent),
+        onDeadLetter: (cause) => deadLettered.inc({ group: o.group, cause }),
+        redis: app.newRedis(),
+        prefix: app.streamPrefix,
+        logger: app.log.child({ component: 'consumer', group: o.group }),
+      });
       consumers.push(c);
       return c;
     });
@@ -37,5 +56,5 @@ export const eventsPlugin = fp<EventsPluginOptions>(
       await Promise.all([relay.stop(), ...consumers.map((c) => c.stop())]);
     });
   },
-  { name: 'gdx-events', fastify: '5.x', dependencies: ['gdx-database', 'gdx-redis'] },
+  { name: 'gdx-events', fastify: '5.x', dependencies: ['gdx-database', 'gdx-redis', 'gdx-metrics'] },
 );

@@ -1,10 +1,9 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
 
-export type ResourceStatus = 'draft' | 'published' | 'deprecated';
-export type SharingType = 'unconditional' | 'conditional' | 'none';
-export type ItemType = 'string' | 'code' | 'date' | 'datetime' | 'integer' | 'decimal' | 'boolean';
-export type Sensitivity = 'public' | 'internal' | 'personal' | 'secret';
+import type { ItemType, ResourceStatus, Sensitivity, ServiceMode, SharingType } from '@gdx/contracts';
+
+export type { ItemType, ResourceStatus, Sensitivity, SharingType };
 
 /** One 信息项 as stored: optional flags are normalised on write so readers need no defaults. */
 export interface ResourceItem {
@@ -103,7 +102,7 @@ export class Resource extends Base {
   sharing: Sharing;
 
   @Column('text', { array: true })
-  methods: string[];
+  methods: ServiceMode[];
 
   @Column('jsonb')
   open: OpenAttribute;

@@ -1,22 +1,14 @@
-import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { referenceData } from '@gdx/codes';
 import { PageQuery } from '@gdx/service-kit';
+import { ITEM_TYPES, RESOURCE_STATUSES, SERVICE_MODES, ResourceViewSchema, SENSITIVITIES, SHARING_TYPES, StringEnum, type ResourceView } from '@gdx/contracts';
 
-/**
- * A closed set of strings as a JSON Schema `enum`: one validation error naming the
- * allowed values (a union of literals would report one error per literal).
- */
-export function StringEnum<T extends string>(values: readonly T[], options: { description?: string; default?: T } = {}): TUnsafe<T> {
-  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
-}
 
 const ref = referenceData();
-export const ITEM_TYPES = ['string', 'code', 'date', 'datetime', 'integer', 'decimal', 'boolean'] as const;
-export const SENSITIVITIES = ['public', 'internal', 'personal', 'secret'] as const;
-export const SHARING_TYPES = ['unconditional', 'conditional', 'none'] as const;
-export const STATUSES = ['draft', 'published', 'deprecated'] as const;
+export { ITEM_TYPES, SENSITIVITIES, SHARING_TYPES, StringEnum };
+export const STATUSES = RESOURCE_STATUSES;
 export const FORMATS = ref.formats;
-export const METHODS = Object.keys(ref.serviceModes);
+export const METHODS = SERVICE_MODES;
 export const UPDATE_CYCLES = Object.keys(ref.updateCycles);
 export const BASE_DATABASES = Object.keys(ref.baseDatabases);
 
@@ -94,47 +86,9 @@ export type CreateResource = Static<typeof CreateResourceSchema>;
 export const UpdateResourceSchema = Type.Partial(Type.Object(editable), { additionalProperties: false, minProperties: 1 });
 export type UpdateResource = Static<typeof UpdateResourceSchema>;
 
-const ItemView = Type.Object({
-  key: Type.String(),
-  label: Type.String(),
-  type: StringEnum(ITEM_TYPES),
-  length: Type.Optional(Type.Integer()),
-  required: Type.Boolean(),
-  queryKey: Type.Boolean(),
-  sensitivity: StringEnum(SENSITIVITIES),
-  element: Type.Optional(Type.String()),
-  authoritative: Type.Optional(Type.Boolean()),
-  codeTable: Type.Optional(Type.String()),
-  sharing: Type.Optional(StringEnum(SHARING_TYPES)),
-});
-
-export const ResourceSchema = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    code: Type.String(),
-    classification: Type.Array(Type.String()),
-    name: Type.String(),
-    summary: Type.String(),
-    providerUnitId: Type.String({ format: 'uuid' }),
-    providerUnitName: Type.String(),
-    providerCreditCode: Type.String(),
-    format: Type.String(),
-    items: Type.Array(ItemView),
-    queryKeys: Type.Array(Type.String(), { description: 'Keys of the items marked queryKey.' }),
-    sharing: Type.Object({ type: StringEnum(SHARING_TYPES), conditions: Type.Optional(Type.String()), legalBasis: Type.Optional(Type.String()) }),
-    methods: Type.Array(Type.String()),
-    open: Type.Object({ open: Type.Boolean(), conditions: Type.Optional(Type.String()) }),
-    updateCycle: Type.String(),
-    relatedCodes: Type.Array(Type.String()),
-    status: StringEnum(STATUSES),
-    version: Type.Integer(),
-    publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'Resource' },
-);
-export type ResourceView = Static<typeof ResourceSchema>;
+/** The resource as callers see it is the view every `resource.*` event carries: declared once, in the contracts. */
+export const ResourceSchema = ResourceViewSchema;
+export type { ResourceView };
 
 export const CodeParams = Type.Object({ code: CodeString });
 export const VersionParams = Type.Object({ code: CodeString, version: Type.Integer({ minimum: 1 }) });

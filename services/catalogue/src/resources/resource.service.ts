@@ -1,6 +1,7 @@
 import { actorOf, hasRole, isOffice, requireRole, type Principal } from '@gdx/auth';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
-import { createEvent, type Actor, type EventEnvelope, type EventPublisher } from '@gdx/events';
+import { type EventPublisher } from '@gdx/events';
+import { createEvent, type Actor, type DeclaredEvent } from '@gdx/contracts';
 import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
 import { Resource, type ResourceStatus } from '../entities/resource.entity';
 import { ResourceVersion, type VersionChange } from '../entities/resource-version.entity';
@@ -232,7 +233,7 @@ export class ResourceService {
     if (!canEdit(p, r)) throw new ForbiddenError(`Only the office or the unit admins of ${r.providerUnitName} may change resource ${r.code}.`, 'NOT_YOUR_RESOURCE');
   }
 
-  private event(type: string, ctx: CallContext, data: ResourceView & { changed?: string[] }): EventEnvelope {
-    return createEvent(type, { actor: actorOf(ctx.principal), subject: data.code, data: data as unknown as Record<string, unknown>, traceparent: ctx.traceparent });
+  private event(type: 'resource.created' | 'resource.updated' | 'resource.published' | 'resource.deprecated', ctx: CallContext, data: ResourceView & { changed?: string[] }): DeclaredEvent {
+    return createEvent(type, { actor: actorOf(ctx.principal), subject: data.code, data, traceparent: ctx.traceparent }) as DeclaredEvent;
   }
 }

@@ -1,5 +1,6 @@
 import { ValidationError } from '@gdx/errors';
 import { referenceData } from '@gdx/codes';
+import type { ServiceMode } from '@gdx/contracts';
 import type { OpenAttribute, ResourceItem, Sharing, SharingType } from '../entities/resource.entity';
 import type { CreateResource } from './resource.schemas';
 
@@ -16,7 +17,7 @@ export interface ResourceFields {
   items: ResourceItem[];
   sharingType: SharingType;
   sharing: Sharing;
-  methods: string[];
+  methods: ServiceMode[];
   open: OpenAttribute;
   updateCycle: string;
   relatedCodes: string[];

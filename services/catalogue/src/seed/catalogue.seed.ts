@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { referenceData } from '@gdx/codes';
-import { appendToOutbox, createEvent } from '@gdx/events';
+import { appendToOutbox } from '@gdx/events';
+import { createEvent } from '@gdx/contracts';
 import { withTransaction } from '@gdx/database';
 import { Resource } from '../entities/resource.entity';
 import { ElementService } from '../resources/element.service';
@@ -44,7 +45,7 @@ export async function seedCatalogue(dataSource: DataSource, unitIdsByKey: Record
         const fields = checkResource({ ...rest, items, providerUnitId: unitId }, `reference ${raw.code}`);
         const actor = { kind: 'system' as const };
         const view = await storeNewResource(m, { elements }, fields, { id: unitId, name: unitRef.name, creditCode: unitRef.creditCode }, { status: 'published', actor, body: `reference ${raw.code}` });
-        await appendToOutbox(m, [createEvent('resource.published', { actor, subject: view.code, data: view as unknown as Record<string, unknown> })]);
+        await appendToOutbox(m, [createEvent('resource.published', { actor, subject: view.code, data: view })]);
         added.push(view.code);
       });
     }

@@ -1,6 +1,7 @@
 import { actorOf, hasRole, type Principal } from '@gdx/auth';
 import { AppError, BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '@gdx/errors';
-import { createEvent, type EventPublisher } from '@gdx/events';
+import { type EventPublisher } from '@gdx/events';
+import { createEvent } from '@gdx/contracts';
 import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
 import { BatchFormatError, readRecords, RecordParseError, type BatchFormat } from './record-readers';
 import { RowValidator, type RowError } from './row-validator';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { BatchedPublisher, createEvent, type Actor } from '@gdx/events';
+import { BatchedPublisher } from '@gdx/events';
+import { createEvent, type Actor } from '@gdx/contracts';
 import { ServiceUnavailableError } from '@gdx/errors';
 
 export interface QueryAuditData extends Record<string, unknown> {

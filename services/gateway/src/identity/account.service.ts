@@ -1,6 +1,7 @@
 import { actorOf, hasRole, isOffice, type Principal, type Role } from '@gdx/auth';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
-import { createEvent, type EventPublisher } from '@gdx/events';
+import { type EventPublisher } from '@gdx/events';
+import { createEvent } from '@gdx/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Account } from '../entities/account.entity';
 import { Unit } from '../entities/unit.entity';

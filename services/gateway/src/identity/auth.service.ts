@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { AppError } from '@gdx/errors';
-import { createEvent, type EventPublisher, type Actor } from '@gdx/events';
+import { type EventPublisher } from '@gdx/events';
+import { createEvent, type Actor } from '@gdx/contracts';
+import type { DeclaredEvent, EventData } from '@gdx/contracts';
 import { Account } from '../entities/account.entity';
 import { Client } from '../entities/client.entity';
 import { Unit } from '../entities/unit.entity';
@@ -81,9 +83,9 @@ export class AuthService {
     });
   }
 
-  private record(type: string, actor: Actor, subject: string, data: Record<string, unknown>, ctx: RequestContext): Promise<void> {
+  private record<T extends 'auth.token_issued' | 'auth.token_refused' | 'auth.login_succeeded' | 'auth.login_failed'>(type: T, actor: Actor, subject: string, data: EventData<T>, ctx: RequestContext): Promise<void> {
     return this.events.transaction(async (_m, emit) => {
-      emit(createEvent(type, { actor, subject, data, traceparent: ctx.traceparent }));
+      emit(createEvent<T>(type, { actor, subject, data, traceparent: ctx.traceparent }) as DeclaredEvent);
     });
   }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { actorOf, hasRole, isOffice, type Principal } from '@gdx/auth';
 import { ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
-import { createEvent, type EventPublisher } from '@gdx/events';
+import { type EventPublisher } from '@gdx/events';
+import { createEvent } from '@gdx/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Client } from '../entities/client.entity';
 import { Unit } from '../entities/unit.entity';

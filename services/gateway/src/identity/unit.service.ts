@@ -1,6 +1,7 @@
 import { isOffice, requireRole, actorOf, type Principal } from '@gdx/auth';
 import { ConflictError, NotFoundError, ValidationError, ForbiddenError } from '@gdx/errors';
-import { createEvent, type EventPublisher } from '@gdx/events';
+import { type EventPublisher } from '@gdx/events';
+import { createEvent } from '@gdx/contracts';
 import { isValidCreditCode } from '@gdx/codes';
 import type { DataSource } from 'typeorm';
 import { Unit } from '../entities/unit.entity';

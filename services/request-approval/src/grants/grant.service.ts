@@ -1,7 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { hasRole, isOffice, requireRole, type Principal } from '@gdx/auth';
 import { ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
-import { createEvent, streamKey, type Emit, type EventPublisher } from '@gdx/events';
+import { streamKey, type Emit, type EventPublisher } from '@gdx/events';
+import { createEvent, type DeclaredEvent } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
 import type { Redis } from 'ioredis';
 import { Grant, type GrantStatus } from '../entities/grant.entity';
@@ -60,7 +61,7 @@ export interface GrantFilter {
   cursor?: string;
 }
 
-const ACTION_EVENT: Record<GrantAction, string> = { suspend: 'grant.suspended', resume: 'grant.resumed', revoke: 'grant.revoked', expire: 'grant.expired' };
+const ACTION_EVENT: Record<GrantAction, 'grant.suspended' | 'grant.resumed' | 'grant.revoked' | 'grant.expired'> = { suspend: 'grant.suspended', resume: 'grant.resumed', revoke: 'grant.revoked', expire: 'grant.expired' };
 const ACTION_STATUS: Record<GrantAction, GrantStatus> = { suspend: 'suspended', resume: 'active', revoke: 'revoked', expire: 'expired' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -180,7 +181,7 @@ export class GrantService {
     g.version += 1;
     await m.getRepository(Grant).update({ id: g.id }, { status: g.status, statusReason: reason, version: g.version });
     await recordTransition(m, { subjectType: 'grant', subjectId: g.id, action, from, to: g.status, actor, at, reason });
-    emit(createEvent(ACTION_EVENT[action], { actor: eventActor(actor), subject: g.id, data: { ...viewGrant(g), reason }, traceparent, occurredAt: at }));
+    emit(createEvent(ACTION_EVENT[action], { actor: eventActor(actor), subject: g.id, data: { ...viewGrant(g), reason }, traceparent, occurredAt: at }) as DeclaredEvent);
   }
 }
 

@@ -1,7 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isOffice, requireRole, type Principal } from '@gdx/auth';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
-import { createEvent, type Emit, type EventPublisher } from '@gdx/events';
+import { type Emit, type EventPublisher } from '@gdx/events';
+import { createEvent } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
 import { ShareRequest, type GrantTerms, type ServiceMode } from '../entities/share-request.entity';
 import { CommitmentAcceptance } from '../entities/commitment-acceptance.entity';

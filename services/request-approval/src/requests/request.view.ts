@@ -41,7 +41,7 @@ export function viewRequest(r: ShareRequest) {
 }
 
 /** What request events carry: enough for audit and assessment without a call back. */
-export function eventData(r: ShareRequest, from: RequestStatus | null, extra: Record<string, unknown> = {}) {
+export function eventData<E extends object = object>(r: ShareRequest, from: RequestStatus | null, extra: E = {} as E) {
   return {
     requestId: r.id,
     applicantUnitId: r.applicantUnitId,

@@ -1,0 +1,46 @@
+import { FormatRegistry, Kind, Type, TypeRegistry, type TUnsafe } from '@sinclair/typebox';
+
+/**
+ * A closed set of strings as a JSON Schema `enum`: one validation error naming the
+ * allowed values (a union of literals reports one error per literal). Its kind is
+ * registered below so TypeBox's compiler checks it as ajv does.
+ */
+export function StringEnum<T extends string>(values: readonly T[], options: { description?: string; default?: T; $id?: string } = {}): TUnsafe<T> {
+  return Type.Unsafe<T>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options });
+}
+
+if (!TypeRegistry.Has('StringEnum')) TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value));
+
+// The formats the contracts use, checked by TypeBox's compiler as ajv-formats checks them.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID.test(v));
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)));
+
+/** The three service modes of the regulation (§6): 接口查询, 数据调用, 数据定制. */
+export const SERVICE_MODES = ['interface', 'data-call', 'customization'] as const;
+export type ServiceMode = (typeof SERVICE_MODES)[number];
+
+/** Data types of a catalogue item. */
+export const ITEM_TYPES = ['string', 'code', 'date', 'datetime', 'integer', 'decimal', 'boolean'] as const;
+export type ItemType = (typeof ITEM_TYPES)[number];
+
+/** What an item's sensitivity lets leave the platform (§6). */
+export const SENSITIVITIES = ['public', 'internal', 'personal', 'secret'] as const;
+export type Sensitivity = (typeof SENSITIVITIES)[number];
+
+export const SHARING_TYPES = ['unconditional', 'conditional', 'none'] as const;
+export type SharingType = (typeof SHARING_TYPES)[number];
+
+export const RESOURCE_STATUSES = ['draft', 'published', 'deprecated'] as const;
+export type ResourceStatus = (typeof RESOURCE_STATUSES)[number];
+
+/**
+ * A grant's states. `superseded`: a newer grant for the same consumer unit, resource
+ * and mode took its place, so at most one grant per (unit, resource, mode) is live.
+ */
+export const GRANT_STATUSES = ['active', 'suspended', 'revoked', 'expired', 'superseded'] as const;
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+
+export const ACTOR_KINDS = ['account', 'client', 'system', 'anonymous'] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];

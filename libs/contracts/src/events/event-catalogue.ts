@@ -1,0 +1,145 @@
+import { Type, type TObject, type TProperties } from '@sinclair/typebox';
+import { SERVICE_MODES, StringEnum } from '../enums';
+import { GrantViewSchema } from '../views/grant.view';
+import { ResourceViewSchema } from '../views/resource.view';
+
+/*
+ * Every event type of the platform with the schema of its `data` and that schema's
+ * version. Producers can only build events of these types with these shapes
+ * (`createEvent`), consumers get them typed (`eventHandlers`) and validated
+ * (`checkEvent`). Data objects are open: a consumer must ignore a field it does not
+ * know, so adding an optional field keeps the version; changing or removing one is a
+ * new version (docs/conventions.md).
+ */
+
+const Uuid = Type.String({ format: 'uuid' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const DateTime = Type.String({ format: 'date-time' });
+/** Where a call came from and which request it was: on every call-driven event. */
+const CallContext = { ip: Type.String(), requestId: Type.String() };
+
+const def = <P extends TProperties>(version: number, description: string, properties: P) => ({ version, description, data: Type.Object(properties) as TObject<P> });
+
+// ——— auth: authentication of people and systems (gateway) ———
+const auth = {
+  'auth.token_issued': def(1, 'A business system obtained an access token (client credentials).', { clientId: Type.String(), jti: Type.String(), expiresIn: Type.Integer(), ...CallContext }),
+  'auth.token_refused': def(1, 'A token request was refused.', { clientId: Type.String(), reason: Type.String(), ...CallContext }),
+  'auth.login_succeeded': def(1, 'A person signed in.', { username: Type.String(), jti: Type.String(), ...CallContext }),
+  'auth.login_failed': def(1, 'A sign-in failed.', { username: Type.String(), reason: StringEnum(['bad_password', 'locked', 'disabled', 'unknown_user'] as const), ...CallContext }),
+  'auth.locked_out': def(1, 'An account reached the failure threshold and is locked for a while.', { username: Type.String(), minutes: Type.Integer(), ...CallContext }),
+};
+
+// ——— identity: units, accounts, clients (gateway) ———
+const identity = {
+  'unit.created': def(1, 'A unit (department) was registered.', { key: Type.String(), name: Type.String(), creditCode: Type.String(), kind: Type.String(), regionCode: Nullable(Type.String()) }),
+  'unit.updated': def(1, 'A unit was changed.', { changed: Type.Array(Type.String()) }),
+  'account.created': def(1, 'An account was created in a unit.', { unitId: Uuid, username: Type.String(), roles: Type.Array(Type.String()) }),
+  'account.updated': def(1, 'An account was changed (roles, status, name).', { changed: Type.Array(Type.String()), roles: Type.Array(Type.String()), status: Type.String() }),
+  'account.password_changed': def(1, 'An account’s password was changed.', { by: StringEnum(['self', 'admin'] as const) }),
+  'account.unlocked': def(1, 'A locked account was unlocked by an administrator.', {}),
+  'client.created': def(1, 'A business system client was registered.', { unitId: Uuid, clientId: Type.String(), name: Type.String() }),
+  'client.secret_rotated': def(1, 'A client’s secret was rotated.', { clientId: Type.String() }),
+  'client.revoked': def(1, 'A client was revoked.', { clientId: Type.String() }),
+};
+
+// ——— resource: the catalogue (catalogue); every event carries the whole resource view ———
+const ResourceData = { ...ResourceViewSchema.properties, changed: Type.Optional(Type.Array(Type.String())) };
+const resource = {
+  'resource.created': def(1, 'A resource was catalogued (draft).', ResourceData),
+  'resource.updated': def(1, 'A resource changed; `changed` names the fields.', ResourceData),
+  'resource.published': def(1, 'A resource was published: it can be requested and served.', ResourceData),
+  'resource.deprecated': def(1, 'A resource was deprecated: its grants are revoked and it is no longer served.', ResourceData),
+};
+
+// ——— request: the request workflow (request-approval) ———
+const RequestData = {
+  requestId: Uuid,
+  applicantUnitId: Uuid,
+  providerUnitId: Nullable(Uuid),
+  resourceCode: Nullable(Type.String()),
+  track: StringEnum(['unconditional', 'conditional', 'none', 'uncatalogued'] as const),
+  serviceMode: StringEnum(SERVICE_MODES),
+  from: Nullable(Type.String()),
+  status: Type.String(),
+  submittedAt: Nullable(DateTime),
+  providerDeadline: Nullable(DateTime),
+  delayed: Type.Boolean(),
+  grantId: Nullable(Uuid),
+};
+const request = {
+  'request.filed': def(1, 'A request was created.', RequestData),
+  'request.submitted': def(1, 'A request went to its reviewer (or was filed with the commitment, for unconditional resources).', {
+    ...RequestData,
+    to: Type.Optional(StringEnum(['provider', 'office'] as const)),
+    filing: Type.Optional(Type.Boolean()),
+    commitmentVersion: Type.Optional(Type.String()),
+    commitmentSha256: Type.Optional(Type.String()),
+  }),
+  'request.reviewed': def(1, 'The provider answered a request.', { ...RequestData, decision: Type.String(), legalBasis: Nullable(Type.String()), terms: Type.Union([Type.Object({}), Type.Null()]), answeredAt: DateTime }),
+  'request.returned': def(1, 'The office returned a request to the provider.', { ...RequestData, comment: Type.Optional(Type.String()) }),
+  'request.confirmed': def(1, 'The office confirmed the provider’s answer.', { ...RequestData, outcome: StringEnum(['granted', 'refused'] as const), legalBasis: Type.Optional(Nullable(Type.String())) }),
+  'request.refused': def(1, 'A request was refused, with its legal basis.', { ...RequestData, legalBasis: Nullable(Type.String()), refusedBy: StringEnum(['provider', 'office'] as const) }),
+  'request.withdrawn': def(1, 'The applicant withdrew a request.', { ...RequestData, reason: Nullable(Type.String()) }),
+  'request.delayed': def(1, 'A provider let its answer deadline pass (delayed provision).', { ...RequestData, deadline: DateTime, workingDays: Type.Integer() }),
+};
+
+// ——— grant: every event carries the whole grant (request-approval) ———
+const GrantData = { ...GrantViewSchema.properties, reason: Type.Optional(Nullable(Type.String())) };
+const grant = {
+  'grant.issued': def(1, 'A grant was issued: data may flow under its terms.', GrantData),
+  'grant.suspended': def(1, 'A grant was suspended.', GrantData),
+  'grant.resumed': def(1, 'A suspended grant was resumed.', GrantData),
+  'grant.revoked': def(1, 'A grant was revoked for good.', GrantData),
+  'grant.expired': def(1, 'A grant reached the end of its validity.', GrantData),
+  'grant.superseded': def(1, 'A newer grant for the same consumer unit, resource and mode took this one’s place (`supersededBy`).', GrantData),
+};
+
+// ——— query: interface queries, answered or refused (gateway, data-query) ———
+const QueryData = {
+  unitId: Type.String(),
+  accountId: Type.Optional(Type.String()),
+  clientId: Type.Optional(Type.String()),
+  grantId: Nullable(Type.String()),
+  resourceCode: Type.String(),
+  /** The unit owning the resource: it sees the record too. */
+  providerUnitId: Type.Optional(Nullable(Type.String())),
+  mode: Type.Optional(StringEnum(SERVICE_MODES)),
+  items: Type.Array(Type.String()),
+  rowCount: Type.Integer({ minimum: 0 }),
+  result: StringEnum(['allowed', 'denied'] as const),
+  /** The refusal's code. */
+  reason: Type.Optional(Type.String()),
+  status: Type.Optional(Type.Integer()),
+  latencyMs: Type.Number(),
+  requestId: Type.String(),
+  sourceAddress: Type.String(),
+  peerAddress: Type.Optional(Type.String()),
+  via: StringEnum(['gateway', 'data-query'] as const),
+};
+const query = {
+  'query.executed': def(1, 'An interface query was answered.', QueryData),
+  'query.denied': def(1, 'An interface query was refused (by the gateway or by data-query).', QueryData),
+};
+
+// ——— data: data submitted by providers (data-query) ———
+const data = {
+  'data.updated': def(1, 'A batch of a resource’s data was accepted; `changeSeq` orders the batches of a resource.', {
+    resourceCode: Type.String(),
+    providerUnitId: Uuid,
+    changeSeq: Type.Integer(),
+    rows: Type.Integer(),
+    upserted: Type.Integer(),
+    deleted: Type.Integer(),
+    unmatchedDeletes: Type.Integer(),
+    lastUpdatedAt: DateTime,
+  }),
+};
+
+export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data } as const;
+
+export type EventCatalogue = typeof EVENT_CATALOGUE;
+export type EventType = keyof EventCatalogue;
+export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as EventType[];
+
+/** Every stream (domain) some event type travels on. */
+export const EVENT_DOMAINS = [...new Set(EVENT_TYPES.map((t) => t.split('.')[0]))] as readonly string[];

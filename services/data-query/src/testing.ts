@@ -1,0 +1,12 @@
+/**
+ * @gdx/data-query/testing: synthetic data, loaders and pure modules that tests and
+ * benches exercise directly, for this repository's tests and benches only. Not an API:
+ * names here may change with the service's internals.
+ */
+export { creditCodeOf, personOf, rowMaker, starterResources, writeNdjson } from './synthetic/synthetic-data';
+export { copyNdjsonIntoDataset } from './synthetic/copy-loader';
+export { DatasetRegistry } from './datasets/dataset-registry';
+export { columnOf, tableNameOf, upsertKeyOf, type ResourceItem } from './datasets/resource-model';
+export { RowValidator, type RowError } from './batches/row-validator';
+export { readRecords, RecordParseError, BatchFormatError, type BatchFormat } from './batches/record-readers';
+export { maskerOf, maskIdentityNumber, maskName } from './query/masking';

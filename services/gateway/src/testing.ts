@@ -1,0 +1,12 @@
+/**
+ * @gdx/gateway/testing: internals that unit tests exercise directly, for this
+ * repository's tests and benches only. Not an API: names here may change with the
+ * service's internals.
+ */
+export { Account } from './entities/account.entity';
+export { hashPassword } from './identity/password';
+export { writeNewKey } from './identity/key-store';
+export { decide } from './grants/grant-policy';
+export { QuotaCounter } from './grants/quota';
+export type { CachedGrant } from './grants/grant-cache';
+export { QueryChannel, type ChannelCall } from './grants/query-channel';
