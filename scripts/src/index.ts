@@ -1,0 +1,7 @@
+/**
+ * @gdx/scripts: the platform's command-line scripts (start, migrate, seed, openapi) live
+ * beside this file; what they share with this repository's tests and benches is
+ * exported here, and only here.
+ */
+export { SERVICE_DATABASES } from './services';
+export { buildOpenapiDocuments, serialise } from './openapi-documents';
