@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '@gdx/database';
-import { SERVICE_DATABASES } from '../scripts/src/services';
+import { SERVICE_DATABASES } from '@gdx/scripts';
 import { ADMIN_URL, databaseUrl } from './helpers/db';
 
 /**

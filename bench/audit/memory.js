@@ -17,8 +17,8 @@ const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { Redis } = require('ioredis');
-const { migrate } = require('../../libs/database/dist');
-const { auditDataSource } = require('../../services/audit/dist/data-source');
+const { migrate } = require('@gdx/database');
+const { auditDataSource } = require('@gdx/audit');
 const { REDIS_URL, dbUrl, admin, waitFor, cpuOfPid, deployedNodeArgs, rssMiBOfPid } = require('../lib/scratch');
 const { makeEvents, toWire, xaddBatch } = require('./ingest');
 

@@ -21,7 +21,6 @@ const { fork } = require('node:child_process');
 const { generateKeyPairSync, randomBytes, randomUUID } = require('node:crypto');
 const { Pool } = require('pg');
 
-const ROOT = require('node:path').join(__dirname, '..', '..');
 const { REDIS_URL, dbUrl, admin } = require('../lib/scratch');
 const ROWS = Number(process.env.BENCH_ROWS || 10_000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES || 400);
@@ -32,7 +31,7 @@ const CONCURRENCY = 8;
 
 // ---------------------------------------------------------------- child: the service
 async function serve() {
-  const { buildApp, loadCatalogueConfig } = require(`${ROOT}/services/catalogue/dist/app`);
+  const { buildApp, loadCatalogueConfig } = require('@gdx/catalogue');
   const publicKey = process.env.BENCH_PUBLIC_KEY;
   const config = loadCatalogueConfig({}, {
     databaseUrl: process.env.BENCH_DB_URL,
@@ -145,10 +144,9 @@ function autocannonRps(url, headers, seconds) {
 }
 
 async function main() {
-  const { migrate, uuidv7 } = require(`${ROOT}/libs/database/dist`);
-  const { catalogueDataSource } = require(`${ROOT}/services/catalogue/dist/data-source`);
-  const { Resource } = require(`${ROOT}/services/catalogue/dist/entities/resource.entity`);
-  const { ResourceSearchService } = require(`${ROOT}/services/catalogue/dist/resources/resource-search.service`);
+  const { migrate, uuidv7 } = require('@gdx/database');
+  const { catalogueDataSource } = require('@gdx/catalogue');
+  const { Resource, ResourceSearchService } = require('@gdx/catalogue/testing');
   const { createSigner } = require('fast-jwt');
 
   const name = `gdx_bench_catalogue_${randomBytes(4).toString('hex')}`;

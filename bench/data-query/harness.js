@@ -39,7 +39,7 @@ function databaseUrl(name) {
 
 /** The child: data-query itself, answering 'stats' with its CPU time, memory and batching counters. */
 async function serveChild() {
-  const { buildApp, loadDataQueryConfig } = require('../../services/data-query/dist/app');
+  const { buildApp, loadDataQueryConfig } = require('@gdx/data-query');
   const opts = JSON.parse(process.env.BENCH_SERVER);
   const config = loadDataQueryConfig({}, { databaseUrl: opts.databaseUrl, redisUrl: REDIS_URL, streamPrefix: opts.prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: opts.pool, ...(opts.tune ?? {}), host: '127.0.0.1', port: 0 });
   const app = await buildApp({ config, logger: false, keyFor: async (kid) => (kid === 'bench' ? opts.publicKey : undefined) });
@@ -62,7 +62,7 @@ async function setup({ pool: poolSize = 10, replicas = 1 } = {}) {
   const { migrate } = require('@gdx/database');
   const { createEvent, streamKey } = require('@gdx/events');
   const { referenceData } = require('@gdx/codes');
-  const { dataQueryDataSource } = require('../../services/data-query/dist/data-source');
+  const { dataQueryDataSource } = require('@gdx/data-query');
 
   const loadAtStart = loadavg().map((x) => Number(x.toFixed(2)));
   const prefix = `bench:dq:${randomBytes(4).toString('hex')}:`;
@@ -146,7 +146,7 @@ async function setup({ pool: poolSize = 10, replicas = 1 } = {}) {
 
 /** The population NDJSON of `rows` rows, generated once per size and kept in the temp directory. */
 async function populationFile(rows) {
-  const { writeNdjson, starterResources } = require('../../services/data-query/dist/synthetic/synthetic-data');
+  const { writeNdjson, starterResources } = require('@gdx/data-query/testing');
   const file = join(tmpdir(), `gdx-population-${rows}.ndjson`);
   if (!existsSync(file) || statSync(file).size === 0) {
     log(`generating ${rows} population rows → ${file}`);

@@ -56,9 +56,7 @@ function cannon(opts) {
 
 async function main() {
   const a = args({ rows: 1_000_000, connections: 32, duration: 15, pool: 10, warmup: 3, rounds: 3, replicas: 1 });
-  const { DatasetRegistry } = require('../../services/data-query/dist/datasets/dataset-registry');
-  const { copyNdjsonIntoDataset } = require('../../services/data-query/dist/synthetic/copy-loader');
-  const { personOf } = require('../../services/data-query/dist/synthetic/synthetic-data');
+  const { DatasetRegistry, copyNdjsonIntoDataset, personOf } = require('@gdx/data-query/testing');
   const h = await setup({ pool: a.pool, replicas: a.replicas });
 
   const file = await populationFile(a.rows);

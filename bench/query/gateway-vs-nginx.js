@@ -74,13 +74,9 @@ async function main() {
   const { migrate } = require('@gdx/database');
   const { createEvent, streamKey } = require('@gdx/events');
   const { referenceData } = require('@gdx/codes');
-  const { SERVICE_DATABASES } = require('../../scripts/dist/services');
-  const { gatewayDataSource } = require('../../services/gateway/dist/data-source');
-  const { seedIdentity } = require('../../services/gateway/dist/identity/identity.seed');
-  const { Unit } = require('../../services/gateway/dist/entities/unit.entity');
-  const { DatasetRegistry } = require('../../services/data-query/dist/datasets/dataset-registry');
-  const { copyNdjsonIntoDataset } = require('../../services/data-query/dist/synthetic/copy-loader');
-  const { personOf, writeNdjson, starterResources } = require('../../services/data-query/dist/synthetic/synthetic-data');
+  const { SERVICE_DATABASES } = require('@gdx/scripts');
+  const { gatewayDataSource, seedIdentity, Unit } = require('@gdx/gateway');
+  const { DatasetRegistry, copyNdjsonIntoDataset, personOf, writeNdjson, starterResources } = require('@gdx/data-query/testing');
 
   const nginxBin = ensureNginx();
   const prefix = `bench:q:${randomBytes(4).toString('hex')}:`;

@@ -8,7 +8,7 @@ import * as catalogue from '@gdx/catalogue';
 import * as requestApproval from '@gdx/request-approval';
 import * as dataQuery from '@gdx/data-query';
 import * as audit from '@gdx/audit';
-import { PLATFORM_INFO } from '@gdx/gateway/dist/proxy/merged-openapi';
+import { PLATFORM_INFO } from '@gdx/gateway';
 
 /**
  * The OpenAPI documents exactly as the code generates them: one per service and the

@@ -2,11 +2,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { referenceData } from '@gdx/codes';
-import { gatewayDataSource } from '@gdx/gateway/dist/data-source';
-import { seedIdentity, type SeededCredentials } from '@gdx/gateway/dist/identity/identity.seed';
-import { Unit } from '@gdx/gateway/dist/entities/unit.entity';
-import { catalogueDataSource } from '@gdx/catalogue/dist/data-source';
-import { seedCatalogue } from '@gdx/catalogue/dist/seed/catalogue.seed';
+import { gatewayDataSource, seedIdentity, type SeededCredentials, Unit } from '@gdx/gateway';
+import { catalogueDataSource, seedCatalogue } from '@gdx/catalogue';
 import { DEFAULT_DATABASE_URL } from './database';
 
 export const CREDENTIALS_FILE = '.gdx/demo-credentials.json';

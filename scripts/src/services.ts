@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { gatewayDataSource } from '@gdx/gateway/dist/data-source';
-import { catalogueDataSource } from '@gdx/catalogue/dist/data-source';
-import { requestApprovalDataSource } from '@gdx/request-approval/dist/data-source';
-import { dataQueryDataSource } from '@gdx/data-query/dist/data-source';
-import { auditDataSource } from '@gdx/audit/dist/data-source';
+import { gatewayDataSource } from '@gdx/gateway';
+import { catalogueDataSource } from '@gdx/catalogue';
+import { requestApprovalDataSource } from '@gdx/request-approval';
+import { dataQueryDataSource } from '@gdx/data-query';
+import { auditDataSource } from '@gdx/audit';
 
 /** Every service's database, in the order migrations and seeds run. */
 export const SERVICE_DATABASES: { name: string; dir: string; dataSource: (url: string) => DataSource }[] = [

@@ -6,7 +6,8 @@ import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { Role } from '@gdx/auth';
-import { createEvent, streamKey, type Actor, type EventEnvelope } from '@gdx/events';
+import { streamKey, type Actor, type EventEnvelope } from '@gdx/events';
+import { untypedEvent } from '@gdx/contracts';
 import type { App } from '@gdx/service-kit';
 import { buildApp, loadAuditConfig } from '@gdx/audit';
 import { REDIS_URL } from '../helpers/redis';
@@ -41,7 +42,8 @@ export async function startAudit(databaseUrl: string, prefix: string, overrides:
 
 export function queryEvent(unitId: string, ownerUnitId: string, extra: Record<string, unknown> = {}, occurredAt?: Date): EventEnvelope {
   const actor: Actor = { kind: 'client', unitId, clientId: randomUUID() };
-  return createEvent('query.executed', {
+  // Loose data (a route, `ip`), as the trail must take whatever reaches it.
+  return untypedEvent('query.executed', {
     actor,
     subject: 'R-1/0001',
     occurredAt,
@@ -54,7 +56,7 @@ export function someEvents(n: number, unitId = randomUUID(), ownerUnitId = rando
   return Array.from({ length: n }, (_, i) => {
     const type = types[i % types.length];
     if (type === 'query.executed') return queryEvent(unitId, ownerUnitId, { n: i });
-    return createEvent(type, { actor: { kind: 'account', unitId, accountId: randomUUID() }, subject: `s-${i}`, data: { n: i, providerUnitId: ownerUnitId, note: '数据共享 ✓' } });
+    return untypedEvent(type, { actor: { kind: 'account', unitId, accountId: randomUUID() }, subject: `s-${i}`, data: { n: i, providerUnitId: ownerUnitId, note: '数据共享 ✓' } });
   });
 }
 

@@ -1,9 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createEvent } from '@gdx/events';
-import { canonicalize } from '../../services/audit/src/trail/canonical-json';
-import { ChainService } from '../../services/audit/src/trail/chain.service';
-import { draftFromEvent } from '../../services/audit/src/trail/audit-record.mapper';
-import type { AuditRecord } from '../../services/audit/src/trail/audit-record.model';
+import { untypedEvent } from '@gdx/contracts';
+import { canonicalize, ChainService, draftFromEvent, type AuditRecord } from '@gdx/audit/testing';
 
 describe('canonical JSON (RFC 8785)', () => {
   it('writes the RFC’s primitive example byte for byte', () => {
@@ -45,7 +42,7 @@ describe('record hashing', () => {
     ];
     const now = new Date().toISOString();
     for (const data of datas) {
-      const e = createEvent('query.executed', { actor: { kind: 'client', unitId: randomUUID(), clientId: randomUUID() }, subject: 'x', data });
+      const e = untypedEvent('query.executed', { actor: { kind: 'client', unitId: randomUUID(), clientId: randomUUID() }, subject: 'x', data });
       const { records: [r], dataJson } = chain.link([draftFromEvent(e, now)], { chain: 3, position: 41, hash: 'a'.repeat(64) });
       expect(dataJson[0]).toBe(canonicalize(data));
       expect(r).toMatchObject({ chain: 3, position: 42, prevHash: 'a'.repeat(64) });
@@ -56,7 +53,7 @@ describe('record hashing', () => {
 
   it('links each record to the one before and starts a chain at the genesis hash', () => {
     const now = new Date().toISOString();
-    const drafts = [1, 2, 3].map((n) => draftFromEvent(createEvent('grant.issued', { actor: { kind: 'system' }, subject: `g${n}`, data: { n } }), now));
+    const drafts = [1, 2, 3].map((n) => draftFromEvent(untypedEvent('grant.issued', { actor: { kind: 'system' }, subject: `g${n}`, data: { n } }), now));
     const { records } = chain.link(drafts, { chain: 0, position: 0, hash: '' });
     expect(records.map((r) => r.position)).toEqual([1, 2, 3]);
     expect(records[0].prevHash).toBe('0'.repeat(64));
@@ -73,18 +70,18 @@ describe('fields taken from events', () => {
 
   it('reads results of authentication events from their type, and the grant of grant events from the subject', () => {
     const actor = { kind: 'account' as const, unitId: randomUUID(), accountId: randomUUID() };
-    expect(draftFromEvent(createEvent('auth.login_failed', { actor, subject: 'a', data: { ip: '10.0.0.1', requestId: 'r1' } }), now)).toMatchObject({ result: 'failed', sourceAddress: '10.0.0.1', requestId: 'r1' });
-    expect(draftFromEvent(createEvent('auth.token_refused', { actor, subject: 'a', data: {} }), now).result).toBe('denied');
-    expect(draftFromEvent(createEvent('auth.login_succeeded', { actor, subject: 'a', data: {} }), now).result).toBe('ok');
-    expect(draftFromEvent(createEvent('grant.revoked', { actor, subject: 'g-1', data: {} }), now)).toMatchObject({ grantId: 'g-1', result: 'ok' });
+    expect(draftFromEvent(untypedEvent('auth.login_failed', { actor, subject: 'a', data: { ip: '10.0.0.1', requestId: 'r1' } }), now)).toMatchObject({ result: 'failed', sourceAddress: '10.0.0.1', requestId: 'r1' });
+    expect(draftFromEvent(untypedEvent('auth.token_refused', { actor, subject: 'a', data: {} }), now).result).toBe('denied');
+    expect(draftFromEvent(untypedEvent('auth.login_succeeded', { actor, subject: 'a', data: {} }), now).result).toBe('ok');
+    expect(draftFromEvent(untypedEvent('grant.revoked', { actor, subject: 'g-1', data: {} }), now)).toMatchObject({ grantId: 'g-1', result: 'ok' });
     // In the request domain requestId is the share request, not the HTTP request.
-    expect(draftFromEvent(createEvent('request.filed', { actor, subject: 'req-1', data: { requestId: 'req-1', providerUnitId: 'p-1' } }), now)).toMatchObject({ requestId: null, ownerUnitId: 'p-1', subject: 'req-1' });
-    expect(draftFromEvent(createEvent('request.filed', { actor, subject: 'req-1', data: { requestId: 'req-1', httpRequestId: 'http-1' } }), now).requestId).toBe('http-1');
-    expect(draftFromEvent(createEvent('resource.published', { actor, subject: '1/01/0001', data: { providerUnitId: actor.unitId } }), now)).toMatchObject({ resourceCode: '1/01/0001', ownerUnitId: actor.unitId });
+    expect(draftFromEvent(untypedEvent('request.filed', { actor, subject: 'req-1', data: { requestId: 'req-1', providerUnitId: 'p-1' } }), now)).toMatchObject({ requestId: null, ownerUnitId: 'p-1', subject: 'req-1' });
+    expect(draftFromEvent(untypedEvent('request.filed', { actor, subject: 'req-1', data: { requestId: 'req-1', httpRequestId: 'http-1' } }), now).requestId).toBe('http-1');
+    expect(draftFromEvent(untypedEvent('resource.published', { actor, subject: '1/01/0001', data: { providerUnitId: actor.unitId } }), now)).toMatchObject({ resourceCode: '1/01/0001', ownerUnitId: actor.unitId });
   });
 
   it('ignores fields of the wrong shape rather than refusing the event', () => {
-    const d = draftFromEvent(createEvent('query.executed', { actor: { kind: 'client' }, subject: 's', data: { items: [1, 2], rowCount: 'many', latencyMs: 'fast', result: 'maybe' } }), now);
+    const d = draftFromEvent(untypedEvent('query.executed', { actor: { kind: 'client' }, subject: 's', data: { items: [1, 2], rowCount: 'many', latencyMs: 'fast', result: 'maybe' } }), now);
     expect(d).toMatchObject({ items: null, rowCount: null, latencyMs: null, result: 'ok', actor: { kind: 'client', unitId: null, accountId: null, clientId: null } });
     expect(d.data).toEqual({ items: [1, 2], rowCount: 'many', latencyMs: 'fast', result: 'maybe' });
   });

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { pendingSchemaChanges } from '@gdx/database';
-import { auditDataSource } from '../../services/audit/src/data-source';
-import { PartitionService } from '../../services/audit/src/trail/partition.service';
+import { auditDataSource } from '@gdx/audit';
+import { PartitionService } from '@gdx/audit/testing';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { sql } from './audit-test-kit';
 

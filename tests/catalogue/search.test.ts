@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { referenceData } from '@gdx/codes';
 import { seedCatalogue } from '@gdx/catalogue';
-import { ResourceSearchService } from '@gdx/catalogue/dist/resources/resource-search.service';
+import { ResourceSearchService } from '@gdx/catalogue/testing';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUnit, addUser, type TestUser } from '../helpers/gateway';
 import { auth, path, resourceBody, resourceEvents } from './catalogue-fixtures';

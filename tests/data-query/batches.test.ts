@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Readable } from 'node:stream';
 import { residentIdCheckChar } from '@gdx/codes';
-import { personOf, rowMaker, starterResources } from '@gdx/data-query/dist/synthetic/synthetic-data';
+import { personOf, rowMaker, starterResources } from '@gdx/data-query/testing';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { dataQueryUrl, enc, EventWriter, starterResource } from './support';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { personOf } from '@gdx/data-query/dist/synthetic/synthetic-data';
+import { personOf } from '@gdx/data-query/testing';
 import type { TestPlatform } from '../helpers/platform';
 import type { TestUser } from '../helpers/gateway';
 import { dataQueryUrl, enc, EventWriter, populationScenario, type Grant } from './support';

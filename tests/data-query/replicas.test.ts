@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { buildApp, loadDataQueryConfig } from '@gdx/data-query';
 import type { App } from '@gdx/service-kit';
-import { personOf } from '@gdx/data-query/dist/synthetic/synthetic-data';
+import { personOf } from '@gdx/data-query/testing';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { REDIS_URL } from '../helpers/redis';

@@ -1,10 +1,6 @@
 import { Readable } from 'node:stream';
 import { isValidCreditCode, isValidResidentId, isRegionCode, referenceData } from '@gdx/codes';
-import { columnOf, tableNameOf, upsertKeyOf, type ResourceItem } from '@gdx/data-query/dist/datasets/resource-model';
-import { RowValidator, type RowError } from '@gdx/data-query/dist/batches/row-validator';
-import { readRecords, RecordParseError, BatchFormatError, type BatchFormat } from '@gdx/data-query/dist/batches/record-readers';
-import { maskerOf, maskIdentityNumber, maskName } from '@gdx/data-query/dist/query/masking';
-import { creditCodeOf, personOf, rowMaker, starterResources } from '@gdx/data-query/dist/synthetic/synthetic-data';
+import { columnOf, tableNameOf, upsertKeyOf, type ResourceItem, RowValidator, type RowError, readRecords, RecordParseError, BatchFormatError, type BatchFormat, maskerOf, maskIdentityNumber, maskName, creditCodeOf, personOf, rowMaker, starterResources } from '@gdx/data-query/testing';
 
 const population = starterResources().find((r) => r.code === '101001/0001')!;
 

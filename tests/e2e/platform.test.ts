@@ -1,8 +1,6 @@
 import request from 'supertest';
 import { referenceData } from '@gdx/codes';
-import { gatewayDataSource } from '@gdx/gateway/dist/data-source';
-import { seedIdentity, type SeededCredentials } from '@gdx/gateway/dist/identity/identity.seed';
-import { Unit } from '@gdx/gateway/dist/entities/unit.entity';
+import { gatewayDataSource, seedIdentity, type SeededCredentials, Unit } from '@gdx/gateway';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, testPrefix } from '../helpers/redis';
 import { startProcesses, type RunningPlatform } from '../helpers/processes';

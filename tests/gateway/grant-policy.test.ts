@@ -1,8 +1,6 @@
 import { Redis } from 'ioredis';
-import { decide } from '@gdx/gateway/dist/grants/grant-policy';
-import { QuotaCounter } from '@gdx/gateway/dist/grants/quota';
+import { decide, QuotaCounter, type CachedGrant } from '@gdx/gateway/testing';
 import { eventually } from '../helpers/wait';
-import type { CachedGrant } from '@gdx/gateway/dist/grants/grant-cache';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 
 const now = Date.parse('2026-11-26T10:00:00Z');

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
-import { QueryChannel, type ChannelCall } from '@gdx/gateway/dist/grants/query-channel';
+import { QueryChannel, type ChannelCall } from '@gdx/gateway/testing';
 
 /**
  * The channel against a real HTTP server on loopback that stands in for data-query's

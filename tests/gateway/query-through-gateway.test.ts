@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { personOf } from '@gdx/data-query/dist/synthetic/synthetic-data';
+import { personOf } from '@gdx/data-query/testing';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { eventually } from '../helpers/wait';

@@ -2,13 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { buildApp, loadGatewayConfig } from '@gdx/gateway';
+import { buildApp, loadGatewayConfig, Unit } from '@gdx/gateway';
 import type { App } from '@gdx/service-kit';
 import type { Role } from '@gdx/auth';
 import { referenceData } from '@gdx/codes';
-import { hashPassword } from '@gdx/gateway/dist/identity/password';
-import { Unit } from '@gdx/gateway/dist/entities/unit.entity';
-import { Account } from '@gdx/gateway/dist/entities/account.entity';
+import { hashPassword, Account } from '@gdx/gateway/testing';
 import { REDIS_URL } from './redis';
 
 export type GatewayOverrides = Parameters<typeof loadGatewayConfig>[1];

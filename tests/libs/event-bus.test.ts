@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { migrate } from '@gdx/database';
 import { createEvent, idempotent, OutboxRelay, StreamConsumer, EventPublisher, streamKey, deadLetterKey, type EventEnvelope } from '@gdx/events';
-import { gatewayDataSource } from '@gdx/gateway/dist/data-source';
+import { gatewayDataSource } from '@gdx/gateway';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 import { freePort } from '../helpers/platform';

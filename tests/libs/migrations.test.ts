@@ -1,5 +1,5 @@
 import { pendingSchemaChanges } from '@gdx/database';
-import { SERVICE_DATABASES } from '../../scripts/src/services';
+import { SERVICE_DATABASES } from '@gdx/scripts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 let db: TestDatabase;

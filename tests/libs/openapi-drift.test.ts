@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildOpenapiDocuments, serialise } from '../../scripts/src/openapi-documents';
+import { buildOpenapiDocuments, serialise } from '@gdx/scripts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { REDIS_URL } from '../helpers/redis';
 

@@ -1,11 +1,7 @@
 import { ConfigError } from '@gdx/config';
 import { referenceData } from '@gdx/codes';
 import { loadRequestApprovalConfig } from '@gdx/request-approval';
-import { WorkingCalendar } from '@gdx/request-approval/dist/shared/working-calendar';
-import { validateRowFilter } from '@gdx/request-approval/dist/grants/row-filter';
-import { checkAcceptance, sha256Hex } from '@gdx/request-approval/dist/requests/commitment';
-import { assertTransition } from '@gdx/request-approval/dist/shared/state-machine';
-import { effectiveSharing, type CatalogueResource } from '@gdx/request-approval/dist/shared/catalogue.client';
+import { WorkingCalendar, validateRowFilter, checkAcceptance, sha256Hex, assertTransition, effectiveSharing, type CatalogueResource } from '@gdx/request-approval/testing';
 
 describe('working calendar', () => {
   const cal = new WorkingCalendar({ holidays: ['2026-10-01', '2026-10-02', '2026-10-05', '2026-10-06', '2026-10-07'], workingDays: ['2026-09-27', '2026-10-10'], utcOffsetMinutes: 480 });
