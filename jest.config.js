@@ -1,13 +1,13 @@
 const { entryPoints } = require('./tests/helpers/packages');
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Tests run against the sources: each public entry point of a workspace package (its
  * package.json "exports") maps to the file it is compiled from. Nothing else maps, so a
  * test cannot reach into a package's internals.
  */
-const moduleNameMapper = Object.fromEntries(entryPoints().map((e) => [`^${escape(e.specifier)}$`, `<rootDir>/${e.source}`]));
+const moduleNameMapper = Object.fromEntries(entryPoints().map((e) => [`^${escapeRegExp(e.specifier)}$`, `<rootDir>/${e.source}`]));
 
 /** @type {import('jest').Config} */
 module.exports = {
