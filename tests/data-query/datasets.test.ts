@@ -1,4 +1,5 @@
 import request from 'supertest';
+import type { ItemType, ItemView } from '@gdx/contracts';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUnit, addUser } from '../helpers/gateway';
 import { dataQueryUrl, enc, EventWriter, grantOf, starterResource } from './support';
@@ -53,15 +54,16 @@ test('resource.published creates a typed table with indexes on the query keys, a
 });
 
 test('every type of the catalogue maps to its column type', async () => {
+  const item = (key: string, label: string, type: ItemType, more: Partial<ItemView> = {}): ItemView => ({ key, label, type, required: false, queryKey: false, sensitivity: 'internal', ...more });
   const items = [
-    { key: 'permitNo', label: '许可证号', type: 'string', length: 30, queryKey: true, required: true },
-    { key: 'kind', label: '类别', type: 'code' },
-    { key: 'issued', label: '发证日期', type: 'date', queryKey: true },
-    { key: 'checkedAt', label: '核验时间', type: 'datetime' },
-    { key: 'staff', label: '人数', type: 'integer' },
-    { key: 'capital', label: '资本', type: 'decimal' },
-    { key: 'active', label: '有效', type: 'boolean' },
-    { key: 'note', label: '备注', type: 'string' },
+    item('permitNo', '许可证号', 'string', { length: 30, queryKey: true, required: true }),
+    item('kind', '类别', 'code', { codeTable: '许可类别' }),
+    item('issued', '发证日期', 'date', { queryKey: true }),
+    item('checkedAt', '核验时间', 'datetime'),
+    item('staff', '人数', 'integer'),
+    item('capital', '资本', 'decimal'),
+    item('active', '有效', 'boolean'),
+    item('note', '备注', 'string'),
   ];
   await events.resource({ ...starterResource('105001/0001', providerUnitId), code: '399001/0001', items });
   expect(await columns('r_399001_0001')).toMatchObject({ permit_no: 'character varying(30)', kind: 'text', issued: 'date', checked_at: 'timestamp with time zone', staff: 'bigint', capital: 'numeric', active: 'boolean', note: 'text' });
@@ -71,7 +73,7 @@ test('every type of the catalogue maps to its column type', async () => {
 test('resource.updated adds new items, widens lengths and keeps the columns of removed items; older versions change nothing', async () => {
   const v1 = starterResource('101001/0001', providerUnitId);
   const items = v1.items.filter((i) => i.key !== 'ethnicity').map((i) => (i.key === 'householdAddress' ? { ...i, length: 300 } : i));
-  items.push({ key: 'phone', label: '联系电话', type: 'string', length: 20, queryKey: true });
+  items.push({ key: 'phone', label: '联系电话', type: 'string', length: 20, required: false, queryKey: true, sensitivity: 'personal' });
   await events.resource({ ...v1, items, version: 2 }, 'resource.updated');
   const cols = await columns('r_101001_0001');
   expect(cols).toMatchObject({ phone: 'character varying(20)', household_address: 'character varying(300)', ethnicity: 'text' });

@@ -2,8 +2,9 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { personOf } from '@gdx/data-query/testing';
 import type { TestPlatform } from '../helpers/platform';
-import type { TestUser } from '../helpers/gateway';
-import { dataQueryUrl, enc, EventWriter, grantOf, populationScenario, type Grant } from './support';
+import { addUser, type TestUser } from '../helpers/gateway';
+import { decidable, decideGrant, untypedEvent, type ItemView } from '@gdx/contracts';
+import { dataQueryUrl, enc, EventWriter, grantOf, populationScenario, starterResource, type Grant } from './support';
 
 let platform: TestPlatform;
 let events: EventWriter;
@@ -90,6 +91,23 @@ test('conditions only on query keys, ranges only on dates and numbers', async ()
   expect(invalid.audit).toHaveLength(1);
 });
 
+test('ranges on a date query key: inclusive bounds; an empty range or an impossible date is 400', async () => {
+  const code = '399002/0001';
+  const items: ItemView[] = [
+    { key: 'permitNo', label: '许可证号', type: 'string', length: 30, required: true, queryKey: true, sensitivity: 'public' },
+    { key: 'issued', label: '发证日期', type: 'date', required: false, queryKey: true, sensitivity: 'public' },
+  ];
+  await events.resource(starterResource('105001/0001', provider.unitId, { code, items, queryKeys: ['permitNo', 'issued'] }));
+  const rows = [{ permitNo: 'P-1', issued: '2025-01-10' }, { permitNo: 'P-2', issued: '2025-01-31' }, { permitNo: 'P-3', issued: '2025-03-10' }];
+  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(code)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(rows.map((r) => JSON.stringify(r)).join('\n')).expect(200);
+  const unit = await addUser(platform.gateway, 'SCJG', ['unit_admin']);
+  await events.grant(grantOf({ consumerUnitId: unit.unitId, providerUnitId: provider.unitId, resourceCode: code, items: ['permitNo', 'issued'] }));
+  const ask = (where: object, status: number) => request(dataQueryUrl(platform)).post(`/api/v1/query/${enc(code)}`).set('authorization', `Bearer ${unit.token}`).send({ where }).expect(status);
+  expect((await ask({ issued: { gte: '2025-01-10', lte: '2025-01-31' } }, 200)).body.items).toEqual(rows.slice(0, 2));
+  expect((await ask({ issued: { gte: '2025-02-01', lte: '2025-01-01' } }, 400)).body).toMatchObject({ code: 'INVALID_CONDITION', field: 'body.where.issued' });
+  expect((await ask({ issued: { gte: '2025-02-30' } }, 400)).body).toMatchObject({ code: 'INVALID_CONDITION', field: 'body.where.issued.gte' });
+});
+
 test('an unknown resource is refused, and audited like any other refusal', async () => {
   const requestId = `test-${randomUUID()}`;
   const res = await request(dataQueryUrl(platform)).post(`/api/v1/query/${enc('999999/0001')}`).set('authorization', `Bearer ${consumer.token}`).set('x-request-id', requestId).send({ where: { idNumber: inLzh[0].idNumber } }).expect(404);
@@ -118,11 +136,49 @@ test('no grant, a grant without the interface mode, an expired grant → 403 wit
   expect((await query(other, { where: { idNumber: inLzh[0].idNumber } }, 403)).res.body.code).toBe('GRANT_EXPIRED');
 });
 
+test('a grant whose validity has not begun → 403 GRANT_NOT_YET_VALID naming the grant', async () => {
+  const unit = await addUser(platform.gateway, 'MZ', ['unit_admin']);
+  const early = grantOf({ consumerUnitId: unit.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['name'], validFrom: new Date(Date.now() + 86_400_000).toISOString() });
+  await events.grant(early);
+  const { res, audit } = await query(unit, { where: { idNumber: inLzh[0].idNumber } }, 403);
+  expect(res.body).toMatchObject({ code: 'GRANT_NOT_YET_VALID', grantId: early.id, detail: expect.stringContaining(early.validFrom.slice(0, 10)) });
+  expect(audit).toEqual([expect.objectContaining({ data: expect.objectContaining({ reason: 'GRANT_NOT_YET_VALID', grantId: early.id }) })]);
+});
+
+test('two active grants for one resource: the one covering the asked items answers, whatever order they arrived in (the gateway’s decision)', async () => {
+  const p = inLzh[0];
+  for (const [unitKey, order] of [['RS', 'a then b'], ['WJ', 'b then a']] as const) {
+    const unit = await addUser(platform.gateway, unitKey, ['unit_admin']);
+    const a = grantOf({ consumerUnitId: unit.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['name'] });
+    const b = grantOf({ consumerUnitId: unit.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['name', 'householdAddress'] });
+    for (const g of order === 'a then b' ? [a, b] : [b, a]) await events.grant(g);
+    // What the gateway decides for the same grants: the one rule of the contracts.
+    expect(decideGrant([a, b].map(decidable), 'interface', ['householdAddress'], Date.now())).toMatchObject({ ok: true, grant: { id: b.id } });
+    const { res, audit } = await query(unit, { where: { idNumber: p.idNumber }, items: ['householdAddress'] }, 200);
+    expect({ order, body: res.body }).toEqual({ order, body: { items: [{ householdAddress: '***' }], nextCursor: null, grantId: b.id } });
+    expect(audit).toEqual([expect.objectContaining({ type: 'query.executed', data: expect.objectContaining({ grantId: b.id, items: ['householdAddress'] }) })]);
+  }
+});
+
+test('a grant event of another shape is dead-lettered with the reason, and the valid event after it is still applied', async () => {
+  const unit = await addUser(platform.gateway, 'ZJ', ['unit_admin']);
+  const g = grantOf({ consumerUnitId: unit.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['sex'] });
+  // Same grant, same version, a status the contracts do not know: applied, it would shadow the valid event.
+  const bad = untypedEvent('grant.issued', { actor: { kind: 'system' }, subject: g.id, data: { ...g, status: 'paused' } });
+  const badEntry = await events.publishEnvelope(bad);
+  await events.grant(g);
+  const dead = (await events.deadLetters()).filter((d) => d.group === 'data-query' && d.entryId === badEntry);
+  expect(dead).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^invalid event: grant\.issued data\.status/), deliveries: '1' })]);
+  expect(JSON.parse(dead[0].event).id).toBe(bad.id);
+  const { res } = await query(unit, { where: { idNumber: inLzh[0].idNumber } }, 200);
+  expect(res.body).toEqual({ items: [{ sex: inLzh[0].sex }], nextCursor: null, grantId: g.id });
+});
+
 test('suspension, resumption and revocation take effect; a stale event does not undo a newer one', async () => {
   const where = { where: { idNumber: inLzh[0].idNumber } };
   await events.grant({ ...grant, status: 'suspended', version: 2 }, 'grant.suspended');
   const suspended = await query(consumer, where, 403);
-  expect(suspended.res.body).toMatchObject({ code: 'GRANT_NOT_ACTIVE', grantStatus: 'suspended' });
+  expect(suspended.res.body).toMatchObject({ code: 'GRANT_NOT_ACTIVE', grantId: grant.id, detail: expect.stringMatching(/suspended/) });
   expect(suspended.audit).toEqual([expect.objectContaining({ data: expect.objectContaining({ reason: 'GRANT_NOT_ACTIVE' }) })]);
 
   await events.grant({ ...grant, status: 'active', version: 3 }, 'grant.resumed');
@@ -131,7 +187,7 @@ test('suspension, resumption and revocation take effect; a stale event does not 
 
   await events.grant({ ...grant, status: 'revoked', version: 4 }, 'grant.revoked');
   const revoked = await query(consumer, where, 403);
-  expect(revoked.res.body).toMatchObject({ code: 'GRANT_NOT_ACTIVE', grantStatus: 'revoked' });
+  expect(revoked.res.body).toMatchObject({ code: 'GRANT_NOT_ACTIVE', grantId: grant.id, detail: expect.stringMatching(/revoked/) });
   expect(revoked.audit).toHaveLength(1);
 });
 

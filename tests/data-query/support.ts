@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { referenceData } from '@gdx/codes';
-import { createEvent, streamKey } from '@gdx/events';
+import { createEvent, type EventData, type EventEnvelope, type EventType, type ResourceView } from '@gdx/contracts';
+import { deadLetterKey, domainOf, streamKey } from '@gdx/events';
+import { starterResourceView } from '@gdx/data-query/testing';
 import request from 'supertest';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
@@ -9,52 +10,16 @@ import { REDIS_URL } from '../helpers/redis';
 
 /** Helpers for the data-query tests: they play the catalogue and request-approval by writing their events. */
 
-export interface Item {
-  key: string;
-  label: string;
-  type: string;
-  length?: number;
-  required?: boolean;
-  queryKey?: boolean;
-  sensitivity?: string;
-  element?: string;
-  codeTable?: string;
-}
-
-export interface ResourceView {
-  code: string;
-  name: string;
-  providerUnitId: string;
-  items: Item[];
-  sharing: { type: string };
-  methods: string[];
-  status: string;
-  version: number;
-}
-
-/** A starter resource of reference.json as the catalogue would publish it, its provider mapped to a real unit id. */
+/** A starter resource of reference.json as the catalogue would publish it (the whole view), its provider mapped to a real unit id. */
 export function starterResource(code: string, providerUnitId: string, overrides: Partial<ResourceView> = {}): ResourceView {
-  const ref = referenceData().resources.find((r) => r.code === code) as unknown as ResourceView & { provider: string };
-  if (!ref) throw new Error(`no starter resource ${code}`);
-  return { code: ref.code, name: ref.name, providerUnitId, items: ref.items, sharing: ref.sharing, methods: ref.methods, status: 'published', version: 1, ...overrides };
+  return starterResourceView(code, providerUnitId, overrides);
 }
 
-export interface Grant {
-  id: string;
-  consumerUnitId: string;
-  providerUnitId: string;
-  resourceCode: string;
-  items: string[];
-  rowFilter: { all: { key: string; op: 'eq' | 'in' | 'between'; value: unknown }[] } | null;
-  modes: ('interface' | 'data-call' | 'customization')[];
-  rateLimitPerSecond: number;
-  dailyQuota: number;
-  validFrom: string;
-  validTo: string;
-  status: 'active' | 'suspended' | 'revoked' | 'expired';
-  version: number;
-  maskPersonal?: boolean;
-}
+/** A grant as request-approval carries it in `grant.*` events (the whole view, and data-query's optional maskPersonal). */
+export type Grant = EventData<'grant.issued'>;
+
+type ResourceEventType = 'resource.published' | 'resource.updated' | 'resource.deprecated';
+type GrantEventType = 'grant.issued' | 'grant.suspended' | 'grant.resumed' | 'grant.revoked' | 'grant.expired' | 'grant.superseded';
 
 export function grantOf(init: Pick<Grant, 'consumerUnitId' | 'providerUnitId' | 'resourceCode' | 'items'> & Partial<Grant>): Grant {
   const day = 86_400_000;
@@ -66,7 +31,10 @@ export function grantOf(init: Pick<Grant, 'consumerUnitId' | 'providerUnitId' | 
     dailyQuota: 10_000,
     validFrom: new Date(Date.now() - day).toISOString(),
     validTo: new Date(Date.now() + 30 * day).toISOString(),
+    purpose: '依法履职核验',
+    requestId: randomUUID(),
     status: 'active',
+    statusReason: null,
     version: 1,
     ...init,
   };
@@ -78,19 +46,30 @@ export class EventWriter {
   constructor(private readonly platform: TestPlatform) {}
 
   /** Writes an event as a relay would and waits until data-query's consumer group has processed it. */
-  async publish(domain: 'resource' | 'grant', type: string, subject: string, data: object): Promise<void> {
-    const envelope = createEvent(type, { actor: { kind: 'system' }, subject, data: data as Record<string, unknown> });
-    const key = streamKey(this.platform.prefix, domain);
+  async publish<T extends EventType>(type: T, subject: string, data: EventData<T>): Promise<void> {
+    await this.publishEnvelope(createEvent(type, { actor: { kind: 'system' }, subject, data }));
+  }
+
+  /** Writes any envelope (a bad one too) on the stream of its type's domain and waits until data-query's group has processed it. */
+  async publishEnvelope(envelope: EventEnvelope): Promise<string> {
+    const key = streamKey(this.platform.prefix, domainOf(envelope.type));
     const entryId = (await this.redis.xadd(key, '*', 'event', JSON.stringify(envelope))) as string;
     await this.consumed(key, entryId);
+    return entryId;
   }
 
-  resource(view: ResourceView, type = 'resource.published'): Promise<void> {
-    return this.publish('resource', type, view.code, view);
+  resource(view: ResourceView, type: ResourceEventType = 'resource.published'): Promise<void> {
+    return this.publish(type, view.code, view);
   }
 
-  grant(g: Grant, type = 'grant.issued'): Promise<void> {
-    return this.publish('grant', type, g.id, g);
+  grant(g: Grant, type: GrantEventType = 'grant.issued'): Promise<void> {
+    return this.publish(type, g.id, g);
+  }
+
+  /** The entries of the dead-letter stream (`${prefix}events:dead-letter`), their fields as an object. */
+  async deadLetters(): Promise<Record<string, string>[]> {
+    const entries = (await this.redis.xrange(deadLetterKey(this.platform.prefix), '-', '+')) as [string, string[]][];
+    return entries.map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i], f[2 * i + 1]])));
   }
 
   /** Processed = delivered to the group and acknowledged (the handler, cache refresh included, ran before the ack). */

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { isValidCreditCode, isValidResidentId, isRegionCode, referenceData } from '@gdx/codes';
-import { columnOf, tableNameOf, upsertKeyOf, type ResourceItem, RowValidator, type RowError, readRecords, RecordParseError, BatchFormatError, type BatchFormat, maskerOf, maskIdentityNumber, maskName, creditCodeOf, personOf, rowMaker, starterResources } from '@gdx/data-query/testing';
+import { columnOf, tableNameOf, upsertKeyOf, RowValidator, type RowError, readRecords, RecordParseError, BatchFormatError, type BatchFormat, maskerOf, maskIdentityNumber, maskName, creditCodeOf, personOf, rowMaker, starterResources } from '@gdx/data-query/testing';
 
 const population = starterResources().find((r) => r.code === '101001/0001')!;
 
@@ -27,7 +27,7 @@ describe('identifiers come only from checked codes and keys', () => {
 });
 
 describe('row validation', () => {
-  const v = new RowValidator(population.items as ResourceItem[], 'idNumber');
+  const v = new RowValidator(population.items, 'idNumber');
   const person = personOf(42);
   const good = { idNumber: person.idNumber, name: '张三', sex: person.sex, birthDate: person.birthDate, regionCode: person.regionCode };
 
@@ -84,7 +84,7 @@ describe('masking', () => {
   test('identity numbers keep the first 6 and last 4, names the first character, anything else ***', () => {
     expect(maskIdentityNumber('340302199001011234')).toBe('340302********1234');
     expect(maskName('张三丰')).toBe('张*');
-    const items = population.items as ResourceItem[];
+    const items = population.items;
     const mask = (key: string, v: unknown) => maskerOf(items.find((i) => i.key === key)!)?.(v) ?? v;
     expect(mask('idNumber', '340302199001011234')).toBe('340302********1234');
     expect(mask('name', '李四')).toBe('李*');

@@ -2,19 +2,22 @@ import type { Pool } from 'pg';
 import { Redis } from 'ioredis';
 import { createBaseApp, redisOptions, type App } from '@gdx/service-kit';
 import type { KeyResolver } from '@gdx/auth';
-import { idempotent, type EventEnvelope } from '@gdx/events';
+import type { EntityManager } from 'typeorm';
+import { idempotent } from '@gdx/events';
+import { eventHandlers, isEventOf, type EventOf } from '@gdx/contracts';
 import type { DataQueryConfig } from './config';
 import { dataQueryDataSource } from './data-source';
 import { DatasetRegistry } from './datasets/dataset-registry';
-import { DatasetService } from './datasets/dataset.service';
+import { DatasetService, RESOURCE_EVENTS } from './datasets/dataset.service';
+import { RESULT_TYPES } from './datasets/item-values';
 import { GrantCache } from './grants/grant-cache';
-import { GrantService } from './grants/grant.service';
+import { GRANT_EVENTS, GrantService, type GrantEventType } from './grants/grant.service';
 import { ChangeListener } from './shared/change-listener';
 import { BatchService } from './batches/batch.service';
 import { batchRoutes } from './batches/batch.routes';
 import { AuditEmitter } from './query/audit-emitter';
 import { QueryPlanner } from './query/query-planner';
-import { QueryService, RESULT_TYPES } from './query/query.service';
+import { QueryService } from './query/query.service';
 import { PointBatcher } from './query/point-batcher';
 import { queryRoutes } from './query/query.routes';
 import { QueryBatchService } from './query/query-batch.service';
@@ -74,30 +77,40 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
     },
   });
 
-  // Resource and grant events: the table is written in the consumer's transaction; this
-  // replica's cache follows right after the commit, the others on the NOTIFY.
+  // Resource and grant events (validated against the contracts on arrival; an invalid
+  // one is dead-lettered before it gets here): the table is written in the consumer's
+  // transaction; this replica's cache follows right after the commit, the others on the NOTIFY.
   const datasetService = new DatasetService(app.log.child({ component: 'datasets' }));
-  const applyResources = idempotent(app.db, GROUP, async (events, m) => {
-    for (const e of events) await datasetService.apply(m, e);
-  });
+  const applyResources = idempotent(
+    app.db,
+    GROUP,
+    eventHandlers<EntityManager>({
+      'resource.published': (e, m) => datasetService.store(m, e.data),
+      'resource.updated': (e, m) => datasetService.store(m, e.data),
+      'resource.deprecated': (e, m) => datasetService.deprecate(m, e.data),
+    }),
+  );
   app.addConsumer({
     domains: ['resource'],
     group: GROUP,
-    handleBatch: async (events: EventEnvelope[]) => {
+    handleBatch: async (events) => {
       await applyResources(events);
-      for (const code of new Set(events.map((e) => (e.data as { code?: string })?.code ?? e.subject))) await datasets.reload(code);
+      for (const code of new Set(events.flatMap((e) => (isEventOf(e, ...RESOURCE_EVENTS) ? [e.data.code] : [])))) await datasets.reload(code);
     },
   });
   const grantService = new GrantService();
-  const applyGrants = idempotent(app.db, GROUP, async (events, m) => {
-    for (const e of events) await grantService.apply(m, e);
-  });
+  const storeGrant = (e: EventOf<GrantEventType>, m: EntityManager) => grantService.apply(m, e.data);
+  const applyGrants = idempotent(
+    app.db,
+    GROUP,
+    eventHandlers<EntityManager>({ 'grant.issued': storeGrant, 'grant.suspended': storeGrant, 'grant.resumed': storeGrant, 'grant.revoked': storeGrant, 'grant.expired': storeGrant, 'grant.superseded': storeGrant }),
+  );
   app.addConsumer({
     domains: ['grant'],
     group: GROUP,
-    handleBatch: async (events: EventEnvelope[]) => {
+    handleBatch: async (events) => {
       await applyGrants(events);
-      for (const id of new Set(events.map((e) => (e.data as { id?: string })?.id).filter((x): x is string => typeof x === 'string'))) await grants.reload(id);
+      for (const id of new Set(events.flatMap((e) => (isEventOf(e, ...GRANT_EVENTS) ? [e.data.id] : [])))) await grants.reload(id);
     },
   });
 

@@ -3,10 +3,11 @@
  * benches exercise directly, for this repository's tests and benches only. Not an API:
  * names here may change with the service's internals.
  */
-export { creditCodeOf, personOf, rowMaker, starterResources, writeNdjson } from './synthetic/synthetic-data';
+export { creditCodeOf, personOf, rowMaker, starterResources, starterResourceView, writeNdjson } from './synthetic/synthetic-data';
 export { copyNdjsonIntoDataset } from './synthetic/copy-loader';
 export { DatasetRegistry } from './datasets/dataset-registry';
-export { columnOf, tableNameOf, upsertKeyOf, type ResourceItem } from './datasets/resource-model';
+export { columnOf, tableNameOf, upsertKeyOf } from './datasets/resource-model';
+export { compareItemValues, formatItemValue, parseItemValue } from './datasets/item-values';
 export { RowValidator, type RowError } from './batches/row-validator';
 export { readRecords, RecordParseError, BatchFormatError, type BatchFormat } from './batches/record-readers';
 export { maskerOf, maskIdentityNumber, maskName } from './query/masking';

@@ -84,7 +84,12 @@ const request = {
 };
 
 // ——— grant: every event carries the whole grant (request-approval) ———
-const GrantData = { ...GrantViewSchema.properties, reason: Type.Optional(Nullable(Type.String())) };
+const GrantData = {
+  ...GrantViewSchema.properties,
+  reason: Type.Optional(Nullable(Type.String())),
+  /** false: data-query lets the grant's personal items through unmasked; absent or true, they are masked. */
+  maskPersonal: Type.Optional(Type.Boolean()),
+};
 const grant = {
   'grant.issued': def(1, 'A grant was issued: data may flow under its terms.', GrantData),
   'grant.suspended': def(1, 'A grant was suspended.', GrantData),

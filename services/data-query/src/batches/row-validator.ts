@@ -1,10 +1,5 @@
-import { isRegionCode, isSexCode, isValidCreditCode, isValidResidentId } from '@gdx/codes';
-import { isCreditCodeItem, isIdentityItem, type ResourceItem } from '../datasets/resource-model';
-
-/** A value ready to bind: text for everything PostgreSQL parses itself (dates, numbers), booleans as booleans. */
-export type BoundValue = string | boolean | null;
-
-export type Parsed = { ok: true; value: BoundValue } | { ok: false; reason: string };
+import type { ItemView } from '@gdx/contracts';
+import { parseItemValue, type BoundValue } from '../datasets/item-values';
 
 export interface RowError {
   /** 1-based ordinal of the record in the batch (blank lines and a CSV header are not records). */
@@ -21,64 +16,6 @@ export interface ValidRow {
   values: BoundValue[];
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
-const INTEGER = /^-?\d{1,18}$/;
-const DECIMAL = /^-?\d{1,30}(\.\d{1,20})?$/;
-const ok = (value: BoundValue): Parsed => ({ ok: true, value });
-const bad = (reason: string): Parsed => ({ ok: false, reason });
-
-function isCalendarDate(s: string): boolean {
-  const m = DATE.exec(s);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return y >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-}
-
-function charLength(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-/**
- * One value of an item, checked and converted to what its column binds. Used for
- * submitted rows and for query conditions alike, so both accept the same values.
- * Empty and null values are absent (null); callers decide whether that is allowed.
- */
-export function parseItemValue(item: ResourceItem, raw: unknown): Parsed {
-  if (raw === null || raw === undefined || raw === '') return ok(null);
-  switch (item.type) {
-    case 'string':
-    case 'code': {
-      if (typeof raw !== 'string') return bad('must be text');
-      if (raw.includes('\u0000')) return bad('contains a NUL character');
-      if (item.length && raw.length > item.length && charLength(raw) > item.length) return bad(`is longer than ${item.length} characters`);
-      if (isIdentityItem(item) && !isValidResidentId(raw)) return bad('is not a valid resident identity number (GB 11643: 18 characters, a real birth date and the right check character)');
-      if (isCreditCodeItem(item) && !isValidCreditCode(raw)) return bad('is not a valid unified social credit code (GB 32100 check character)');
-      if (item.codeTable === 'GB/T 2260' && !isRegionCode(raw)) return bad('is not a GB/T 2260 administrative region code');
-      if (item.codeTable === 'GB/T 2261.1' && !isSexCode(raw)) return bad('is not a GB/T 2261.1 sex code (0, 1, 2 or 9)');
-      return ok(raw);
-    }
-    case 'date':
-      return typeof raw === 'string' && isCalendarDate(raw) ? ok(raw) : bad('must be a date YYYY-MM-DD');
-    case 'datetime':
-      return typeof raw === 'string' && DATETIME.test(raw) && !Number.isNaN(Date.parse(raw)) ? ok(raw) : bad('must be an ISO 8601 date and time with a time zone');
-    case 'integer':
-      if (typeof raw === 'number') return Number.isSafeInteger(raw) ? ok(String(raw)) : bad('must be an integer');
-      return typeof raw === 'string' && INTEGER.test(raw) ? ok(raw) : bad('must be an integer');
-    case 'decimal':
-      if (typeof raw === 'number') return Number.isFinite(raw) ? ok(String(raw)) : bad('must be a decimal number');
-      return typeof raw === 'string' && DECIMAL.test(raw) ? ok(raw) : bad('must be a decimal number');
-    case 'boolean':
-      if (typeof raw === 'boolean') return ok(raw);
-      if (raw === 'true' || raw === '1') return ok(true);
-      if (raw === 'false' || raw === '0') return ok(false);
-      return bad('must be true or false');
-  }
-}
-
 /**
  * Checks a submitted record against the resource's items: known items only,
  * required items present, every value of its type, length and code table, the
@@ -89,7 +26,7 @@ export class RowValidator {
   private readonly index = new Map<string, number>();
   private readonly keyIndex: number;
 
-  constructor(private readonly items: ResourceItem[], private readonly upsertKey: string) {
+  constructor(private readonly items: ItemView[], private readonly upsertKey: string) {
     items.forEach((item, i) => this.index.set(item.key, i));
     this.keyIndex = this.index.get(upsertKey) ?? -1;
     if (this.keyIndex < 0) throw new Error(`the row key ${upsertKey} is not an item`);

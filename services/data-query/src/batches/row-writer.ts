@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type { DatasetRuntime } from '../datasets/dataset-registry';
 import { paramTypeOf, q, SYS } from '../datasets/resource-model';
-import type { BoundValue, ValidRow } from './row-validator';
+import type { BoundValue } from '../datasets/item-values';
+import type { ValidRow } from './row-validator';
 
 /**
  * Writes validated rows of one batch in chunks, each a single statement whose

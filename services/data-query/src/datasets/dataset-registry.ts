@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { DatasetStatus } from '../entities/dataset.entity';
-import { columnOf, q, qualified, type ResourceItem } from './resource-model';
+import type { ItemView } from '@gdx/contracts';
+import { columnOf, q, qualified } from './resource-model';
 
 /** A dataset as the hot paths use it: columns resolved once, statements cached per shape. */
 export interface DatasetRuntime {
@@ -11,8 +12,8 @@ export interface DatasetRuntime {
   /** `"data_query_rows"."r_101001_0001"` */
   table: string;
   providerUnitId: string;
-  items: ResourceItem[];
-  itemsByKey: Map<string, ResourceItem>;
+  items: ItemView[];
+  itemsByKey: Map<string, ItemView>;
   columnByKey: Map<string, string>;
   upsertKey: string;
   /** Position of each item (and of the row key) in the rows a statement returns. */
@@ -32,7 +33,7 @@ interface DatasetRow {
   name: string;
   table_name: string;
   provider_unit_id: string;
-  items: ResourceItem[];
+  items: ItemView[];
   upsert_key: string;
   status: DatasetStatus;
   version: number;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { EventEnvelope, EventLogger } from '@gdx/events';
+import type { EventLogger } from '@gdx/events';
+import type { ItemView, ResourceView } from '@gdx/contracts';
 import { Dataset } from '../entities/dataset.entity';
 import { CHANGES_CHANNEL } from '../shared/change-listener';
-import { checkResource, columnOf, q, qualified, ROWS_SCHEMA, sqlTypeOf, SYS, tableNameOf, upsertKeyOf, type ResourceItem, type ResourceView } from './resource-model';
+import { checkResource, columnOf, q, qualified, ROWS_SCHEMA, sqlTypeOf, SYS, tableNameOf, upsertKeyOf } from './resource-model';
 
 interface ColumnInfo {
   column_name: string;
@@ -12,7 +13,7 @@ interface ColumnInfo {
 }
 
 /** information_schema's name of each type we create, to see whether a column already has it. */
-function sameType(col: ColumnInfo, item: ResourceItem): boolean {
+function sameType(col: ColumnInfo, item: ItemView): boolean {
   const want = sqlTypeOf(item);
   const varchar = /^varchar\((\d+)\)$/.exec(want);
   if (varchar) return col.data_type === 'character varying' && col.character_maximum_length === Number(varchar[1]);
@@ -25,6 +26,9 @@ function indexName(table: string, suffix: string): string {
   return name.length <= 63 ? name : `${table.slice(0, 40)}_${createHash('sha1').update(name).digest('hex').slice(0, 16)}`;
 }
 
+/** The events that change what data-query stores of a resource; each carries the whole resource. */
+export const RESOURCE_EVENTS = ['resource.published', 'resource.updated', 'resource.deprecated'] as const;
+
 /**
  * Turns `resource.*` events into storage: a typed table per published resource,
  * evolved as the catalogue adds items. Columns are added, widened or converted,
@@ -34,13 +38,14 @@ function indexName(table: string, suffix: string): string {
 export class DatasetService {
   constructor(private readonly logger: EventLogger) {}
 
-  /** Applies one resource event inside the consumer's transaction; returns the code it changed, if any. */
-  async apply(m: EntityManager, event: EventEnvelope): Promise<string | undefined> {
-    const view = event.data as unknown as ResourceView;
-    if (event.type === 'resource.deprecated') return this.deprecate(m, view, event);
-    if (event.type !== 'resource.published' && event.type !== 'resource.updated') return undefined;
-    if (view?.status === 'deprecated') return this.deprecate(m, view, event);
-    if (view?.status && view.status !== 'published') return undefined; // drafts have no storage
+  /**
+   * A published or updated resource (`resource.published`, `resource.updated`), in
+   * the consumer's transaction: its table created or evolved and its dataset record
+   * written. Returns the code it changed, if any.
+   */
+  async store(m: EntityManager, view: ResourceView): Promise<string | undefined> {
+    if (view.status === 'deprecated') return this.deprecate(m, view);
+    if (view.status !== 'published') return undefined; // drafts have no storage
     checkResource(view);
     const repo = m.getRepository(Dataset);
     const existing = await repo.findOne({ where: { code: view.code }, lock: { mode: 'pessimistic_write' } });
@@ -56,20 +61,20 @@ export class DatasetService {
     return view.code;
   }
 
-  private async deprecate(m: EntityManager, view: ResourceView, event: EventEnvelope): Promise<string | undefined> {
-    const code = view?.code ?? event.subject;
+  /** A deprecated resource (`resource.deprecated`): no new batches or queries; returns the code it changed, if any. */
+  async deprecate(m: EntityManager, view: ResourceView): Promise<string | undefined> {
     const repo = m.getRepository(Dataset);
-    const existing = await repo.findOne({ where: { code }, lock: { mode: 'pessimistic_write' } });
-    if (!existing || existing.status === 'deprecated' || (Number.isInteger(view?.version) && view.version < existing.version)) return undefined;
+    const existing = await repo.findOne({ where: { code: view.code }, lock: { mode: 'pessimistic_write' } });
+    if (!existing || existing.status === 'deprecated' || view.version < existing.version) return undefined;
     // The rows stay: deprecation stops new batches and queries, it deletes nothing.
     existing.status = 'deprecated';
-    if (Number.isInteger(view?.version)) existing.version = view.version;
+    existing.version = view.version;
     await repo.save(existing);
-    await m.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, `dataset:${code}`]);
-    return code;
+    await m.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, `dataset:${view.code}`]);
+    return view.code;
   }
 
-  private async ensureTable(m: EntityManager, table: string, items: ResourceItem[], upsertKey: string): Promise<void> {
+  private async ensureTable(m: EntityManager, table: string, items: ItemView[], upsertKey: string): Promise<void> {
     const t = qualified(table);
     const cols = items.map((i) => `${q(columnOf(i.key))} ${sqlTypeOf(i)}`);
     // Required items are not NOT NULL in the table: the validator enforces them, and an
@@ -99,7 +104,7 @@ export class DatasetService {
    * enforces the new length); a cast the data does not survive is refused and
    * logged, keeping the column and its data as they are.
    */
-  private async changeType(m: EntityManager, t: string, col: string, info: ColumnInfo, item: ResourceItem): Promise<void> {
+  private async changeType(m: EntityManager, t: string, col: string, info: ColumnInfo, item: ItemView): Promise<void> {
     const want = sqlTypeOf(item);
     const shorter = info.data_type === 'character varying' && item.type === 'string' && item.length && info.character_maximum_length && item.length < info.character_maximum_length;
     if (shorter) return;

@@ -1,35 +1,11 @@
+import type { ItemView, ResourceView } from '@gdx/contracts';
+
 /**
- * What data-query needs of a catalogue resource, and the one place where catalogue
- * text becomes SQL identifiers. Nothing from an event reaches SQL unless it passed
- * the patterns below; everything else is a bound parameter.
+ * What data-query makes of a catalogue resource (the contracts' ResourceView), and
+ * the one place where catalogue text becomes SQL identifiers. Nothing from an event
+ * reaches SQL unless it passed the patterns below; everything else is a bound
+ * parameter.
  */
-export type ItemType = 'string' | 'code' | 'date' | 'datetime' | 'integer' | 'decimal' | 'boolean';
-export const ITEM_TYPES: readonly ItemType[] = ['string', 'code', 'date', 'datetime', 'integer', 'decimal', 'boolean'];
-
-export interface ResourceItem {
-  key: string;
-  label: string;
-  type: ItemType;
-  length?: number;
-  required?: boolean;
-  queryKey?: boolean;
-  sensitivity?: 'public' | 'internal' | 'personal' | 'secret';
-  element?: string;
-  codeTable?: string;
-}
-
-/** The resource view the catalogue puts in `resource.*` events. */
-export interface ResourceView {
-  code: string;
-  name: string;
-  providerUnitId: string;
-  items: ResourceItem[];
-  status: string;
-  version: number;
-  sharing?: { type: string };
-  methods?: string[];
-}
-
 export const ROWS_SCHEMA = 'data_query_rows';
 export const IDENTITY_ELEMENT = '居民身份证号码';
 export const CREDIT_CODE_ELEMENT = '统一社会信用代码';
@@ -40,7 +16,6 @@ export const SYS = { changeSeq: '_change_seq', updatedAt: '_updated_at', deleted
 const CODE = /^([A-Za-z0-9]{1,20})\/([A-Za-z0-9]{1,20})$/;
 const ITEM_KEY = /^[A-Za-z][A-Za-z0-9]{0,47}$/;
 const IDENT = /^_?[a-z][a-z0-9_]{0,61}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class ResourceModelError extends Error {}
 
@@ -76,7 +51,7 @@ export function qualified(table: string): string {
 }
 
 /** The column type of an item (the catalogue's type and length decide it). */
-export function sqlTypeOf(item: ResourceItem): string {
+export function sqlTypeOf(item: ItemView): string {
   switch (item.type) {
     case 'string':
       return item.length ? `varchar(${item.length})` : 'text';
@@ -96,20 +71,16 @@ export function sqlTypeOf(item: ResourceItem): string {
 }
 
 /** The array type used to bind a whole column of values in one parameter (unnest, = ANY). */
-export function paramTypeOf(item: ResourceItem): string {
+export function paramTypeOf(item: ItemView): string {
   return item.type === 'string' ? 'text' : sqlTypeOf(item);
 }
 
-export function isIdentityItem(item: ResourceItem): boolean {
+export function isIdentityItem(item: ItemView): boolean {
   return item.element === IDENTITY_ELEMENT || item.key === 'idNumber';
 }
 
-export function isCreditCodeItem(item: ResourceItem): boolean {
+export function isCreditCodeItem(item: ItemView): boolean {
   return item.element === CREDIT_CODE_ELEMENT;
-}
-
-export function isRangeType(type: ItemType): boolean {
-  return type === 'date' || type === 'datetime' || type === 'integer' || type === 'decimal';
 }
 
 /**
@@ -118,26 +89,26 @@ export function isRangeType(type: ItemType): boolean {
  * person or entity), else the first query key, else the first required item.
  * A resource with none of these cannot take batches and is refused.
  */
-export function upsertKeyOf(items: ResourceItem[]): string {
+export function upsertKeyOf(items: ItemView[]): string {
   const keys = items.filter((i) => i.queryKey);
   const chosen = keys.find((i) => i.element === IDENTITY_ELEMENT || i.element === CREDIT_CODE_ELEMENT) ?? keys[0] ?? items.find((i) => i.required);
   if (!chosen) throw new ResourceModelError('the resource declares no query key to identify rows by');
   return chosen.key;
 }
 
-/** Checks everything about an event's resource that will reach SQL or validation. */
+/**
+ * Checks what of an event's resource will become SQL identifiers or column types
+ * beyond what the contracts' schema says (the consumer validated the shape): the
+ * code and item keys as identifiers, no two items on one column, sane lengths.
+ */
 export function checkResource(view: ResourceView): void {
-  if (!view || typeof view !== 'object') throw new ResourceModelError('no resource view');
   tableNameOf(view.code);
-  if (!UUID.test(String(view.providerUnitId))) throw new ResourceModelError('providerUnitId is not a uuid');
-  if (!Array.isArray(view.items) || !view.items.length) throw new ResourceModelError('the resource has no items');
+  if (!view.items.length) throw new ResourceModelError('the resource has no items');
   const columns = new Set<string>();
   for (const item of view.items) {
     const col = columnOf(item.key);
     if (columns.has(col)) throw new ResourceModelError(`two items map to the column ${col}`);
     columns.add(col);
-    if (!ITEM_TYPES.includes(item.type)) throw new ResourceModelError(`item ${item.key} has an unknown type ${String(item.type)}`);
-    if (item.length !== undefined && !(Number.isInteger(item.length) && item.length > 0 && item.length <= 10_485_760)) throw new ResourceModelError(`item ${item.key} has a bad length`);
+    if (item.length !== undefined && !(item.length > 0 && item.length <= 10_485_760)) throw new ResourceModelError(`item ${item.key} has a bad length`);
   }
-  if (!Number.isInteger(view.version)) throw new ResourceModelError('the resource has no integer version');
 }

@@ -1,6 +1,6 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
-import type { ResourceItem } from '../datasets/resource-model';
+import type { ItemView } from '@gdx/contracts';
 
 export type DatasetStatus = 'published' | 'deprecated';
 
@@ -26,7 +26,7 @@ export class Dataset extends Base {
   providerUnitId: string;
 
   @Column('jsonb')
-  items: ResourceItem[];
+  items: ItemView[];
 
   /** The item key batches upsert and delete by; fixed at creation so its unique index never moves. */
   @Column('text')

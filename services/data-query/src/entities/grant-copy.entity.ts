@@ -1,14 +1,6 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
-
-export type GrantStatus = 'active' | 'suspended' | 'revoked' | 'expired';
-export type ServiceMode = 'interface' | 'data-call' | 'customization';
-
-export interface RowCondition {
-  key: string;
-  op: 'eq' | 'in' | 'between';
-  value: unknown;
-}
+import type { GrantStatus, RowFilter, ServiceMode } from '@gdx/contracts';
 
 /**
  * data-query's own copy of a grant (zero trust: the gateway checked it, this
@@ -30,7 +22,7 @@ export class GrantCopy extends Base {
   items: string[];
 
   @Column('jsonb', { nullable: true })
-  rowFilter: { all: RowCondition[] } | null;
+  rowFilter: RowFilter | null;
 
   @Column('jsonb')
   modes: ServiceMode[];
@@ -41,6 +33,7 @@ export class GrantCopy extends Base {
   @Column('integer', { nullable: true })
   dailyQuota: number | null;
 
+  /** Null only in rows kept before grants had to carry their validity (open-ended). */
   @Column('timestamptz', { nullable: true })
   validFrom: Date | null;
 

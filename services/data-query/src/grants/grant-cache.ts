@@ -1,20 +1,15 @@
 import type { Pool } from 'pg';
-import type { GrantStatus, RowCondition, ServiceMode } from '../entities/grant-copy.entity';
+import { decidable, type DecidableGrant, type GrantStatus, type RowFilter, type ServiceMode } from '@gdx/contracts';
 
-export interface CachedGrant {
-  id: string;
+/** A grant as the query path uses it: what the one decision reads, and what an answer then applies. */
+export type GrantEntry = DecidableGrant & {
   consumerUnitId: string;
   providerUnitId: string;
   resourceCode: string;
-  items: ReadonlySet<string>;
-  rowFilter: { all: RowCondition[] } | null;
-  modes: readonly ServiceMode[];
-  validFrom: number | null;
-  validTo: number | null;
-  status: GrantStatus;
+  rowFilter: RowFilter | null;
   version: number;
   maskPersonal: boolean;
-}
+};
 
 interface GrantRow {
   id: string;
@@ -22,7 +17,7 @@ interface GrantRow {
   provider_unit_id: string;
   resource_code: string;
   items: string[];
-  row_filter: { all: RowCondition[] } | null;
+  row_filter: RowFilter | null;
   modes: ServiceMode[];
   valid_from: Date | null;
   valid_to: Date | null;
@@ -33,18 +28,17 @@ interface GrantRow {
 
 const SELECT = 'SELECT id, consumer_unit_id, provider_unit_id, resource_code, items, row_filter, modes, valid_from, valid_to, status, version, mask_personal FROM grant_copy';
 
-function cachedOf(r: GrantRow): CachedGrant {
+// A row kept before grants had to carry their validity is open-ended, as it was then.
+const EARLIEST = new Date(-8.64e15);
+const LATEST = new Date(8.64e15);
+
+function entryOf(r: GrantRow): GrantEntry {
   return {
-    id: r.id,
+    ...decidable({ id: r.id, status: r.status, modes: r.modes, items: r.items, validFrom: (r.valid_from ?? EARLIEST).toISOString(), validTo: (r.valid_to ?? LATEST).toISOString() }),
     consumerUnitId: r.consumer_unit_id,
     providerUnitId: r.provider_unit_id,
     resourceCode: r.resource_code,
-    items: new Set(r.items),
     rowFilter: r.row_filter,
-    modes: r.modes,
-    validFrom: r.valid_from ? r.valid_from.getTime() : null,
-    validTo: r.valid_to ? r.valid_to.getTime() : null,
-    status: r.status,
     version: r.version,
     maskPersonal: r.mask_personal,
   };
@@ -58,26 +52,26 @@ const keyOf = (unitId: string, code: string) => `${unitId}|${code}`;
  * truth; this follows it through change notifications and periodic reloads.
  */
 export class GrantCache {
-  private byId = new Map<string, CachedGrant>();
-  private byPair = new Map<string, CachedGrant[]>();
+  private byId = new Map<string, GrantEntry>();
+  private byPair = new Map<string, GrantEntry[]>();
 
   constructor(private readonly pool: Pool) {}
 
-  /** Every grant the unit holds for the resource, whatever its state (the caller decides). */
-  forCaller(unitId: string, code: string): readonly CachedGrant[] {
+  /** Every grant the unit holds for the resource, whatever its state (the decision picks). */
+  forCaller(unitId: string, code: string): readonly GrantEntry[] {
     return this.byPair.get(keyOf(unitId, code)) ?? [];
   }
 
-  get(id: string): CachedGrant | undefined {
+  get(id: string): GrantEntry | undefined {
     return this.byId.get(id);
   }
 
   async loadAll(): Promise<void> {
     const { rows } = await this.pool.query<GrantRow>(SELECT);
-    const byId = new Map<string, CachedGrant>();
-    const byPair = new Map<string, CachedGrant[]>();
+    const byId = new Map<string, GrantEntry>();
+    const byPair = new Map<string, GrantEntry[]>();
     for (const r of rows) {
-      const g = cachedOf(r);
+      const g = entryOf(r);
       byId.set(g.id, g);
       const k = keyOf(g.consumerUnitId, g.resourceCode);
       byPair.set(k, [...(byPair.get(k) ?? []), g]);
@@ -89,10 +83,10 @@ export class GrantCache {
   async reload(id: string): Promise<void> {
     const { rows } = await this.pool.query<GrantRow>(`${SELECT} WHERE id = $1`, [id]);
     this.remove(id);
-    if (rows[0]) this.put(cachedOf(rows[0]));
+    if (rows[0]) this.put(entryOf(rows[0]));
   }
 
-  private put(g: CachedGrant): void {
+  private put(g: GrantEntry): void {
     this.byId.set(g.id, g);
     const k = keyOf(g.consumerUnitId, g.resourceCode);
     this.byPair.set(k, [...(this.byPair.get(k) ?? []), g]);

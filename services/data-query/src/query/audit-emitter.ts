@@ -1,27 +1,10 @@
 import type { Redis } from 'ioredis';
 import { BatchedPublisher } from '@gdx/events';
-import { createEvent, type Actor } from '@gdx/contracts';
+import { createEvent, type Actor, type EventData } from '@gdx/contracts';
 import { ServiceUnavailableError } from '@gdx/errors';
 
-export interface QueryAuditData extends Record<string, unknown> {
-  unitId: string;
-  accountId?: string;
-  clientId?: string;
-  grantId: string | null;
-  resourceCode: string;
-  providerUnitId: string | null;
-  mode: 'interface';
-  items: string[];
-  rowCount: number;
-  result: 'allowed' | 'denied';
-  reason?: string;
-  status: number;
-  latencyMs: number;
-  requestId: string;
-  sourceAddress: string;
-  peerAddress: string;
-  via: 'data-query';
-}
+/** The two outcomes of an interface query; both carry the same data. */
+export type QueryAuditType = 'query.executed' | 'query.denied';
 
 /**
  * Writes query audit events straight to the `query` stream, not through the outbox:
@@ -44,7 +27,7 @@ export class AuditEmitter {
   }
 
   /** Resolves once the event is in the stream; rejects with 503 AUDIT_UNAVAILABLE otherwise. */
-  async emit(type: 'query.executed' | 'query.denied', actor: Actor, subject: string, data: QueryAuditData, traceparent?: string): Promise<void> {
+  async emit(type: QueryAuditType, actor: Actor, subject: string, data: EventData<QueryAuditType>, traceparent?: string): Promise<void> {
     try {
       await this.publisher.publish(createEvent(type, { actor, subject, data, traceparent }));
     } catch {

@@ -1,15 +1,16 @@
-import { IDENTITY_ELEMENT, type ResourceItem } from '../datasets/resource-model';
+import type { ItemView } from '@gdx/contracts';
+import { IDENTITY_ELEMENT } from '../datasets/resource-model';
 
 export type Masker = (value: unknown) => unknown;
 
 const NAME_LABELS = ['姓名', '法定代表人', '权利人'];
 
 /** Identity numbers: every item that holds one, whether or not it names the standard element. */
-function holdsIdentityNumber(item: ResourceItem): boolean {
+function holdsIdentityNumber(item: ItemView): boolean {
   return item.element === IDENTITY_ELEMENT || /(^id|IdNumber)$/i.test(item.key) || /身份号码|身份证/.test(item.label ?? '');
 }
 
-function holdsName(item: ResourceItem): boolean {
+function holdsName(item: ItemView): boolean {
   return /name$/i.test(item.key) || NAME_LABELS.some((l) => (item.label ?? '').includes(l));
 }
 
@@ -28,7 +29,7 @@ export function maskName(value: string): string {
  * The masker of a personal item, chosen once per dataset item rather than per
  * value; null for items that are not personal (shown as stored).
  */
-export function maskerOf(item: ResourceItem): Masker | null {
+export function maskerOf(item: ItemView): Masker | null {
   if (item.sensitivity !== 'personal') return null;
   if (holdsIdentityNumber(item)) return (v) => (v === null ? null : maskIdentityNumber(String(v)));
   if (holdsName(item)) return (v) => (v === null ? null : maskName(String(v)));

@@ -1,18 +1,9 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { Static } from '@sinclair/typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BearerVerifier } from '@gdx/auth';
+import { QueryBodySchema, type BatchedCall, type BatchedResult, type QueryBody } from '@gdx/contracts';
 import { AppError, InternalError, problemOf } from '@gdx/errors';
-import { QueryBodySchema, type BatchedCallSchema } from './query.schemas';
-import type { QueryBody, QueryService } from './query.service';
-
-type BatchedCall = Static<typeof BatchedCallSchema>;
-
-export interface CallResult {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-}
+import type { QueryService } from './query.service';
 
 const checkBody = TypeCompiler.Compile(QueryBodySchema);
 
@@ -39,11 +30,11 @@ export class QueryBatchService {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  answer(calls: BatchedCall[], peerAddress: string, elapsedMs: () => number): Promise<CallResult[]> {
+  answer(calls: BatchedCall[], peerAddress: string, elapsedMs: () => number): Promise<BatchedResult[]> {
     return Promise.all(calls.map((call) => this.one(call, peerAddress, elapsedMs)));
   }
 
-  private async one(call: BatchedCall, peerAddress: string, elapsedMs: () => number): Promise<CallResult> {
+  private async one(call: BatchedCall, peerAddress: string, elapsedMs: () => number): Promise<BatchedResult> {
     try {
       const principal = await this.authenticate(call.authorization);
       const body = call.body as QueryBody;

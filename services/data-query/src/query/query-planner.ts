@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError, ForbiddenError } from '@gdx/errors';
 import type { DatasetRuntime } from '../datasets/dataset-registry';
-import { isRangeType, paramTypeOf, q, SYS, type ResourceItem } from '../datasets/resource-model';
-import type { RowCondition } from '../entities/grant-copy.entity';
-import { parseItemValue, type BoundValue } from '../batches/row-validator';
+import type { ItemView, RowCondition, RowFilter } from '@gdx/contracts';
+import { paramTypeOf, q, SYS } from '../datasets/resource-model';
+import { compareItemValues, isRangeType, parseItemValue, type BoundValue, type Parsed } from '../datasets/item-values';
 import { decodeCursor, encodeCursor } from '@gdx/service-kit';
 
 export interface PlannedQuery {
@@ -45,6 +45,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A value in a condition: the item's own value model, except that a JSON number names a code or text as well (`340302`). */
+function conditionValue(item: ItemView, raw: unknown): Parsed {
+  return parseItemValue(item, typeof raw === 'number' && (item.type === 'string' || item.type === 'code') ? String(raw) : raw);
+}
+
 /**
  * Compiles a validated query into one parameterised statement. Only the shape
  * (which columns, which operators, whether a cursor is given) reaches the SQL
@@ -55,7 +60,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export class QueryPlanner {
   constructor(private readonly inLimit: number) {}
 
-  plan(ds: DatasetRuntime, where: Where, rowFilter: { all: RowCondition[] } | null, cursor: string | undefined, limit: number): PlannedQuery | PointQuery {
+  plan(ds: DatasetRuntime, where: Where, rowFilter: RowFilter | null, cursor: string | undefined, limit: number): PlannedQuery | PointQuery {
     const conditions: Condition[] = [];
     const keys = Object.keys(where);
     if (!keys.length) throw new BadRequestError('CONDITION_REQUIRED', 'Give at least one condition on a query key: interface queries do not scan.', { field: 'body.where' });
@@ -109,7 +114,7 @@ export class QueryPlanner {
     return encodeCursor([key]);
   }
 
-  private cursorValue(item: ResourceItem, cursor: string): BoundValue {
+  private cursorValue(item: ItemView, cursor: string): BoundValue {
     return decodeCursor(
       cursor,
       (parts) => {
@@ -120,9 +125,9 @@ export class QueryPlanner {
     );
   }
 
-  private scalar(item: ResourceItem, raw: unknown, field: string): BoundValue {
+  private scalar(item: ItemView, raw: unknown, field: string): BoundValue {
     if (raw === null || typeof raw === 'object') throw new BadRequestError('INVALID_CONDITION', `${item.key} must be compared with a single value.`, { field });
-    const parsed = parseItemValue(item, typeof raw === 'number' && (item.type === 'string' || item.type === 'code') ? String(raw) : raw);
+    const parsed = conditionValue(item, raw);
     if (!parsed.ok || parsed.value === null) throw new BadRequestError('INVALID_CONDITION', `The value of ${item.key} ${parsed.ok ? 'is empty' : parsed.reason}.`, { field });
     return parsed.value;
   }
@@ -149,6 +154,8 @@ export class QueryPlanner {
       if (!isRangeType(item.type)) throw new BadRequestError('RANGE_NOT_ALLOWED', `${key} is not a date or number; ranges apply to dates and numbers only.`, { field });
       const lo = raw.gte === undefined ? undefined : this.scalar(item, raw.gte, `${field}.gte`);
       const hi = raw.lte === undefined ? undefined : this.scalar(item, raw.lte, `${field}.lte`);
+      // A range that holds nothing is a mistake the caller can correct, not an empty answer.
+      if (typeof lo === 'string' && typeof hi === 'string' && compareItemValues(item.type, lo, hi) > 0) throw new BadRequestError('INVALID_CONDITION', `The range of ${key} is empty: gte is after lte.`, { field });
       return {
         col,
         shape: `${key}:${lo !== undefined ? 'g' : ''}${hi !== undefined ? 'l' : ''}`,
@@ -166,7 +173,7 @@ export class QueryPlanner {
     const col = q(ds.columnByKey.get(c.key)!);
     const type = paramTypeOf(item);
     const one = (v: unknown) => {
-      const parsed = parseItemValue(item, typeof v === 'number' && (item.type === 'string' || item.type === 'code') ? String(v) : v);
+      const parsed = conditionValue(item, v);
       if (!parsed.ok || parsed.value === null) throw unusable();
       return parsed.value;
     };
@@ -180,6 +187,8 @@ export class QueryPlanner {
     }
     if (c.op === 'between' && Array.isArray(c.value) && c.value.length === 2) {
       const [lo, hi] = c.value.map(one);
+      // Inverted bounds would quietly answer nothing: the grant is wrong, say so.
+      if (isRangeType(item.type) && typeof lo === 'string' && typeof hi === 'string' && compareItemValues(item.type, lo, hi) > 0) throw unusable();
       return { col, shape: `f${i}:${c.key}:between`, sql: (p) => `${col} BETWEEN ${p(lo, type)} AND ${p(hi, type)}` };
     }
     throw unusable();

@@ -1,7 +1,7 @@
 import { problemResponses, type App } from '@gdx/service-kit';
+import { QUERY_BATCH_MAX_BYTES, QUERY_BATCH_PATH, QueryBatchResultSchema, QueryBatchSchema, QueryBodySchema, QueryResultSchema, type QueryBody } from '@gdx/contracts';
 import { CodeParams } from '../batches/batch.schemas';
-import { QueryBatchResultSchema, QueryBatchSchema, QueryBodySchema, QueryResultSchema } from './query.schemas';
-import type { QueryBody, QueryService } from './query.service';
+import type { QueryService } from './query.service';
 import type { QueryBatchService } from './query-batch.service';
 
 function firstForwarded(header: string | string[] | undefined): string | undefined {
@@ -14,7 +14,7 @@ export async function queryRoutes(app: App, { queries, batches }: { queries: Que
     schema: {
       tags: ['data'],
       summary: 'Interface query (接口查询): rows of a resource by its query keys, within the caller unit’s grant',
-      description: 'Conditions on declared query keys only; projection to granted items, the grant’s row filter and masking applied; cursor paging. Denials answer 403 with a code naming the failed condition (NO_GRANT, MODE_NOT_GRANTED, GRANT_NOT_ACTIVE, GRANT_EXPIRED, ITEM_NOT_GRANTED). Every call is audited before it is answered; 503 AUDIT_UNAVAILABLE when it cannot be.',
+      description: 'Conditions on declared query keys only; projection to granted items, the grant’s row filter and masking applied; cursor paging. Denials answer 403 with a code naming the failed condition (NO_GRANT, MODE_NOT_GRANTED, GRANT_NOT_ACTIVE, GRANT_NOT_YET_VALID, GRANT_EXPIRED, ITEM_NOT_GRANTED): the same decision the gateway makes. Every call is audited before it is answered; 503 AUDIT_UNAVAILABLE when it cannot be.',
       params: CodeParams,
       body: QueryBodySchema,
       response: { 200: QueryResultSchema, ...problemResponses(400, 401, 403, 404, 410, 503) },
@@ -35,10 +35,10 @@ export async function queryRoutes(app: App, { queries, batches }: { queries: Que
     }),
   );
 
-  app.post('/internal/v1/query-batches', {
+  app.post(QUERY_BATCH_PATH, {
     // The envelope carries no authority of its own: every call in it brings its caller's token.
     config: { public: true },
-    bodyLimit: 4 * 1_048_576,
+    bodyLimit: QUERY_BATCH_MAX_BYTES,
     schema: {
       tags: ['internal'],
       summary: 'Interface queries in one request: the gateway’s channel to data-query',

@@ -1,19 +1,14 @@
-import { types, type Pool } from 'pg';
+import type { Pool } from 'pg';
 import { actorOf, type Principal } from '@gdx/auth';
+import { decideGrant, type QueryBody, type QueryResult } from '@gdx/contracts';
 import { AppError, BadRequestError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
 import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
-import type { CachedGrant, GrantCache } from '../grants/grant-cache';
+import { RESULT_TYPES } from '../datasets/item-values';
+import type { GrantCache, GrantEntry } from '../grants/grant-cache';
 import { maskerOf, type Masker } from './masking';
 import type { QueryPlanner } from './query-planner';
 import type { PointBatcher } from './point-batcher';
-import type { AuditEmitter, QueryAuditData } from './audit-emitter';
-
-export interface QueryBody {
-  where: Record<string, unknown>;
-  items?: string[];
-  limit?: number;
-  cursor?: string;
-}
+import type { AuditEmitter, QueryAuditType } from './audit-emitter';
 
 export interface QueryCall {
   principal: Principal;
@@ -28,36 +23,6 @@ export interface QueryCall {
   /** Milliseconds since the request arrived. */
   elapsedMs: () => number;
   traceparent?: string;
-}
-
-export interface QueryResult {
-  items: Record<string, unknown>[];
-  nextCursor: string | null;
-  grantId: string;
-}
-
-/** Dates as written, timestamps in ISO form, numbers as numbers where exact: what a JSON consumer expects. */
-const PARSERS: Record<number, (v: string) => unknown> = {
-  1082: (v) => v,
-  1184: (v) => new Date(v).toISOString(),
-  1700: (v) => Number(v),
-  20: (v) => (Number.isSafeInteger(Number(v)) ? Number(v) : v),
-};
-export const RESULT_TYPES = { getTypeParser: (oid: number, format?: 'text' | 'binary') => PARSERS[oid] ?? types.getTypeParser(oid, format ?? 'text') };
-
-/** Why a grant does not let this call through, checked in the order a caller can act on. */
-function grantDecision(grants: readonly CachedGrant[], now: number): { error: AppError; grant: CachedGrant | null } | { grant: CachedGrant } {
-  if (!grants.length) return { error: new ForbiddenError('Your unit holds no grant for this resource; file a request for it.', 'NO_GRANT'), grant: null };
-  const modal = grants.filter((g) => g.modes.includes('interface'));
-  if (!modal.length) return { error: new ForbiddenError('Your unit’s grant for this resource does not include interface queries.', 'MODE_NOT_GRANTED'), grant: grants[0] };
-  const usable = modal.find((g) => g.status === 'active' && (g.validFrom === null || g.validFrom <= now) && (g.validTo === null || now < g.validTo));
-  if (usable) return { grant: usable };
-  const expired = modal.find((g) => g.status === 'expired' || (g.status === 'active' && g.validTo !== null && now >= g.validTo));
-  if (expired) return { error: new ForbiddenError('Your unit’s grant for this resource has expired.', 'GRANT_EXPIRED', { grantId: expired.id }), grant: expired };
-  const pending = modal.find((g) => g.status === 'active');
-  if (pending) return { error: new ForbiddenError('Your unit’s grant for this resource is not valid yet.', 'GRANT_NOT_ACTIVE', { grantId: pending.id, grantStatus: 'not_yet_valid' }), grant: pending };
-  const g = modal[0];
-  return { error: new ForbiddenError(`Your unit’s grant for this resource is ${g.status}.`, 'GRANT_NOT_ACTIVE', { grantId: g.id, grantStatus: g.status }), grant: g };
 }
 
 /**
@@ -83,16 +48,19 @@ export class QueryService {
 
   async query(call: QueryCall): Promise<QueryResult> {
     let ds: DatasetRuntime | undefined;
-    let grant: CachedGrant | null = null;
+    let grant: GrantEntry | null = null;
     let items: string[] = [];
     try {
       if (call.invalid) throw new ValidationError(call.invalid, { field: 'body' });
       ds = this.datasets.get(call.code);
       if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
       if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
-      const decision = grantDecision(this.grants.forCaller(call.principal.unitId, ds.code), Date.now());
-      grant = decision.grant;
-      if ('error' in decision) throw decision.error;
+      // An item the resource does not have is the caller's mistake whatever its grants: 400, before the decision.
+      this.checkItemsKnown(ds, call.body.items);
+      // The one decision the gateway made too (zero trust: checked again, by the same rule).
+      const decision = decideGrant(this.grants.forCaller(call.principal.unitId, ds.code), 'interface', call.body.items, Date.now());
+      grant = decision.grant ?? null;
+      if (!decision.ok) throw new ForbiddenError(decision.detail, decision.code, { ...(decision.grant ? { grantId: decision.grant.id } : {}), ...(decision.item ? { field: 'body.items', item: decision.item } : {}) });
       const g = decision.grant;
       items = this.projection(ds, g, call.body.items);
       const limit = Math.min(call.body.limit ?? 20, this.pageLimit);
@@ -110,21 +78,21 @@ export class QueryService {
     }
   }
 
-  /** The requested items, all within the grant; none requested means every granted item the resource still has. */
-  private projection(ds: DatasetRuntime, g: CachedGrant, requested: string[] | undefined): string[] {
-    if (!requested?.length) {
-      const items = ds.items.filter((i) => g.items.has(i.key)).map((i) => i.key);
-      if (!items.length) throw new ForbiddenError('Your unit’s grant covers no item this resource still has.', 'ITEM_NOT_GRANTED');
-      return items;
-    }
-    for (const [i, key] of requested.entries()) {
+  private checkItemsKnown(ds: DatasetRuntime, requested: string[] | undefined): void {
+    requested?.forEach((key, i) => {
       if (!ds.itemsByKey.has(key)) throw new BadRequestError('UNKNOWN_ITEM', `${key} is not an item of this resource.`, { field: `body.items[${i}]`, item: key });
-      if (!g.items.has(key)) throw new ForbiddenError(`Your unit’s grant does not cover the item ${key}.`, 'ITEM_NOT_GRANTED', { field: `body.items[${i}]`, item: key });
-    }
-    return [...new Set(requested)];
+    });
   }
 
-  private shape(ds: DatasetRuntime, g: CachedGrant, items: string[], rows: unknown[][], limit: number): QueryResult {
+  /** The requested items (the decision found them granted); none requested means every granted item the resource still has. */
+  private projection(ds: DatasetRuntime, g: GrantEntry, requested: string[] | undefined): string[] {
+    if (requested?.length) return [...new Set(requested)];
+    const items = ds.items.filter((i) => g.items.has(i.key)).map((i) => i.key);
+    if (!items.length) throw new ForbiddenError('Your unit’s grant covers no item this resource still has.', 'ITEM_NOT_GRANTED', { grantId: g.id });
+    return items;
+  }
+
+  private shape(ds: DatasetRuntime, g: GrantEntry, items: string[], rows: unknown[][], limit: number): QueryResult {
     let maskers = this.maskers.get(ds);
     if (!maskers) {
       maskers = ds.items.map(maskerOf);
@@ -146,9 +114,9 @@ export class QueryService {
     return { items: out, nextCursor, grantId: g.id };
   }
 
-  private record(call: QueryCall, type: 'query.executed' | 'query.denied', ds: DatasetRuntime | undefined, grant: CachedGrant | null, items: string[], rowCount: number, status: number, reason?: string): Promise<void> {
+  private record(call: QueryCall, type: QueryAuditType, ds: DatasetRuntime | undefined, grant: GrantEntry | null, items: string[], rowCount: number, status: number, reason?: string): Promise<void> {
     const actor = actorOf(call.principal);
-    const data: QueryAuditData = {
+    return this.audit.emit(type, actor, call.code, {
       unitId: call.principal.unitId,
       ...(actor.accountId ? { accountId: actor.accountId } : { clientId: actor.clientId }),
       grantId: grant?.id ?? null,
@@ -165,7 +133,6 @@ export class QueryService {
       sourceAddress: call.sourceAddress,
       peerAddress: call.peerAddress,
       via: 'data-query',
-    };
-    return this.audit.emit(type, actor, call.code, data, call.traceparent);
+    }, call.traceparent);
   }
 }

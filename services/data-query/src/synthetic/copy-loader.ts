@@ -3,7 +3,8 @@ import type { Client, PoolClient } from 'pg';
 import type { DatasetRuntime } from '../datasets/dataset-registry';
 import { q, SYS } from '../datasets/resource-model';
 import { readRecords } from '../batches/record-readers';
-import { RowValidator, type BoundValue } from '../batches/row-validator';
+import type { BoundValue } from '../datasets/item-values';
+import { RowValidator } from '../batches/row-validator';
 
 interface PgConnection {
   sendCopyFromChunk(chunk: Buffer): void;

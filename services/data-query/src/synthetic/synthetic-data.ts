@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { creditCodeCheckChar, referenceData, residentIdCheckChar } from '@gdx/codes';
-import { isCreditCodeItem, isIdentityItem, upsertKeyOf, type ResourceItem } from '../datasets/resource-model';
+import type { ItemView, ResourceView, ServiceMode } from '@gdx/contracts';
+import { isCreditCodeItem, isIdentityItem, upsertKeyOf } from '../datasets/resource-model';
 
 /**
  * Synthetic but valid rows for the starter catalogue: identity numbers with real
@@ -11,11 +13,24 @@ import { isCreditCodeItem, isIdentityItem, upsertKeyOf, type ResourceItem } from
  * the file, and the row key of every resource is unique by construction.
  */
 
+/** A resource of the reference data's starter catalogue, its items as the catalogue keeps them (defaults filled in). */
 export interface StarterResource {
   code: string;
   name: string;
-  items: ResourceItem[];
+  summary: string;
+  classification: string[];
+  /** The key of the providing unit in the reference data (`GA`). */
+  provider: string;
+  format: string;
+  items: ItemView[];
+  sharing: ResourceView['sharing'];
+  methods: ServiceMode[];
+  updateCycle: string;
+  open: ResourceView['open'];
 }
+
+/** The reference data's text of a starter resource: items name only what differs from the catalogue's defaults. */
+type ReferenceResource = Omit<StarterResource, 'items'> & { items: (Pick<ItemView, 'key' | 'label' | 'type'> & Partial<ItemView>)[] };
 
 let local: string[] | undefined;
 
@@ -92,12 +107,12 @@ function dateOf(i: number, salt: number, from = 2000, years = 24): string {
   return d.toISOString().slice(0, 10);
 }
 
-function fit(s: string, item: ResourceItem): string {
+function fit(s: string, item: ItemView): string {
   return item.length ? [...s].slice(0, item.length).join('') : s;
 }
 
 /** Known keys of the starter catalogue get plausible values; anything else a value of its type. */
-function valueOf(item: ResourceItem, i: number, seed: number, row: Record<string, unknown>, person: Person, isKey: boolean): unknown {
+function valueOf(item: ItemView, i: number, seed: number, row: Record<string, unknown>, person: Person, isKey: boolean): unknown {
   const salt = seed * 131 + [...item.key].reduce((a, c) => a + c.charCodeAt(0), 0);
   if (isIdentityItem(item) || /IdNumber$/.test(item.key)) return isKey ? person.idNumber : personOf((i * 7 + (salt % 1000)) % 3_000_000, seed + 1).idNumber;
   if (isCreditCodeItem(item) || /creditCode$/i.test(item.key)) return isKey ? creditCodeOf(i) : creditCodeOf(hash(i, salt) % 5_000_000);
@@ -160,6 +175,49 @@ export async function writeNdjson(file: string, resource: StarterResource, count
   await done;
 }
 
+let starters: StarterResource[] | undefined;
+
 export function starterResources(): StarterResource[] {
-  return referenceData().resources as unknown as StarterResource[];
+  starters ??= (referenceData().resources as ReferenceResource[]).map((r) => ({
+    ...r,
+    // The catalogue's defaults for what an item leaves out (its resource validator).
+    items: r.items.map((i) => ({ ...i, required: i.required ?? false, queryKey: i.queryKey ?? false, sensitivity: i.sensitivity ?? 'internal' })),
+  }));
+  return starters;
+}
+
+/**
+ * A starter resource as the catalogue would publish it in a `resource.*` event: the
+ * whole view, its provider the given unit. For tests and benches that play the
+ * catalogue.
+ */
+export function starterResourceView(code: string, providerUnitId: string, overrides: Partial<ResourceView> = {}): ResourceView {
+  const r = starterResources().find((s) => s.code === code);
+  if (!r) throw new Error(`no starter resource ${code}`);
+  const unit = referenceData().units.find((u) => u.key === r.provider);
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    code: r.code,
+    classification: r.classification,
+    name: r.name,
+    summary: r.summary,
+    providerUnitId,
+    providerUnitName: unit?.name ?? r.provider,
+    providerCreditCode: unit?.creditCode ?? '',
+    format: r.format,
+    items: r.items,
+    queryKeys: r.items.filter((i) => i.queryKey).map((i) => i.key),
+    sharing: r.sharing,
+    methods: r.methods,
+    open: r.open,
+    updateCycle: r.updateCycle,
+    relatedCodes: [],
+    status: 'published',
+    version: 1,
+    publishedAt: now,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
 }
