@@ -1,18 +1,24 @@
 import { Redis } from 'ioredis';
-import { decide, QuotaCounter, type CachedGrant } from '@gdx/gateway/testing';
+import { decideGrant, type GrantView } from '@gdx/contracts';
+import { cachedGrant, QuotaCounter, type CachedGrant } from '@gdx/gateway/testing';
 import { eventually } from '../helpers/wait';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 
 const now = Date.parse('2026-11-26T10:00:00Z');
-const grant = (over: Partial<CachedGrant> = {}): CachedGrant => ({
-  id: 'g1', consumerUnitId: 'u1', providerUnitId: 'p1', resourceCode: '101001/0001', items: ['idNumber', 'name'], modes: ['interface'],
-  rateLimitPerSecond: 10, dailyQuota: 100, validFrom: '2026-01-01T00:00:00Z', validTo: '2027-01-01T00:00:00Z', status: 'active', version: 1, ...over,
+/** Ids are UUIDv7: ordered by issue time, so the later letter is the newer grant. */
+const id = (n: string) => `01900000-0000-7000-8000-00000000000${n}`;
+const view = (over: Partial<GrantView> = {}): GrantView => ({
+  id: id('1'), consumerUnitId: id('c'), providerUnitId: id('d'), resourceCode: '101001/0001', items: ['idNumber', 'name'], rowFilter: null, modes: ['interface'],
+  rateLimitPerSecond: 10, dailyQuota: 100, validFrom: '2026-01-01T00:00:00Z', validTo: '2027-01-01T00:00:00Z', purpose: 'test', requestId: id('e'), status: 'active', statusReason: null, version: 1, ...over,
 });
+/** The gateway's cache entry for a grant view: what the route hands the decision. */
+const grant = (over: Partial<GrantView> = {}): CachedGrant => cachedGrant(view(over));
+const decide = (grants: CachedGrant[], items: string[] | undefined) => decideGrant(grants, 'interface', items, now);
 
-describe('grant decision', () => {
+describe('grant decision on the gateway\'s cache entries', () => {
   test('allows the call an active grant covers', () => {
-    expect(decide([grant()], 'interface', ['name'], now)).toMatchObject({ ok: true, grant: { id: 'g1' } });
-    expect(decide([grant()], 'interface', undefined, now)).toMatchObject({ ok: true });
+    expect(decide([grant()], ['name'])).toMatchObject({ ok: true, grant: { id: id('1'), providerUnitId: id('d'), rateLimitPerSecond: 10, dailyQuota: 100 } });
+    expect(decide([grant()], undefined)).toMatchObject({ ok: true });
   });
 
   test.each([
@@ -20,19 +26,58 @@ describe('grant decision', () => {
     [[grant({ modes: ['data-call'] })], 'MODE_NOT_GRANTED'],
     [[grant({ status: 'suspended' })], 'GRANT_NOT_ACTIVE'],
     [[grant({ status: 'revoked' })], 'GRANT_NOT_ACTIVE'],
+    [[grant({ status: 'superseded' })], 'GRANT_NOT_ACTIVE'],
     [[grant({ status: 'expired' })], 'GRANT_EXPIRED'],
     [[grant({ validTo: '2026-11-26T09:59:59Z' })], 'GRANT_EXPIRED'],
     [[grant({ validFrom: '2026-12-01T00:00:00Z' })], 'GRANT_NOT_YET_VALID'],
     [[grant({ items: ['name'] })], 'ITEM_NOT_GRANTED'],
   ] as [CachedGrant[], string][])('refuses with %j → %s', (grants, code) => {
-    const d = decide(grants, 'interface', ['idNumber'], now);
+    const d = decide(grants, ['idNumber']);
     expect(d).toMatchObject({ ok: false, code });
   });
 
   test('names the item that is not granted, and picks another grant that covers it', () => {
-    const d = decide([grant({ items: ['name'] })], 'interface', ['name', 'householdAddress'], now);
+    const d = decide([grant({ items: ['name'] })], ['name', 'householdAddress']);
     expect(d).toMatchObject({ ok: false, code: 'ITEM_NOT_GRANTED', item: 'householdAddress' });
-    expect(decide([grant({ id: 'a', items: ['name'] }), grant({ id: 'b', items: ['name', 'householdAddress'] })], 'interface', ['householdAddress'], now)).toMatchObject({ ok: true, grant: { id: 'b' } });
+    expect(decide([grant({ id: id('a'), items: ['name'] }), grant({ id: id('b'), items: ['name', 'householdAddress'] })], ['householdAddress'])).toMatchObject({ ok: true, grant: { id: id('b') } });
+  });
+
+  test('a superseded grant is passed over for the active one that took its place', () => {
+    const old = grant({ id: id('a'), status: 'superseded', items: ['name', 'householdAddress'] });
+    const current = grant({ id: id('b'), items: ['name'] });
+    expect(decide([old, current], ['name'])).toMatchObject({ ok: true, grant: { id: id('b') } });
+    expect(decide([current, old], ['householdAddress'])).toMatchObject({ ok: false, code: 'ITEM_NOT_GRANTED', item: 'householdAddress', grant: { id: id('b') } });
+  });
+
+  describe('a unit holding two active grants for one resource', () => {
+    // a: name; b: name and address. Both orders of the cache, and either grant the newer.
+    const pairs = (aId: string, bId: string) => {
+      const a = grant({ id: aId, items: ['name'] });
+      const b = grant({ id: bId, items: ['name', 'address'] });
+      return { a, b, orders: [[a, b], [b, a]] };
+    };
+
+    test.each([['a older', id('1'), id('2')], ['a newer', id('2'), id('1')]])('asking for address → grant b, whatever the order (%s)', (_, aId, bId) => {
+      const { orders } = pairs(aId, bId);
+      for (const grants of orders) expect(decide(grants, ['address'])).toMatchObject({ ok: true, grant: { id: bId } });
+      for (const grants of orders) expect(decide(grants, ['name', 'address'])).toMatchObject({ ok: true, grant: { id: bId } });
+    });
+
+    test.each([['a older', id('1'), id('2')], ['a newer', id('2'), id('1')]])('asking for name → the newest grant, whatever the order (%s)', (_, aId, bId) => {
+      const { orders } = pairs(aId, bId);
+      const newest = aId > bId ? aId : bId;
+      for (const grants of orders) expect(decide(grants, ['name'])).toMatchObject({ ok: true, grant: { id: newest } });
+      for (const grants of orders) expect(decide(grants, undefined)).toMatchObject({ ok: true, grant: { id: newest } });
+    });
+
+    test('asking for an item in neither → ITEM_NOT_GRANTED naming it', () => {
+      const { orders } = pairs(id('1'), id('2'));
+      for (const grants of orders) {
+        const d = decide(grants, ['name', 'phone']);
+        expect(d).toMatchObject({ ok: false, code: 'ITEM_NOT_GRANTED', item: 'phone' });
+        expect(d.ok || d.detail).toContain('phone');
+      }
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import type { App } from '@gdx/service-kit';
@@ -19,7 +20,13 @@ const auth = (u: TestUser) => ({ authorization: `Bearer ${u.token}` });
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await startGateway(db.url, prefix, { lockoutThreshold: 3, lockoutMinutes: 5 });
+  // The catalogue upstream on a port that was just free and is closed again, not the default 8081:
+  // the 503 test must not meet a platform that happens to run on this machine.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const closedPort = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  app = await startGateway(db.url, prefix, { lockoutThreshold: 3, lockoutMinutes: 5, catalogueUrl: `http://127.0.0.1:${closedPort}` });
   office = await addUser(app, 'OFFICE', ['office_admin']);
   auditor = await addUser(app, 'OFFICE', ['office_auditor']);
   gaAdmin = await addUser(app, 'GA', ['unit_admin']);

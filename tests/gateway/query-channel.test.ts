@@ -1,13 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
-import { QueryChannel, type ChannelCall } from '@gdx/gateway/testing';
+import type { BatchedCall } from '@gdx/contracts';
+import { QueryChannel } from '@gdx/gateway/testing';
 
 /**
  * The channel against a real HTTP server on loopback that stands in for data-query's
  * batch route, so the test can hold a batch and see what gathers behind it.
  */
 interface Received {
-  calls: ChannelCall[];
+  calls: BatchedCall[];
   res: ServerResponse;
 }
 
@@ -44,7 +45,7 @@ function batchesReceived(n: number): Promise<void> {
   });
 }
 
-const call = (i: number): ChannelCall => ({ code: '101001/0001', authorization: `Bearer t${i}`, requestId: `r${i}`, sourceAddress: '127.0.0.1', body: { where: { n: i } } });
+const call = (i: number): BatchedCall => ({ code: '101001/0001', authorization: `Bearer t${i}`, requestId: `r${i}`, sourceAddress: '127.0.0.1', body: { where: { n: i } } });
 const answer = (r: Received, status = 200, results = r.calls.map((c) => ({ status: 200, body: { echo: c.requestId } }))) => {
   r.res.writeHead(status, { 'content-type': 'application/json' });
   r.res.end(JSON.stringify({ results }));
@@ -121,7 +122,12 @@ test('a result the route could not send (no status) fails the batch rather than 
 });
 
 test('an upstream that is not there fails the calls (the route answers 503 UPSTREAM_UNAVAILABLE)', async () => {
-  const nowhere = new Pool('http://127.0.0.1:9', { connections: 1 });
+  // A port that was just free and is closed again: nothing listens there, whatever runs on this machine.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as { port: number };
+  await new Promise((r) => probe.close(r));
+  const nowhere = new Pool(`http://127.0.0.1:${port}`, { connections: 1 });
   const channel = new QueryChannel(nowhere, 2, 64);
   await expect(Promise.all([channel.send(call(1)), channel.send(call(2))])).rejects.toThrow();
   await nowhere.close();

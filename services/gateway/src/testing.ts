@@ -6,7 +6,6 @@
 export { Account } from './entities/account.entity';
 export { hashPassword } from './identity/password';
 export { writeNewKey } from './identity/key-store';
-export { decide } from './grants/grant-policy';
 export { QuotaCounter } from './grants/quota';
-export type { CachedGrant } from './grants/grant-cache';
-export { QueryChannel, type ChannelCall } from './grants/query-channel';
+export { GrantCache, cachedGrant, type CachedGrant } from './grants/grant-cache';
+export { QueryChannel } from './grants/query-channel';

@@ -1,28 +1,30 @@
 import type { Redis } from 'ioredis';
-import { isEnvelope, streamKey, StreamReader, type EventLogger } from '@gdx/events';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { checkEvent, decidable, EVENT_TYPES, GrantViewSchema, isEnvelope, isEventOf, RowFilterSchema, type DecidableGrant, type EventType, type GrantView } from '@gdx/contracts';
+import { streamKey, StreamReader, type EventLogger } from '@gdx/events';
 
-export type ServiceMode = 'interface' | 'data-call' | 'customization';
+/**
+ * A grant as the gateway holds it: prepared once for the one decision, plus what
+ * routing, the quota counter and the audit trail read of it. Built from the grant
+ * view request-approval publishes (snapshot items and `grant.*` event data).
+ */
+export type CachedGrant = DecidableGrant & Pick<GrantView, 'consumerUnitId' | 'providerUnitId' | 'resourceCode' | 'rateLimitPerSecond' | 'dailyQuota' | 'version'>;
 
-/** What the gateway needs of a grant to decide without calling back (request-approval's grant view). */
-export interface CachedGrant {
-  id: string;
-  consumerUnitId: string;
-  providerUnitId: string;
-  resourceCode: string;
-  items: string[];
-  modes: ServiceMode[];
-  rateLimitPerSecond: number;
-  dailyQuota: number;
-  validFrom: string;
-  validTo: string;
-  status: 'active' | 'suspended' | 'revoked' | 'expired';
-  version: number;
+export function cachedGrant(g: GrantView): CachedGrant {
+  return { ...decidable(g), consumerUnitId: g.consumerUnitId, providerUnitId: g.providerUnitId, resourceCode: g.resourceCode, rateLimitPerSecond: g.rateLimitPerSecond, dailyQuota: g.dailyQuota, version: g.version };
 }
 
+/** What the cache reads of request-approval's `GET /api/v1/grants/snapshot`. */
 export interface Snapshot {
   position: string;
-  items: CachedGrant[];
+  items: unknown[];
 }
+
+/** Every event on the grant stream carries the whole grant; a grant event type added to the catalogue is applied too. */
+type GrantEventType = Extract<EventType, `grant.${string}`>;
+const GRANT_EVENT_TYPES = EVENT_TYPES.filter((t): t is GrantEventType => t.startsWith('grant.'));
+
+const isGrantView = TypeCompiler.Compile(GrantViewSchema, [RowFilterSchema]);
 
 export interface GrantCacheOptions {
   /** A connection of its own: XREAD BLOCK holds it. */
@@ -39,6 +41,8 @@ export interface GrantCacheOptions {
  * snapshot's position. A plain XREAD (no consumer group): every replica must see
  * every event, which is how a revocation reaches all of them within milliseconds.
  * Until the snapshot is in, the cache is not ready and queries fail closed.
+ * Grants that are no longer active (revoked, superseded, ...) stay, with their
+ * state: the decision ignores them but names their state to the caller.
  */
 export class GrantCache extends StreamReader {
   private byId = new Map<string, CachedGrant>();
@@ -48,6 +52,12 @@ export class GrantCache extends StreamReader {
   ready = false;
   /** When the last grant event was applied (for tests and metrics). */
   lastAppliedAt = 0;
+  /**
+   * Snapshot items and stream entries skipped as not what the contracts declare.
+   * Without a consumer group this reader cannot dead-letter them; the audit
+   * consumer, which reads the same stream in a group, does.
+   */
+  skipped = 0;
 
   constructor(private readonly options: GrantCacheOptions) {
     super(options.redis, options.logger, 'grant cache');
@@ -67,9 +77,11 @@ export class GrantCache extends StreamReader {
     return this.byId.size;
   }
 
-  apply(g: CachedGrant): void {
-    const known = this.byId.get(g.id);
-    if (known && known.version >= g.version) return;
+  /** Takes in a grant view, unless the cache already holds the same or a later version of it. */
+  apply(view: GrantView): void {
+    const known = this.byId.get(view.id);
+    if (known && known.version >= view.version) return;
+    const g = cachedGrant(view);
     this.byId.set(g.id, g);
     const key = `${g.consumerUnitId}\u0000${g.resourceCode}`;
     const list = (this.byConsumerResource.get(key) ?? []).filter((x) => x.id !== g.id);
@@ -81,7 +93,11 @@ export class GrantCache extends StreamReader {
   protected override async step(): Promise<void> {
     if (!this.ready) {
       const snap = await this.options.loadSnapshot();
-      for (const g of snap.items) this.apply(g);
+      if (typeof snap?.position !== 'string' || !Array.isArray(snap.items)) throw new Error('the grant snapshot is not one: no position or no items');
+      for (const item of snap.items) {
+        if (isGrantView.Check(item)) this.apply(item);
+        else this.skip(`snapshot item is not a grant view: ${describeFirstError(item)}`, { grantId: (item as { id?: unknown } | null)?.id });
+      }
       this.position = snap.position;
       this.ready = true;
     }
@@ -89,13 +105,31 @@ export class GrantCache extends StreamReader {
     for (const [, entries] of res ?? []) {
       for (const [id, fields] of entries) {
         this.position = id;
-        try {
-          const e: unknown = JSON.parse(fields[fields.indexOf('event') + 1]);
-          if (isEnvelope(e) && e.type.startsWith('grant.') && typeof (e.data as { id?: unknown }).id === 'string') this.apply(e.data as unknown as CachedGrant);
-        } catch {
-          // not an event: the audit consumer dead-letters it; the cache has nothing to learn
-        }
+        this.read(id, fields);
       }
     }
   }
+
+  private read(entryId: string, fields: string[]): void {
+    let event: unknown;
+    try {
+      event = JSON.parse(fields[fields.indexOf('event') + 1]);
+    } catch {
+      return this.skip('not JSON', { entryId });
+    }
+    const invalid = checkEvent(event);
+    if (invalid) return this.skip(invalid, { entryId });
+    // Other declared types on this stream tell the cache nothing.
+    if (isEnvelope(event) && isEventOf(event, ...GRANT_EVENT_TYPES)) this.apply(event.data);
+  }
+
+  private skip(reason: string, context: Record<string, unknown>): void {
+    this.skipped++;
+    this.options.logger?.warn({ ...context, reason }, 'grant cache skipped what is not a declared grant');
+  }
+}
+
+function describeFirstError(item: unknown): string {
+  const first = isGrantView.Errors(item).First();
+  return first ? `${first.path || '/'}: ${first.message}` : 'invalid';
 }

@@ -1,43 +1,31 @@
 import type { Pool } from 'undici';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { QUERY_BATCH_PATH, QueryBatchResultSchema, type BatchedCall, type BatchedResult } from '@gdx/contracts';
 
-/** One interface query as data-query's batch endpoint takes it. */
-export interface ChannelCall {
-  code: string;
-  authorization: string;
-  requestId: string;
-  sourceAddress: string;
-  traceparent?: string;
-  body: unknown;
-}
-
-/** What the call would have answered on its own. */
-export interface ChannelResult {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-}
+const isBatchResult = TypeCompiler.Compile(QueryBatchResultSchema);
 
 interface Pending {
-  call: ChannelCall;
+  call: BatchedCall;
   /** The call as it goes on the wire, serialised once when it is queued. */
   json: string;
-  resolve: (r: ChannelResult) => void;
+  resolve: (r: BatchedResult) => void;
   reject: (err: unknown) => void;
 }
 
-/** data-query takes batches of up to 4 MiB; a batch is closed well before that, whatever its calls weigh. */
+/** data-query takes batches of up to 4 MiB (QUERY_BATCH_MAX_BYTES); a batch is closed well before that, whatever its calls weigh. */
 export const MAX_BATCH_CHARS = 2 * 1_048_576;
 
 export class ChannelError extends Error {}
 
 /**
  * The gateway's channel to data-query for interface queries. Calls that arrive
- * together leave together as one `POST /internal/v1/query-batches`: while `maxInFlight`
- * batches are out, new calls gather and leave in the next one. Under load one
- * HTTP exchange (on both sides), one row-key statement and one audit append
- * serve many callers; when idle a call waits only for the end of the current
- * turn of the event loop. Each call keeps its caller's own token, request id and
- * address, and data-query decides and audits it on its own.
+ * together leave together as one `POST /internal/v1/query-batches`
+ * (QUERY_BATCH_PATH): while `maxInFlight` batches are out, new calls gather and
+ * leave in the next one. Under load one HTTP exchange (on both sides), one
+ * row-key statement and one audit append serve many callers; when idle a call
+ * waits only for the end of the current turn of the event loop. Each call keeps
+ * its caller's own token, request id and address, and data-query decides and
+ * audits it on its own.
  */
 export class QueryChannel {
   private queue: Pending[] = [];
@@ -53,7 +41,7 @@ export class QueryChannel {
     private readonly maxChars = MAX_BATCH_CHARS,
   ) {}
 
-  send(call: ChannelCall): Promise<ChannelResult> {
+  send(call: BatchedCall): Promise<BatchedResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ call, json: JSON.stringify(call), resolve, reject });
       if (!this.scheduled && this.inFlight < this.maxInFlight) {
@@ -82,17 +70,18 @@ export class QueryChannel {
     this.stats.calls += batch.length;
     try {
       const res = await this.upstream.request({
-        path: '/internal/v1/query-batches',
+        path: QUERY_BATCH_PATH,
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-request-id': batch[0].call.requestId },
         body: `{"calls":[${batch.map((p) => p.json).join(',')}]}`,
       });
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new ChannelError(`data-query answered the batch with ${res.statusCode}`);
-      const { results } = JSON.parse(text) as { results: ChannelResult[] };
-      if (!Array.isArray(results) || results.length !== batch.length) throw new ChannelError('data-query answered a batch with the wrong number of results');
+      const answer: unknown = JSON.parse(text);
       // Nobody gets an answer the route could not send as it is.
-      if (!results.every((r) => Number.isInteger(r?.status) && r.status >= 200 && r.status <= 599)) throw new ChannelError('data-query answered a batch with a malformed result');
+      if (!isBatchResult.Check(answer) || !answer.results.every((r) => r.status >= 200 && r.status <= 599)) throw new ChannelError('data-query answered a batch with a malformed result');
+      const { results } = answer;
+      if (results.length !== batch.length) throw new ChannelError('data-query answered a batch with the wrong number of results');
       for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
     } catch (err) {
       for (const p of batch) p.reject(err);
