@@ -22,7 +22,8 @@ describe('deadlines and expiry on a controllable clock', () => {
   beforeAll(async () => {
     p = await startApprovalPlatform({ clock, service: { extraHolidays: '2026-12-10', extraWorkingDays: '2026-12-12', providerDeadlineWorkingDays: 10 } });
     c = await cast(p.gateway);
-    await publishReference(p.gatewayUrl, CODE, c.ga, c.office);
+    // All three modes, so the expiry test can hold three grants of one unit that do not supersede each other.
+    await publishReference(p.gatewayUrl, CODE, c.ga, c.office, (body) => (body.methods = ['interface', 'data-call', 'customization']));
   });
   afterAll(() => p?.close());
 
@@ -77,14 +78,14 @@ describe('deadlines and expiry on a controllable clock', () => {
 
   it('expires active and suspended grants when their period ends, and emits the whole grant', async () => {
     clock.set('2027-04-05T02:00:00Z');
-    const grantFor = async (days: number) => {
-      const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber'], span(0, days))).expect(201)).body;
+    const grantFor = async (days: number, serviceMode: string) => {
+      const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber'], { ...span(0, days), serviceMode })).expect(201)).body;
       await api().post(`/api/v1/requests/${filed.id}/review`).set(bearer(c.ga)).send({ decision: 'approve' }).expect(200);
       return (await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'confirm' }).expect(200)).body.grantId as string;
     };
-    const shortLived = await grantFor(30);
-    const suspended = await grantFor(30);
-    const longLived = await grantFor(300);
+    const shortLived = await grantFor(30, 'interface');
+    const suspended = await grantFor(30, 'data-call');
+    const longLived = await grantFor(300, 'customization');
     await api().post(`/api/v1/grants/${suspended}/suspend`).set(bearer(c.ga)).send({ reason: '核查' }).expect(200);
     const validTo = (await api().get(`/api/v1/grants/${shortLived}`).set(bearer(c.rs)).expect(200)).body.validTo;
 

@@ -15,8 +15,9 @@ describe('a deprecated resource stops its grants', () => {
   const api = () => request(p.gatewayUrl);
   const commitment = referenceData().commitment;
 
-  const grantOn = async (code: string, items: string[]) => {
-    const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(code, items)).expect(201)).body;
+  // Each grant of a resource in its own mode: a second one in the same mode would supersede the first.
+  const grantOn = async (code: string, items: string[], serviceMode = 'interface') => {
+    const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(code, items, { serviceMode })).expect(201)).body;
     const form = { applicantUnit: '蚌埠市人力资源和社会保障局', contactName: '李四', contactPhone: '0552-2345678', securityMeasures: '专人专岗' };
     return (await api().post(`/api/v1/requests/${filed.id}/filing`).set(bearer(c.rs)).send({ form, commitment: { version: commitment.version, text: commitment.text } }).expect(200)).body.grantId as string;
   };
@@ -31,7 +32,7 @@ describe('a deprecated resource stops its grants', () => {
 
   it('revokes active and suspended grants of the resource once, however often the event arrives', async () => {
     const active = await grantOn(DEPRECATED, ['creditCode', 'entityName']);
-    const suspended = await grantOn(DEPRECATED, ['creditCode']);
+    const suspended = await grantOn(DEPRECATED, ['creditCode'], 'data-call');
     const other = await grantOn(KEPT, ['licenceNo']);
     await api().post(`/api/v1/grants/${suspended}/suspend`).set(bearer(c.scjg)).send({ reason: '核查' }).expect(200);
 

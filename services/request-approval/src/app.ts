@@ -8,8 +8,7 @@ import { WorkingCalendar } from './shared/working-calendar';
 import { HttpCatalogueClient, type CatalogueClient } from './shared/catalogue.client';
 import { HttpUnitDirectory, type UnitDirectory } from './shared/unit-directory.client';
 import { Sweeper, type SweepResult } from './shared/sweeper';
-import { RowFilterSchema } from './grants/row-filter';
-import { GrantSchema } from './grants/grant.schemas';
+import { GrantViewSchema, RowFilterSchema } from '@gdx/contracts';
 import { GrantService } from './grants/grant.service';
 import { grantRoutes } from './grants/grant.routes';
 import { addResourceDeprecatedConsumer } from './grants/resource-deprecated.consumer';
@@ -85,7 +84,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor, clock =
 
   // Shared by both route sets (registered plugins are encapsulated, their schemas would not be).
   app.addSchema(RowFilterSchema);
-  app.addSchema(GrantSchema);
+  app.addSchema(GrantViewSchema);
   app.addSchema(RequestSchema);
   await app.register(requestRoutes, { requests });
   await app.register(grantRoutes, { grants });

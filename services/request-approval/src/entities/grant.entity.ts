@@ -1,9 +1,6 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
-import type { RowFilter } from '../grants/row-filter';
-import type { ServiceMode } from './share-request.entity';
-
-export type GrantStatus = 'active' | 'suspended' | 'revoked' | 'expired';
+import type { GrantStatus, RowFilter, ServiceMode } from '@gdx/contracts';
 
 /** The only thing that lets data flow (授权): who may read which items of which rows, how, how much, until when. */
 @Entity('grant')
@@ -58,4 +55,8 @@ export class Grant extends Base {
   /** Grows with every change, so a cache applying events can drop stale ones. */
   @Column('integer', { default: 1 })
   version: number;
+
+  /** The newer grant for the same consumer unit, resource and mode that took this one's place (state `superseded`). */
+  @Column('uuid', { nullable: true })
+  supersededBy: string | null;
 }

@@ -1,13 +1,11 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
-import type { RowFilter } from '../grants/row-filter';
+import type { RowFilter, ServiceMode } from '@gdx/contracts';
 
 /** How a request is decided, fixed when it is filed from the resource's sharing type. */
 export type RequestTrack = 'unconditional' | 'conditional' | 'none' | 'uncatalogued';
 
 export type RequestStatus = 'awaiting_filing' | 'provider_review' | 'office_review' | 'granted' | 'refused' | 'withdrawn';
-
-export type ServiceMode = 'interface' | 'data-call' | 'customization';
 
 export interface Attachment {
   name: string;

@@ -1,31 +1,11 @@
 import { Type } from '@sinclair/typebox';
+import { GRANT_STATUSES, StringEnum } from '@gdx/contracts';
 import { PageQuery } from '@gdx/service-kit';
-import { ServiceModeSchema, TransitionSchema } from '../requests/request.schemas';
+import { TransitionSchema } from '../requests/request.schemas';
 
+// The grant itself is the contracts' GrantViewSchema ($id 'Grant'); app.ts registers it.
 const DateTime = Type.String({ format: 'date-time' });
-export const GrantStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked'), Type.Literal('expired')]);
-
-export const GrantSchema = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    consumerUnitId: Type.String({ format: 'uuid' }),
-    providerUnitId: Type.String({ format: 'uuid' }),
-    resourceCode: Type.String(),
-    items: Type.Array(Type.String()),
-    rowFilter: Type.Union([Type.Ref('RowFilter'), Type.Null()]),
-    modes: Type.Array(ServiceModeSchema),
-    rateLimitPerSecond: Type.Integer(),
-    dailyQuota: Type.Integer(),
-    validFrom: DateTime,
-    validTo: DateTime,
-    purpose: Type.String(),
-    requestId: Type.String({ format: 'uuid' }),
-    status: GrantStatusSchema,
-    statusReason: Type.Union([Type.String(), Type.Null()]),
-    version: Type.Integer({ description: 'Grows with every change; a cache keeps the highest.' }),
-  },
-  { $id: 'Grant' },
-);
+export const GrantStatusSchema = StringEnum(GRANT_STATUSES);
 
 export const GrantDetailSchema = Type.Intersect([Type.Ref('Grant'), Type.Object({ createdAt: DateTime, updatedAt: DateTime, transitions: Type.Array(TransitionSchema) })]);
 

@@ -2,19 +2,17 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { hasRole, isOffice, requireRole, type Principal } from '@gdx/auth';
 import { ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
 import { streamKey, type Emit, type EventPublisher } from '@gdx/events';
-import { createEvent, type DeclaredEvent } from '@gdx/contracts';
+import { createEvent, type DeclaredEvent, type GrantStatus, type GrantView, type RowFilter, type ServiceMode } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
 import type { Redis } from 'ioredis';
-import { Grant, type GrantStatus } from '../entities/grant.entity';
-import type { ServiceMode } from '../entities/share-request.entity';
+import { Grant } from '../entities/grant.entity';
 import { Transition } from '../entities/transition.entity';
 import type { Clock } from '../shared/clock';
 import { assertTransition, eventActor, recordTransition, type ChangeActor, type GrantAction } from '../shared/state-machine';
-import type { RowFilter } from './row-filter';
 import { invalidCursor } from '@gdx/service-kit';
 
 /** A grant as callers and the gateway's cache see it; grant events carry exactly this. */
-export function viewGrant(g: Grant) {
+export function viewGrant(g: Grant): GrantView {
   return {
     id: g.id,
     consumerUnitId: g.consumerUnitId,
@@ -32,9 +30,9 @@ export function viewGrant(g: Grant) {
     status: g.status,
     statusReason: g.statusReason,
     version: g.version,
+    supersededBy: g.supersededBy,
   };
 }
-export type GrantView = ReturnType<typeof viewGrant>;
 
 export interface IssueGrant {
   requestId: string;
@@ -61,8 +59,8 @@ export interface GrantFilter {
   cursor?: string;
 }
 
-const ACTION_EVENT: Record<GrantAction, 'grant.suspended' | 'grant.resumed' | 'grant.revoked' | 'grant.expired'> = { suspend: 'grant.suspended', resume: 'grant.resumed', revoke: 'grant.revoked', expire: 'grant.expired' };
-const ACTION_STATUS: Record<GrantAction, GrantStatus> = { suspend: 'suspended', resume: 'active', revoke: 'revoked', expire: 'expired' };
+const ACTION_EVENT = { suspend: 'grant.suspended', resume: 'grant.resumed', revoke: 'grant.revoked', expire: 'grant.expired', supersede: 'grant.superseded' } as const satisfies Record<GrantAction, DeclaredEvent['type']>;
+const ACTION_STATUS: Record<GrantAction, GrantStatus> = { suspend: 'suspended', resume: 'active', revoke: 'revoked', expire: 'expired', supersede: 'superseded' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function canSeeGrant(p: Principal, g: Grant): boolean {
@@ -71,19 +69,41 @@ export function canSeeGrant(p: Principal, g: Grant): boolean {
 
 /**
  * Grants: issued by the request workflow, then suspended, resumed or revoked by the
- * provider or the office, and expired by the sweep. Every change bumps `version`,
+ * provider or the office, expired by the sweep, and superseded by a newer grant for
+ * the same consumer unit, resource and mode. Every change bumps `version`,
  * records a transition and emits the whole grant, so the gateway's cache never has
  * to call back.
  */
 export class GrantService {
   constructor(private readonly db: DataSource, private readonly events: EventPublisher, private readonly redis: Redis, private readonly streamPrefix: string, private readonly clock: Clock) {}
 
-  /** Issues a grant inside the caller's transaction (the request's final step commits with it). */
+  /**
+   * Issues a grant inside the caller's transaction (the request's final step commits
+   * with it). The consumer unit's live grants for the same resource sharing a mode with
+   * it are superseded in the same transaction, so at most one grant per (unit,
+   * resource, mode) is live. Issues for one (unit, resource) are serialised by a
+   * transaction-scoped advisory lock taken before the new id is drawn: the later one
+   * sees the earlier one committed, supersedes it, and has the higher (UUIDv7) id, the
+   * one decideGrant would pick anyway.
+   */
   async issue(manager: EntityManager, emit: Emit, input: IssueGrant, actor: ChangeActor, at: Date, traceparent?: string): Promise<Grant> {
-    const grant = manager.create(Grant, { ...input, id: uuidv7(), status: 'active', statusReason: null, version: 1 });
+    await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`grant-issue:${input.consumerUnitId}:${input.resourceCode}`]);
+    const older = await manager
+      .getRepository(Grant)
+      .createQueryBuilder('g')
+      .where("g.consumer_unit_id = :unit AND g.resource_code = :code AND g.status IN ('active', 'suspended') AND g.modes ?| ARRAY[:...modes]::text[]", { unit: input.consumerUnitId, code: input.resourceCode, modes: input.modes })
+      .orderBy('g.id', 'ASC')
+      .setLock('pessimistic_write')
+      .getMany();
+    const grant = manager.create(Grant, { ...input, id: uuidv7(), status: 'active', statusReason: null, version: 1, supersededBy: null });
     await manager.insert(Grant, grant);
     await recordTransition(manager, { subjectType: 'grant', subjectId: grant.id, action: 'issue', from: null, to: 'active', actor, at, reason: `request ${input.requestId}` });
+    // The new grant's event goes first: a cache that applies them in order never holds no live grant in between.
     emit(createEvent('grant.issued', { actor: eventActor(actor), subject: grant.id, data: viewGrant(grant), traceparent, occurredAt: at }));
+    for (const g of older) {
+      g.supersededBy = grant.id;
+      await this.apply(manager, emit, g, 'supersede', actor, at, `superseded by grant ${grant.id}`, traceparent);
+    }
     return grant;
   }
 
@@ -114,7 +134,7 @@ export class GrantService {
   }
 
   /** Suspend, resume or revoke: the provider's unit admin or the office admin, at any time. */
-  async change(p: Principal, id: string, action: Exclude<GrantAction, 'expire'>, reason: string | undefined, traceparent?: string) {
+  async change(p: Principal, id: string, action: Exclude<GrantAction, 'expire' | 'supersede'>, reason: string | undefined, traceparent?: string) {
     if (action !== 'resume' && !reason?.trim()) throw new ValidationError(`A reason is required to ${action} a grant.`, { field: 'body.reason' }, 'REASON_REQUIRED');
     const g0 = await this.db.getRepository(Grant).findOneBy({ id });
     if (!g0 || !canSeeGrant(p, g0)) throw new NotFoundError('The grant');
@@ -179,7 +199,7 @@ export class GrantService {
     g.status = ACTION_STATUS[action];
     g.statusReason = reason;
     g.version += 1;
-    await m.getRepository(Grant).update({ id: g.id }, { status: g.status, statusReason: reason, version: g.version });
+    await m.getRepository(Grant).update({ id: g.id }, { status: g.status, statusReason: reason, version: g.version, supersededBy: g.supersededBy });
     await recordTransition(m, { subjectType: 'grant', subjectId: g.id, action, from, to: g.status, actor, at, reason });
     emit(createEvent(ACTION_EVENT[action], { actor: eventActor(actor), subject: g.id, data: { ...viewGrant(g), reason }, traceparent, occurredAt: at }) as DeclaredEvent);
   }

@@ -1,4 +1,6 @@
-import { appendToOutbox, idempotent, type EventEnvelope } from '@gdx/events';
+import type { EntityManager } from 'typeorm';
+import { eventHandlers, type DeclaredEvent } from '@gdx/contracts';
+import { appendToOutbox, idempotent } from '@gdx/events';
 import type { App } from '@gdx/service-kit';
 import type { GrantService } from './grant.service';
 
@@ -8,16 +10,16 @@ export const CONSUMER_GROUP = 'request-approval';
  * A deprecated resource stops flowing: its grants are revoked. The dedupe row, the
  * revocations and their grant events commit together, so a redelivered
  * `resource.deprecated` changes nothing and a crash in between loses nothing.
+ * Events arrive checked against the catalogue (addConsumer validates them), so the
+ * handler reads the resource view as declared.
  */
 export function addResourceDeprecatedConsumer(app: App, grants: GrantService) {
-  const handle = idempotent(app.db, CONSUMER_GROUP, async (events: EventEnvelope[], manager) => {
-    const out: EventEnvelope[] = [];
-    for (const e of events) {
-      if (e.type !== 'resource.deprecated') continue;
-      const code = (e.data as { code?: unknown }).code;
-      if (typeof code !== 'string' || !code) continue; // nothing to act on; the catalogue's event is malformed
-      await grants.revokeForResource(manager, (ev) => out.push(ev), code, `resource ${code} deprecated`, e.traceparent);
-    }
+  const dispatch = eventHandlers<{ manager: EntityManager; out: DeclaredEvent[] }>({
+    'resource.deprecated': (e, { manager, out }) => grants.revokeForResource(manager, (ev) => out.push(ev), e.data.code, `resource ${e.data.code} deprecated`, e.traceparent),
+  });
+  const handle = idempotent(app.db, CONSUMER_GROUP, async (events, manager) => {
+    const out: DeclaredEvent[] = [];
+    await dispatch(events, { manager, out });
     await appendToOutbox(manager, out);
   });
   return app.addConsumer({

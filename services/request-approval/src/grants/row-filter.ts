@@ -1,32 +1,7 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { RowFilter } from '@gdx/contracts';
 import { ValidationError } from '@gdx/errors';
 
-const Scalar = Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Number()]);
-
-/**
- * A row filter is data, never SQL text: a conjunction of conditions on the
- * resource's declared query keys. data-query compiles it to parameters; the
- * gateway can read it without parsing anything.
- */
-export const RowFilterSchema = Type.Object(
-  {
-    all: Type.Array(
-      Type.Union([
-        Type.Object({ key: Type.String({ minLength: 1, maxLength: 64 }), op: Type.Literal('eq'), value: Scalar }, { additionalProperties: false }),
-        Type.Object({ key: Type.String({ minLength: 1, maxLength: 64 }), op: Type.Literal('in'), value: Type.Array(Scalar, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
-        Type.Object({ key: Type.String({ minLength: 1, maxLength: 64 }), op: Type.Literal('between'), value: Type.Array(Scalar, { minItems: 2, maxItems: 2, description: '[from, to], inclusive' }) }, { additionalProperties: false }),
-      ]),
-      { minItems: 1, maxItems: 20 },
-    ),
-  },
-  {
-    $id: 'RowFilter',
-    additionalProperties: false,
-    description: 'Rows the grant covers: every condition must hold. Keys are the resource’s query keys; ops eq, in, between (inclusive).',
-    examples: [{ all: [{ key: 'regionCode', op: 'eq', value: '340302' }] }],
-  },
-);
-export type RowFilter = Static<typeof RowFilterSchema>;
+// The row filter's shape (RowFilterSchema) is the contracts'; what only this service can check is here.
 
 /** A query key as the catalogue declares it; its type decides whether values are numbers or strings. */
 export interface QueryKey {

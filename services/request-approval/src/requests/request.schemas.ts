@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PageQuery } from '@gdx/service-kit';
-import type { RowFilter } from '../grants/row-filter';
+import { SERVICE_MODES, StringEnum, type RowFilter } from '@gdx/contracts';
 import { filingFormSchema } from './filing-form';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const DateTime = Type.String({ format: 'date-time' });
 
-export const ServiceModeSchema = Type.Union([Type.Literal('interface'), Type.Literal('data-call'), Type.Literal('customization')], { description: '接口查询 / 数据调用 / 数据定制' });
+export const ServiceModeSchema = StringEnum(SERVICE_MODES, { description: '接口查询 / 数据调用 / 数据定制' });
 export const RequestStatusSchema = Type.Union([Type.Literal('awaiting_filing'), Type.Literal('provider_review'), Type.Literal('office_review'), Type.Literal('granted'), Type.Literal('refused'), Type.Literal('withdrawn')]);
 const TrackSchema = Type.Union(['unconditional', 'conditional', 'none', 'uncatalogued'].map((s) => Type.Literal(s)), { description: 'How the request is decided: the resource’s sharing type, or uncatalogued for an out-of-catalogue need.' });
 const ItemKey = Type.String({ minLength: 1, maxLength: 64 });

@@ -4,7 +4,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@
 import { type Emit, type EventPublisher } from '@gdx/events';
 import { createEvent } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
-import { ShareRequest, type GrantTerms, type ServiceMode } from '../entities/share-request.entity';
+import { ShareRequest, type GrantTerms } from '../entities/share-request.entity';
 import { CommitmentAcceptance } from '../entities/commitment-acceptance.entity';
 import { Transition } from '../entities/transition.entity';
 import { effectiveSharing, type CatalogueClient } from '../shared/catalogue.client';
@@ -342,7 +342,7 @@ export class RequestService {
         resourceCode: terms.resourceCode ?? r.resourceCode!,
         items: terms.items ?? r.items,
         rowFilter: terms.rowFilter ?? null,
-        modes: [r.serviceMode as ServiceMode],
+        modes: [r.serviceMode],
         rateLimitPerSecond: terms.rateLimitPerSecond ?? this.rules.defaultRateLimitPerSecond,
         dailyQuota: terms.dailyQuota ?? this.rules.defaultDailyQuota,
         // Nothing flows before the grant exists, whatever start was asked for.

@@ -1,12 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '@gdx/auth';
 import { ConflictError } from '@gdx/errors';
-import type { Actor } from '@gdx/events';
+import type { Actor, GrantStatus } from '@gdx/contracts';
 import { actorOf } from '@gdx/auth';
 import { uuidv7 } from '@gdx/database';
 import { Transition } from '../entities/transition.entity';
 import type { RequestStatus } from '../entities/share-request.entity';
-import type { GrantStatus } from '../entities/grant.entity';
 
 /**
  * The state machines, as data: an action is legal only from the states listed.
@@ -28,6 +27,8 @@ export const GRANT_ACTIONS = {
   resume: ['suspended'],
   revoke: ['active', 'suspended'],
   expire: ['active', 'suspended'],
+  // A newer grant for the same consumer unit, resource and mode takes this one's place; superseded is terminal.
+  supersede: ['active', 'suspended'],
 } as const satisfies Record<string, readonly GrantStatus[]>;
 
 export type RequestAction = keyof typeof REQUEST_ACTIONS;
