@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -11,9 +12,24 @@ import { REDIS_URL } from './redis';
 
 export type GatewayOverrides = Parameters<typeof loadGatewayConfig>[1];
 
+/** A loopback port nobody listens on (bound, then closed): an upstream that is certainly down, whatever runs on 8080–8084. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * A gateway on its own database and Redis prefix. Upstreams the test does not name point at a
+ * closed port, never at the defaults (8081–8084), where a running platform may answer.
+ */
 export async function startGateway(databaseUrl: string, streamPrefix: string, overrides: GatewayOverrides = {}): Promise<App> {
   const keysDir = mkdtempSync(join(tmpdir(), 'gdx-keys-'));
-  const config = loadGatewayConfig({}, { databaseUrl, redisUrl: REDIS_URL, streamPrefix, keysDir, migrateOnStart: false, logLevel: 'silent', databasePoolSize: 4, ...overrides });
+  const down = `http://127.0.0.1:${await closedPort()}`;
+  const upstreams = { catalogueUrl: down, requestApprovalUrl: down, dataQueryUrl: down, auditUrl: down };
+  const config = loadGatewayConfig({}, { databaseUrl, redisUrl: REDIS_URL, streamPrefix, keysDir, migrateOnStart: false, logLevel: 'silent', databasePoolSize: 4, ...upstreams, ...overrides });
   const app = await buildApp({ config, logger: false });
   await app.ready();
   return app;
