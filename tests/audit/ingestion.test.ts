@@ -4,6 +4,7 @@ import type { Client } from 'pg';
 import type { Redis } from 'ioredis';
 import type { App } from '@gdx/service-kit';
 import { streamKey } from '@gdx/events';
+import { checkEvent, untypedEvent } from '@gdx/contracts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, testPrefix } from '../helpers/redis';
 import { auditorToken, newRedis, publish, queryEvent, recordCount, someEvents, sql, startAudit, waitFor } from './audit-test-kit';
@@ -107,6 +108,22 @@ describe('audit ingestion: exactly one record per event', () => {
     expect(res.body).toMatchObject({ items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号', 'tab\there', '\\N'], latencyMs: 0.1 + 0.2, rowCount: 9007199254740991, requestId: 'req\t\\N\n', sourceAddress: '\\N', data: awkward.data });
     const report = await request(apps[0].server).get('/api/v1/audit/verify').auth(auditorToken(), { type: 'bearer' }).expect(200);
     expect(report.body.firstProblem).toBeNull();
+  });
+
+  it('keeps events the catalogue does not declare or whose data has another shape: the trail drops nothing', async () => {
+    // Other consumers dead-letter these (checkEvent); the audit consumer does not validate.
+    const undeclared = untypedEvent('data.batch_accepted', { actor: { kind: 'system' }, subject: 'b-1', data: { rows: 3 } });
+    const misshapen = untypedEvent('client.revoked', { actor: { kind: 'system' }, subject: 'c-1', data: { clientId: 42 } });
+    const wrongVersion = { ...untypedEvent('unit.updated', { actor: { kind: 'system' }, subject: 'u-1', data: { changed: ['name'] } }), version: 99 };
+    expect([undeclared, misshapen, wrongVersion].map((e) => checkEvent(e) !== undefined)).toEqual([true, true, true]);
+    await publish(redis, prefix, [undeclared, misshapen, wrongVersion]);
+    for (const e of [undeclared, misshapen, wrongVersion]) {
+      const { rows } = await waitFor(`the record of ${e.type}`, async () => {
+        const r = await pg.query('SELECT type, data FROM audit_record WHERE event_id = $1', [e.id]);
+        return r.rowCount === 1 ? r : undefined;
+      });
+      expect(rows[0]).toEqual({ type: e.type, data: e.data });
+    }
   });
 
   it('records the good events of a batch and dead-letters one it can never record, after bounded retries', async () => {

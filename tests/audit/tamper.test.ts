@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,7 +186,6 @@ describe('audit trail: tamper evidence and an append-only database', () => {
 
     // Only the pinned key is trusted: the file's own key is then not enough.
     const otherKey = join(dir, 'other.pem');
-    const { generateKeyPairSync } = await import('node:crypto');
     writeFileSync(otherKey, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString());
     expect((await verifyExportFile(good, otherKey)).firstProblem).toMatchObject({ code: 'checkpoint-unknown-key', checkpointSeq: 1 });
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { checkEvent } from '@gdx/contracts';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { auth, path, resourceBody, resourceEvents } from './catalogue-fixtures';
@@ -266,6 +267,8 @@ describe('lifecycle, permissions and versions', () => {
     expect(events[4].data).toMatchObject({ changed: ['summary'], status: 'published' });
     expect(events[5].data).toMatchObject({ changed: ['methods'], methods: ['interface'] });
     expect(events[6].data).toMatchObject({ status: 'deprecated', code });
+    // Each is what the event catalogue declares, at its version: no consumer dead-letters it.
+    expect(events.map((e) => [e.type, e.version, checkEvent(e)])).toEqual(events.map((e) => [e.type, 1, undefined]));
   });
 });
 

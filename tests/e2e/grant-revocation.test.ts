@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { referenceData } from '@gdx/codes';
-import { createEvent, streamKey } from '@gdx/events';
+import { streamKey } from '@gdx/events';
+import { createEvent, type GrantStatus } from '@gdx/contracts';
 import { gatewayDataSource, seedIdentity, Unit } from '@gdx/gateway';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
@@ -39,13 +40,13 @@ afterAll(async () => {
 
 const ask = (gw: string) => request(gw).post(`/api/v1/query/${encodeURIComponent('101001/0001')}`).set('authorization', `Bearer ${token}`).send({ where: { idNumber: '11010519491231002X' }, items: ['name'] });
 
-/** What request-approval publishes: the full grant, so gateways decide without calling back. */
-function grantEvent(type: string, status: string, version: number) {
+/** What request-approval publishes: the full grant, so gateways decide without calling back (and the gateway's consumer dead-letters anything less). */
+function grantEvent(type: 'grant.issued' | 'grant.revoked', status: GrantStatus, version: number) {
   const now = Date.now();
   return createEvent(type, {
     actor: { kind: 'account', unitId: units.GA },
     subject: 'aaaaaaaa-0000-7000-8000-000000000001',
-    data: { id: 'aaaaaaaa-0000-7000-8000-000000000001', consumerUnitId: units.RS, providerUnitId: units.GA, resourceCode: '101001/0001', items: ['idNumber', 'name'], rowFilter: null, modes: ['interface'], rateLimitPerSecond: 1000, dailyQuota: 100000, validFrom: new Date(now - 60_000).toISOString(), validTo: new Date(now + 86_400_000).toISOString(), status, version },
+    data: { id: 'aaaaaaaa-0000-7000-8000-000000000001', consumerUnitId: units.RS, providerUnitId: units.GA, resourceCode: '101001/0001', items: ['idNumber', 'name'], rowFilter: null, modes: ['interface'], rateLimitPerSecond: 1000, dailyQuota: 100000, validFrom: new Date(now - 60_000).toISOString(), validTo: new Date(now + 86_400_000).toISOString(), purpose: 'e2e', requestId: 'aaaaaaaa-0000-7000-8000-0000000000ff', status, statusReason: null, version },
   });
 }
 

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { migrate } from '@gdx/database';
-import { createEvent, idempotent, OutboxRelay, StreamConsumer, EventPublisher, streamKey, deadLetterKey, type EventEnvelope } from '@gdx/events';
+import { idempotent, OutboxRelay, StreamConsumer, EventPublisher, streamKey, deadLetterKey, type EventEnvelope } from '@gdx/events';
+import { untypedEvent, type DeclaredEvent } from '@gdx/contracts';
 import { gatewayDataSource } from '@gdx/gateway';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
@@ -58,8 +59,9 @@ describe('outbox relay', () => {
 
     server.kill('SIGKILL');
     await eventually(async () => redis.status !== 'ready');
-    const event = createEvent('test.happened', { actor, subject: 'while-down', data: { n: 1 } });
-    await publisher.transaction(async (_m, emit) => emit(event));
+    const event = untypedEvent('test.happened', { actor, subject: 'while-down', data: { n: 1 } });
+    // A made-up type on a stream of its own: the transport carries it like any declared event.
+    await publisher.transaction(async (_m, emit) => emit(event as DeclaredEvent));
     await new Promise((r) => setTimeout(r, 300));
     const [{ published_at: stillPending }] = await ds.query('SELECT published_at FROM outbox WHERE id = $1', [event.id]);
     expect(stillPending).toBeNull();
@@ -87,7 +89,7 @@ describe('consumer groups', () => {
   test('an event read by a consumer that died before acknowledging is redelivered to another', async () => {
     const group = 'redeliver';
     await redis.xgroup('CREATE', streamKey(prefix, 'test'), group, '$', 'MKSTREAM');
-    const event = createEvent('test.happened', { actor, subject: 'orphan', data: {} });
+    const event = untypedEvent('test.happened', { actor, subject: 'orphan', data: {} });
     await publish(event);
     // Consumer "dead" reads the entry and vanishes without XACK.
     const dead = new Redis(REDIS_URL);
@@ -109,10 +111,10 @@ describe('consumer groups', () => {
   test('a duplicate delivery has no second effect', async () => {
     const group = 'dedupe';
     await redis.xgroup('CREATE', streamKey(prefix, 'test'), group, '$', 'MKSTREAM');
-    const event = createEvent('test.happened', { actor, subject: 'twice', data: {} });
+    const event = untypedEvent('test.happened', { actor, subject: 'twice', data: {} });
     await publish(event);
     await publish(event);
-    const marker = createEvent('test.happened', { actor, subject: 'marker', data: {} });
+    const marker = untypedEvent('test.happened', { actor, subject: 'marker', data: {} });
     await publish(marker);
     const c = consumer(REDIS_URL, group, idempotent(ds, group, async (events, m) => {
       for (const e of events) await m.query('INSERT INTO public.effect (event_id, n) VALUES ($1, 1)', [e.id]);
@@ -127,8 +129,8 @@ describe('consumer groups', () => {
   test('a poison event lands in the dead-letter stream after bounded retries, and the rest flow on', async () => {
     const group = 'poison';
     await redis.xgroup('CREATE', streamKey(prefix, 'test'), group, '$', 'MKSTREAM');
-    const bad = createEvent('test.happened', { actor, subject: 'poison', data: {} });
-    const good = createEvent('test.happened', { actor, subject: 'fine', data: {} });
+    const bad = untypedEvent('test.happened', { actor, subject: 'poison', data: {} });
+    const good = untypedEvent('test.happened', { actor, subject: 'fine', data: {} });
     await publish('{not json');
     await publish(bad);
     await publish(good);

@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { CommonConfig, ConfigError, loadConfig } from '@gdx/config';
 import { loggerOptions } from '@gdx/logging';
 import { creditCodeCheckChar, isValidCreditCode, isValidResidentId, referenceData, residentIdCheckChar } from '@gdx/codes';
-import { childTraceparent, createEvent } from '@gdx/events';
+import { childTraceparent } from '@gdx/events';
+import { untypedEvent } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
 
 describe('config', () => {
@@ -73,8 +74,8 @@ describe('event envelope', () => {
     expect(child.slice(0, 36)).toBe(parent.slice(0, 36));
     expect(child).not.toBe(parent);
     expect(childTraceparent('garbage')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    const e = createEvent('grant.issued', { actor: { kind: 'system' }, subject: 'g1', data: { x: 1 }, traceparent: parent });
+    const e = untypedEvent('grant.issued', { actor: { kind: 'system' }, subject: 'g1', data: { x: 1 }, traceparent: parent });
     expect(Object.keys(e).sort()).toEqual(['actor', 'data', 'id', 'occurredAt', 'subject', 'traceparent', 'type']);
-    expect(() => createEvent('Bad Type', { actor: { kind: 'system' }, subject: 's', data: {} })).toThrow();
+    expect(() => untypedEvent('Bad Type', { actor: { kind: 'system' }, subject: 's', data: {} })).toThrow();
   });
 });

@@ -24,6 +24,11 @@ export function registerAuditConsumers(app: App, records: AuditRecordService, co
       batchSize: config.auditBatchSize,
       claimIdleMs: config.claimIdleMs,
       maxDeliveries: config.maxDeliveries,
+      // The trail is the record of everything that happened (issue 11): an event the
+      // catalogue does not declare, or whose data has another shape, is kept as it
+      // came rather than dead-lettered. The mapper reads only what it recognises and
+      // stores the full data, so an unexpected shape loses nothing.
+      validate: false,
       handleBatch: async (events) => {
         const r = await records.ingest(events);
         written.inc(r.written);

@@ -60,7 +60,10 @@ export function isoMillis(value: string | Date): string {
  * event said is lost when a field has a name this mapping does not know.
  */
 export function draftFromEvent(event: EventEnvelope, recordedAt: string): RecordDraft {
-  const d = (event.data ?? {}) as Record<string, unknown>;
+  // Read loosely, field by field: the audit consumer keeps events the catalogue does
+  // not declare too (it does not validate), so no field can be trusted to have its
+  // declared type; a field of another shape is left out of the columns, not refused.
+  const d: Record<string, unknown> = event.data ?? {};
   const domain = event.type.split('.')[0];
   return {
     id: String(event.id).toLowerCase(),

@@ -1,9 +1,14 @@
+import { EVENT_DOMAINS } from '@gdx/contracts';
+
 /** The results an audit record may carry (§7: allowed or denied calls, state changes that went through or failed). */
 export const RESULTS = ['allowed', 'denied', 'ok', 'failed'] as const;
 export type AuditResult = (typeof RESULTS)[number];
 
-/** Every stream of the platform whose events the trail keeps. */
-export const AUDITED_DOMAINS = ['auth', 'unit', 'account', 'client', 'resource', 'request', 'grant', 'query', 'data'] as const;
+/**
+ * Every stream of the platform whose events the trail keeps: every domain the event
+ * catalogue declares, so a new domain is audited from the day it is declared.
+ */
+export const AUDITED_DOMAINS: readonly string[] = EVENT_DOMAINS;
 
 /** The chain link before the first record of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,6 +1,6 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
-import type { Actor } from '@gdx/events';
+import type { Actor } from '@gdx/contracts';
 
 export type VersionChange = 'created' | 'updated' | 'published' | 'deprecated';
 
