@@ -33,7 +33,9 @@ const { join } = require('node:path');
 const { Client } = require('pg');
 const { Redis } = require('ioredis');
 const { migrate } = require('@gdx/database');
-const { createEvent, streamKey } = require('@gdx/events');
+const { streamKey } = require('@gdx/events');
+// Loose shapes on purpose: the trail keeps whatever reaches it, declared or not.
+const { untypedEvent: createEvent } = require('@gdx/contracts');
 const { buildApp, loadAuditConfig, auditDataSource } = require('@gdx/audit');
 const { AuditRecordRepository, CheckpointRepository, AuditKeyStore, VerificationService } = require('@gdx/audit/testing');
 

@@ -60,8 +60,9 @@ async function setup({ pool: poolSize = 10, replicas = 1 } = {}) {
   const { Redis } = require('ioredis');
   const { createSigner } = require('fast-jwt');
   const { migrate } = require('@gdx/database');
-  const { createEvent, streamKey } = require('@gdx/events');
-  const { referenceData } = require('@gdx/codes');
+  const { streamKey } = require('@gdx/events');
+  const { createEvent } = require('@gdx/contracts');
+  const { starterResourceView } = require('@gdx/data-query/testing');
   const { dataQueryDataSource } = require('@gdx/data-query');
 
   const loadAtStart = loadavg().map((x) => Number(x.toFixed(2)));
@@ -118,8 +119,7 @@ async function setup({ pool: poolSize = 10, replicas = 1 } = {}) {
   const redis = new Redis(REDIS_URL);
   const pool = new Pool({ connectionString: url, max: poolSize, options: '-c search_path=data_query,public' });
   const xadd = (domain, type, subject, data) => redis.xadd(streamKey(prefix, domain), '*', 'event', JSON.stringify(createEvent(type, { actor: { kind: 'system' }, subject, data })));
-  const resource = referenceData().resources.find((r) => r.code === POPULATION);
-  await xadd('resource', 'resource.published', POPULATION, { code: POPULATION, name: resource.name, providerUnitId, items: resource.items, sharing: resource.sharing, methods: resource.methods, status: 'published', version: 1 });
+  await xadd('resource', 'resource.published', POPULATION, starterResourceView(POPULATION, providerUnitId));
   await waitFor('the population table', async () => (await pool.query(`SELECT 1 FROM dataset WHERE code = $1`, [POPULATION])).rowCount === 1);
 
   async function teardown() {

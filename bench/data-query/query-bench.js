@@ -70,7 +70,7 @@ async function main() {
   log(`COPY loaded ${loaded} rows in ${loadSeconds.toFixed(1)} s (${Math.round(loaded / loadSeconds)} rows/s, validated)`);
 
   // A realistic grant for a business system: a few items, masking on, lookup by identity number.
-  const grant = { id: randomUUID(), consumerUnitId: h.consumerUnitId, providerUnitId: h.providerUnitId, resourceCode: POPULATION, items: ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'], rowFilter: null, modes: ['interface'], rateLimitPerSecond: 100000, dailyQuota: 100000000, validFrom: new Date(Date.now() - 86400000).toISOString(), validTo: new Date(Date.now() + 86400000).toISOString(), status: 'active', version: 1 };
+  const grant = { id: randomUUID(), consumerUnitId: h.consumerUnitId, providerUnitId: h.providerUnitId, resourceCode: POPULATION, items: ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'], rowFilter: null, modes: ['interface'], rateLimitPerSecond: 100000, dailyQuota: 100000000, validFrom: new Date(Date.now() - 86400000).toISOString(), validTo: new Date(Date.now() + 86400000).toISOString(), purpose: 'benchmark', requestId: randomUUID(), status: 'active', statusReason: null, version: 1 };
   await h.xadd('grant', 'grant.issued', grant.id, grant);
   const token = h.tokenFor(h.consumerUnitId, 'client', ['client']);
   const path = `/api/v1/query/${encodeURIComponent(POPULATION)}`;

@@ -72,7 +72,9 @@ async function main() {
   const { Pool } = require('pg');
   const { Redis } = require('ioredis');
   const { migrate } = require('@gdx/database');
-  const { createEvent, streamKey } = require('@gdx/events');
+  const { streamKey } = require('@gdx/events');
+  const { createEvent } = require('@gdx/contracts');
+  const { starterResourceView } = require('@gdx/data-query/testing');
   const { referenceData } = require('@gdx/codes');
   const { SERVICE_DATABASES } = require('@gdx/scripts');
   const { gatewayDataSource, seedIdentity, Unit } = require('@gdx/gateway');
@@ -121,9 +123,8 @@ async function main() {
     await pool.end();
     setTimeout(() => process.exit(0), 2000).unref();
   };
-  const resource = referenceData().resources.find((r) => r.code === CODE);
   const xadd = (domain, type, subject, data) => redis.xadd(streamKey(prefix, domain), '*', 'event', JSON.stringify(createEvent(type, { actor: { kind: 'system' }, subject, data })));
-  await xadd('resource', 'resource.published', CODE, { code: CODE, name: resource.name, providerUnitId: units.GA, items: resource.items, sharing: resource.sharing, methods: resource.methods, status: 'published', version: 1 });
+  await xadd('resource', 'resource.published', CODE, starterResourceView(CODE, units.GA));
   await waitFor('the population table', async () => (await pool.query('SELECT 1 FROM dataset WHERE code = $1', [CODE])).rowCount === 1);
 
   const file = join(tmpdir(), `gdx-population-${a.rows}.ndjson`);
@@ -140,7 +141,7 @@ async function main() {
   log(`loaded ${loaded} rows`);
 
   // The grant request-approval would issue after the provider's and the office's approval.
-  const grant = { id: '0190f000-0000-7000-8000-00000000b001', consumerUnitId: units.RS, providerUnitId: units.GA, resourceCode: CODE, items: ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'], rowFilter: { all: [{ key: 'regionCode', op: 'in', value: Object.keys(referenceData().regions) }] }, modes: ['interface'], rateLimitPerSecond: 1_000_000, dailyQuota: 1_000_000_000, validFrom: new Date(Date.now() - 86_400_000).toISOString(), validTo: new Date(Date.now() + 86_400_000).toISOString(), purpose: 'benchmark', status: 'active', version: 1 };
+  const grant = { id: '0190f000-0000-7000-8000-00000000b001', consumerUnitId: units.RS, providerUnitId: units.GA, resourceCode: CODE, items: ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'], rowFilter: { all: [{ key: 'regionCode', op: 'in', value: Object.keys(referenceData().regions) }] }, modes: ['interface'], rateLimitPerSecond: 1_000_000, dailyQuota: 1_000_000_000, validFrom: new Date(Date.now() - 86_400_000).toISOString(), validTo: new Date(Date.now() + 86_400_000).toISOString(), purpose: 'benchmark', requestId: '0190f000-0000-7000-8000-00000000b002', status: 'active', statusReason: null, version: 1 };
   await xadd('grant', 'grant.issued', grant.id, grant);
   const rs = creds.clients.find((c) => c.unit === 'RS');
   const tok = await (await fetch(`${u('gateway')}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_id: rs.clientId, client_secret: rs.clientSecret }) })).json();
