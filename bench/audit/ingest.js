@@ -72,8 +72,6 @@ function cpuDelta(before, after) {
   return total;
 }
 
-
-
 /** What the gateway and data-query emit for each call: the bulk of the trail. */
 function makeEvents(n) {
   const units = Array.from({ length: 20 }, () => randomUUID());
@@ -158,12 +156,27 @@ async function deleteStreams(redis, prefix) {
 function startPublisher(prefix) {
   const { fork } = require('node:child_process');
   const child = fork(__filename, ['--publish', prefix], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const message = (kind) => new Promise((resolve, reject) => {
-    const onMessage = (m) => { if (m.kind === kind) { child.off('message', onMessage); resolve(m); } };
-    child.on('message', onMessage);
-    child.once('exit', (code) => { if (code) reject(new Error(`publisher exited with ${code}`)); });
-  });
-  return { pid: child.pid, ready: message('ready'), go: () => { child.send({ kind: 'go' }); return message('published'); } };
+  const message = (kind) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (m) => {
+        if (m.kind === kind) {
+          child.off('message', onMessage);
+          resolve(m);
+        }
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => {
+        if (code) reject(new Error(`publisher exited with ${code}`));
+      });
+    });
+  return {
+    pid: child.pid,
+    ready: message('ready'),
+    go: () => {
+      child.send({ kind: 'go' });
+      return message('published');
+    },
+  };
 }
 
 async function publisherMain(prefix) {
@@ -184,10 +197,22 @@ async function auditIngestion(url, redis) {
   const events = { length: N }; // the child process makes and publishes them
   const prefix = `bench:${randomBytes(4).toString('hex')}:`;
   const keysDir = mkdtempSync(join(tmpdir(), 'gdx-bench-audit-keys-'));
-  const config = loadAuditConfig({}, {
-    databaseUrl: url, redisUrl: REDIS_URL, streamPrefix: prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: CONSUMERS + 4,
-    auditKeysDir: keysDir, auditConsumers: CONSUMERS, auditChains: CHAINS, auditBatchSize: BATCH, checkpointIntervalMs: 0,
-  });
+  const config = loadAuditConfig(
+    {},
+    {
+      databaseUrl: url,
+      redisUrl: REDIS_URL,
+      streamPrefix: prefix,
+      migrateOnStart: false,
+      logLevel: 'silent',
+      databasePoolSize: CONSUMERS + 4,
+      auditKeysDir: keysDir,
+      auditConsumers: CONSUMERS,
+      auditChains: CHAINS,
+      auditBatchSize: BATCH,
+      checkpointIntervalMs: 0,
+    },
+  );
   const app = await buildApp({ config, logger: false, keyFor: async () => undefined });
   await app.ready();
   const written = app.metrics.getSingleMetric('audit_records_written_total');
@@ -219,12 +244,25 @@ async function auditIngestion(url, redis) {
   rmSync(keysDir, { recursive: true, force: true });
   if (n !== events.length) throw new Error(`audit wrote ${n} of ${events.length}`);
   if (!report.ok) throw new Error(`the chains do not verify: ${JSON.stringify(report.firstProblem)}`);
-  return { events: n, seconds, perSecond: n / seconds, publishSeconds: published, serviceCpuMicrosPerEvent: (cpu.user + cpu.system) / n, pgCpuMicrosPerEvent: (pgSeconds * 1e6) / n, redisCpuMicrosPerEvent: redisCpu / n, publisherCpuMicrosPerEvent: publisherCpu / n, chains: chains.map((c) => c.n), verifiedPerSecond: n / verifySeconds };
+  return {
+    events: n,
+    seconds,
+    perSecond: n / seconds,
+    publishSeconds: published,
+    serviceCpuMicrosPerEvent: (cpu.user + cpu.system) / n,
+    pgCpuMicrosPerEvent: (pgSeconds * 1e6) / n,
+    redisCpuMicrosPerEvent: redisCpu / n,
+    publisherCpuMicrosPerEvent: publisherCpu / n,
+    chains: chains.map((c) => c.n),
+    verifiedPerSecond: n / verifySeconds,
+  };
 }
 
 async function main() {
   // Other work on the machine shows here; both paths share whatever is left.
-  const loadAtStart = require('node:os').loadavg().map((x) => +x.toFixed(2));
+  const loadAtStart = require('node:os')
+    .loadavg()
+    .map((x) => +x.toFixed(2));
   const name = `gdx_bench_audit_${randomBytes(4).toString('hex')}`;
   await admin(`CREATE DATABASE ${name}`);
   const url = dbUrl(name);
@@ -243,8 +281,23 @@ async function main() {
       consumers: CONSUMERS,
       chains: CHAINS,
       loadAverageAtStart: loadAtStart,
-      baseline: { perSecond: Math.round(a.perSecond), seconds: +a.seconds.toFixed(3), nodeCpuMicrosPerEvent: +(a.nodeCpuMicrosPerEvent ?? NaN).toFixed(1), pgCpuMicrosPerEvent: +(a.pgCpuMicrosPerEvent ?? NaN).toFixed(1) },
-      audit: { perSecond: Math.round(b.perSecond), seconds: +b.seconds.toFixed(3), publishSeconds: +b.publishSeconds.toFixed(3), serviceCpuMicrosPerEvent: +b.serviceCpuMicrosPerEvent.toFixed(1), pgCpuMicrosPerEvent: +b.pgCpuMicrosPerEvent.toFixed(1), redisCpuMicrosPerEvent: +b.redisCpuMicrosPerEvent.toFixed(1), publisherCpuMicrosPerEvent: +b.publisherCpuMicrosPerEvent.toFixed(1), recordsPerChain: b.chains, verifiedPerSecond: Math.round(b.verifiedPerSecond) },
+      baseline: {
+        perSecond: Math.round(a.perSecond),
+        seconds: +a.seconds.toFixed(3),
+        nodeCpuMicrosPerEvent: +(a.nodeCpuMicrosPerEvent ?? NaN).toFixed(1),
+        pgCpuMicrosPerEvent: +(a.pgCpuMicrosPerEvent ?? NaN).toFixed(1),
+      },
+      audit: {
+        perSecond: Math.round(b.perSecond),
+        seconds: +b.seconds.toFixed(3),
+        publishSeconds: +b.publishSeconds.toFixed(3),
+        serviceCpuMicrosPerEvent: +b.serviceCpuMicrosPerEvent.toFixed(1),
+        pgCpuMicrosPerEvent: +b.pgCpuMicrosPerEvent.toFixed(1),
+        redisCpuMicrosPerEvent: +b.redisCpuMicrosPerEvent.toFixed(1),
+        publisherCpuMicrosPerEvent: +b.publisherCpuMicrosPerEvent.toFixed(1),
+        recordsPerChain: b.chains,
+        verifiedPerSecond: Math.round(b.verifiedPerSecond),
+      },
       ratio: +ratio.toFixed(3),
       target: { eventsPerSecond: 20_000, met: b.perSecond >= 20_000 },
     };

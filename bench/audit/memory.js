@@ -42,7 +42,21 @@ async function main() {
     child = spawn(process.execPath, args, {
       cwd: ROOT,
       stdio: ['ignore', process.env.BENCH_CHILD_STDOUT ? 'inherit' : 'ignore', 'inherit'],
-      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: url, REDIS_URL, STREAM_PREFIX: prefix, MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn', AUDIT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'gdx-bench-audit-keys-')), JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json', GATEWAY_URL: 'http://127.0.0.1:9', CHECKPOINT_INTERVAL_MS: '0', ...tuning },
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: url,
+        REDIS_URL,
+        STREAM_PREFIX: prefix,
+        MIGRATE_ON_START: 'false',
+        LOG_LEVEL: 'warn',
+        AUDIT_KEYS_DIR: mkdtempSync(join(tmpdir(), 'gdx-bench-audit-keys-')),
+        JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+        GATEWAY_URL: 'http://127.0.0.1:9',
+        CHECKPOINT_INTERVAL_MS: '0',
+        ...tuning,
+      },
     });
     const base = `http://127.0.0.1:${port}`;
     await waitFor('the audit service', async () => (await fetch(`${base}/health/ready`)).ok);

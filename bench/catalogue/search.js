@@ -27,21 +27,22 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES || 400);
 const SECONDS = Number(process.env.BENCH_SECONDS || 3);
 const CONCURRENCY = 8;
 
-
-
 // ---------------------------------------------------------------- child: the service
 async function serve() {
   const { buildApp, loadCatalogueConfig } = require('@gdx/catalogue');
   const publicKey = process.env.BENCH_PUBLIC_KEY;
-  const config = loadCatalogueConfig({}, {
-    databaseUrl: process.env.BENCH_DB_URL,
-    redisUrl: REDIS_URL,
-    streamPrefix: process.env.BENCH_PREFIX,
-    migrateOnStart: false,
-    logLevel: 'silent',
-    databasePoolSize: 10,
-    gatewayUrl: 'http://127.0.0.1:9',
-  });
+  const config = loadCatalogueConfig(
+    {},
+    {
+      databaseUrl: process.env.BENCH_DB_URL,
+      redisUrl: REDIS_URL,
+      streamPrefix: process.env.BENCH_PREFIX,
+      migrateOnStart: false,
+      logLevel: 'silent',
+      databasePoolSize: 10,
+      gatewayUrl: 'http://127.0.0.1:9',
+    },
+  );
   const app = await buildApp({ config, logger: false, keyFor: async () => publicKey });
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.send({ port: app.server.address().port });
@@ -55,7 +56,48 @@ async function serve() {
 
 // ---------------------------------------------------------------- synthetic catalogue
 const REGIONS = ['蚌埠市', '龙子湖区', '蚌山区', '禹会区', '淮上区', '怀远县', '五河县', '固镇县'];
-const TOPICS = ['人口', '法人', '社会保险', '医疗保障', '住房公积金', '不动产', '婚姻', '出生医学', '死亡', '学籍', '机动车', '驾驶证', '营业执照', '纳税信用', '环境监测', '水质', '空气质量', '交通违法', '公交运营', '医疗机构', '药品经营', '食品安全', '建筑资质', '招标投标', '土地利用', '城乡规划', '最低生活保障', '残疾人', '退役军人', '养老服务', '殡葬', '社会组织', '消防', '安全生产', '气象', '农业补贴', '林业', '水利工程', '文物保护', '旅游'];
+const TOPICS = [
+  '人口',
+  '法人',
+  '社会保险',
+  '医疗保障',
+  '住房公积金',
+  '不动产',
+  '婚姻',
+  '出生医学',
+  '死亡',
+  '学籍',
+  '机动车',
+  '驾驶证',
+  '营业执照',
+  '纳税信用',
+  '环境监测',
+  '水质',
+  '空气质量',
+  '交通违法',
+  '公交运营',
+  '医疗机构',
+  '药品经营',
+  '食品安全',
+  '建筑资质',
+  '招标投标',
+  '土地利用',
+  '城乡规划',
+  '最低生活保障',
+  '残疾人',
+  '退役军人',
+  '养老服务',
+  '殡葬',
+  '社会组织',
+  '消防',
+  '安全生产',
+  '气象',
+  '农业补贴',
+  '林业',
+  '水利工程',
+  '文物保护',
+  '旅游',
+];
 const KINDS = ['基本信息', '登记信息', '变更记录', '统计数据', '核验结果', '许可信息', '监测数据', '名录', '处罚信息', '年度报告'];
 const VERBS = ['登记', '采集', '审批', '核发', '监测', '汇总', '备案'];
 const FORMATS = ['电子文件', '电子表格', '数据库', '图形图像', '流媒体', '自描述格式', '服务接口'];
@@ -76,7 +118,14 @@ function syntheticResource(i, providers, uuidv7) {
   const provider = pick(providers, i * 17);
   const sharingType = pick(['unconditional', 'conditional', 'conditional', 'none'], i * 19);
   const nItems = 3 + (i % 6);
-  const items = Array.from({ length: nItems }, (_, k) => ({ key: `item${k}`, label: `${pick(TOPICS, i + k)}字段${k}`, type: pick(['string', 'date', 'decimal', 'integer'], k), required: k === 0, queryKey: k === 0, sensitivity: 'internal' }));
+  const items = Array.from({ length: nItems }, (_, k) => ({
+    key: `item${k}`,
+    label: `${pick(TOPICS, i + k)}字段${k}`,
+    type: pick(['string', 'date', 'decimal', 'integer'], k),
+    required: k === 0,
+    queryKey: k === 0,
+    sensitivity: 'internal',
+  }));
   return {
     id: uuidv7(),
     code: `${cls}${xiang}${mu}/${seq}`,
@@ -123,12 +172,14 @@ async function timed(n, fn) {
 async function throughput(seconds, concurrency, fn) {
   let done = 0;
   const end = performance.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      await fn();
-      done++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await fn();
+        done++;
+      }
+    }),
+  );
   return done / seconds;
 }
 
@@ -178,7 +229,9 @@ async function main() {
     const token = sign({ iss: 'gdx', aud: 'gdx-api', sub: randomUUID(), jti: randomUUID(), typ: 'account', unit: viewerUnit, roles: ['unit_admin'], exp: Math.floor(Date.now() / 1000) + 3600 });
     const viewer = { kind: 'account', subject: 'bench', unitId: viewerUnit, roles: ['unit_admin'] };
 
-    child = fork(require.main.filename, ['--serve'], { env: { ...process.env, BENCH_DB_URL: dbUrl(name), BENCH_PREFIX: prefix, BENCH_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString() } });
+    child = fork(require.main.filename, ['--serve'], {
+      env: { ...process.env, BENCH_DB_URL: dbUrl(name), BENCH_PREFIX: prefix, BENCH_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+    });
     const port = await new Promise((resolve, reject) => {
       child.once('message', (m) => resolve(m.port));
       child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
@@ -205,14 +258,21 @@ async function main() {
     const results = [];
     for (const shape of shapes) {
       const query = { limit: 50, ...shape.query };
-      const qs = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
+      const qs = Object.entries(query)
+        .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+        .join('&');
       const url = `${base}?${qs}`;
       const [sql, params] = search.query(viewer, { sort: 'code', ...query }).getQueryAndParameters();
       const check = await (await fetch(url, { headers })).json();
       if (!Array.isArray(check.items)) throw new Error(`${shape.name}: ${JSON.stringify(check)}`);
-            const plan = (await pool.query(`EXPLAIN ANALYZE ${sql}`, params)).rows.map((r) => r['QUERY PLAN']);
+      const plan = (await pool.query(`EXPLAIN ANALYZE ${sql}`, params)).rows.map((r) => r['QUERY PLAN']);
       const trgm = plan.some((l) => /resource_search_(trgm|bigram)/.test(l));
-      const [countSql, countParams] = search.query(viewer, { sort: 'code', ...query, cursor: undefined }).limit(undefined).orderBy().select('count(*)', 'n').getQueryAndParameters();
+      const [countSql, countParams] = search
+        .query(viewer, { sort: 'code', ...query, cursor: undefined })
+        .limit(undefined)
+        .orderBy()
+        .select('count(*)', 'n')
+        .getQueryAndParameters();
       const matches = Number((await pool.query(countSql, countParams)).rows[0].n);
       if (process.env.BENCH_EXPLAIN) console.log(`\n${shape.name}\n  ${plan.join('\n  ')}`);
 
@@ -241,7 +301,14 @@ async function main() {
         String(r.matches).padStart(5),
         String(r.rows).padStart(4),
         (r.trgm ? 'yes' : 'no').padStart(4),
-        f(r.http.p50), 'ms', f(r.http.p99), 'ms', f(r.raw.p50), 'ms', f(r.raw.p99), 'ms',
+        f(r.http.p50),
+        'ms',
+        f(r.http.p99),
+        'ms',
+        f(r.raw.p50),
+        'ms',
+        f(r.raw.p99),
+        'ms',
         (r.http.p50 / r.raw.p50).toFixed(2).padStart(6),
         r.httpRps.toFixed(0).padStart(11),
         r.rawRps.toFixed(0).padStart(11),

@@ -45,7 +45,9 @@ async function main() {
     loadAverageAtStart: h.loadAtStart,
   };
   console.log(`\n${res.status} ${JSON.stringify(body)}`);
-  console.log(`${a.rows} rows in ${seconds.toFixed(1)} s = ${Math.round(result.rowsPerSecond)} rows/s; data-query RSS ${result.rssBeforeMB} MB before, ${result.rssPeakMB} MB peak (${samples.length} samples)\n`);
+  console.log(
+    `${a.rows} rows in ${seconds.toFixed(1)} s = ${Math.round(result.rowsPerSecond)} rows/s; data-query RSS ${result.rssBeforeMB} MB before, ${result.rssPeakMB} MB peak (${samples.length} samples)\n`,
+  );
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `batch-${result.when.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(result, null, 2)}\n`);

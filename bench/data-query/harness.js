@@ -41,7 +41,20 @@ function databaseUrl(name) {
 async function serveChild() {
   const { buildApp, loadDataQueryConfig } = require('@gdx/data-query');
   const opts = JSON.parse(process.env.BENCH_SERVER);
-  const config = loadDataQueryConfig({}, { databaseUrl: opts.databaseUrl, redisUrl: REDIS_URL, streamPrefix: opts.prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: opts.pool, ...(opts.tune ?? {}), host: '127.0.0.1', port: 0 });
+  const config = loadDataQueryConfig(
+    {},
+    {
+      databaseUrl: opts.databaseUrl,
+      redisUrl: REDIS_URL,
+      streamPrefix: opts.prefix,
+      migrateOnStart: false,
+      logLevel: 'silent',
+      databasePoolSize: opts.pool,
+      ...(opts.tune ?? {}),
+      host: '127.0.0.1',
+      port: 0,
+    },
+  );
   const app = await buildApp({ config, logger: false, keyFor: async (kid) => (kid === 'bench' ? opts.publicKey : undefined) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.send({ port: app.server.address().port });
@@ -85,7 +98,13 @@ async function setup({ pool: poolSize = 10, replicas = 1 } = {}) {
   // Replicas of a stateless service, as Kubernetes would run them: same database, same Redis, a port each.
   // The node flags data-query is deployed with (k8s/base/data-query.yaml), as the services run.
   const execArgv = [...deployedNodeArgs('data-query'), ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])];
-  const serverEnv = JSON.stringify({ databaseUrl: url, prefix, pool: poolSize, tune: process.env.BENCH_TUNE ? JSON.parse(process.env.BENCH_TUNE) : undefined, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+  const serverEnv = JSON.stringify({
+    databaseUrl: url,
+    prefix,
+    pool: poolSize,
+    tune: process.env.BENCH_TUNE ? JSON.parse(process.env.BENCH_TUNE) : undefined,
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
   const children = [];
   const ports = [];
   for (let i = 0; i < replicas; i++) {
@@ -151,7 +170,11 @@ async function populationFile(rows) {
   if (!existsSync(file) || statSync(file).size === 0) {
     log(`generating ${rows} population rows → ${file}`);
     const t = Date.now();
-    await writeNdjson(`${file}.part`, starterResources().find((r) => r.code === POPULATION), rows);
+    await writeNdjson(
+      `${file}.part`,
+      starterResources().find((r) => r.code === POPULATION),
+      rows,
+    );
     require('node:fs').renameSync(`${file}.part`, file);
     log(`generated in ${((Date.now() - t) / 1000).toFixed(1)} s (${(statSync(file).size / 1e6).toFixed(0)} MB)`);
   }

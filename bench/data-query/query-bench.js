@@ -70,7 +70,24 @@ async function main() {
   log(`COPY loaded ${loaded} rows in ${loadSeconds.toFixed(1)} s (${Math.round(loaded / loadSeconds)} rows/s, validated)`);
 
   // A realistic grant for a business system: a few items, masking on, lookup by identity number.
-  const grant = { id: randomUUID(), consumerUnitId: h.consumerUnitId, providerUnitId: h.providerUnitId, resourceCode: POPULATION, items: ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'], rowFilter: null, modes: ['interface'], rateLimitPerSecond: 100000, dailyQuota: 100000000, validFrom: new Date(Date.now() - 86400000).toISOString(), validTo: new Date(Date.now() + 86400000).toISOString(), purpose: 'benchmark', requestId: randomUUID(), status: 'active', statusReason: null, version: 1 };
+  const grant = {
+    id: randomUUID(),
+    consumerUnitId: h.consumerUnitId,
+    providerUnitId: h.providerUnitId,
+    resourceCode: POPULATION,
+    items: ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'],
+    rowFilter: null,
+    modes: ['interface'],
+    rateLimitPerSecond: 100000,
+    dailyQuota: 100000000,
+    validFrom: new Date(Date.now() - 86400000).toISOString(),
+    validTo: new Date(Date.now() + 86400000).toISOString(),
+    purpose: 'benchmark',
+    requestId: randomUUID(),
+    status: 'active',
+    statusReason: null,
+    version: 1,
+  };
   await h.xadd('grant', 'grant.issued', grant.id, grant);
   const token = h.tokenFor(h.consumerUnitId, 'client', ['client']);
   const path = `/api/v1/query/${encodeURIComponent(POPULATION)}`;
@@ -80,7 +97,12 @@ async function main() {
   let next = 0;
   const keyAt = () => keys[(next = (next + 1) % keys.length)];
   const bodyAt = () => bodies[(next = (next + 1) % bodies.length)];
-  const probe = () => fetch(`http://127.0.0.1:${h.port}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ where: { idNumber: keyAt() } }) });
+  const probe = () =>
+    fetch(`http://127.0.0.1:${h.port}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ where: { idNumber: keyAt() } }),
+    });
   await waitFor('the grant to reach data-query', async () => (await probe()).status === 200);
   log('sample answer', JSON.stringify(await (await probe()).json()));
 
@@ -158,9 +180,19 @@ async function main() {
   console.log('\n| path | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|');
   console.log(`| data-query POST /api/v1/query (JWT, grant, masking, audit) | ${f(dq.rps)} | ${f(dq.p50)} | ${f(dq.p99)} | ${dq.non2xx + dq.errors} |`);
   console.log(`| raw pg prepared point lookup | ${f(raw.rps)} | ${f(raw.p50)} | ${f(raw.p99)} | ${raw.errors} |`);
-  console.log(`\nratio data-query (${a.replicas} replica${a.replicas > 1 ? 's' : ''}) / raw pg = ${result.ratio.toFixed(3)} (target ≥ ${result.target}; medians of ${a.rounds} alternating rounds; load average at start ${h.loadAtStart.join(' ')})`);
-  console.log(`CPU per request: data-query ${dq.serviceCpuUsPerRequest.toFixed(0)} µs + load generator ${dq.loadGeneratorCpuUsPerRequest.toFixed(0)} µs; raw pg client ${raw.clientCpuUsPerRequest.toFixed(0)} µs; machine busy ${(dq.machineBusy * 100).toFixed(0)}% / ${(raw.machineBusy * 100).toFixed(0)}%; ${dq.lookupsPerStatement.toFixed(1)} lookups per statement; ${dq.auditEventsPerWrite.toFixed(1)} audit events per write; data-query RSS ${dq.serviceRssMB} MB`);
-  console.log('rounds (req/s): data-query', dqRounds.map((r) => Math.round(r.rps)).join(', '), '| raw pg', rawRounds.map((r) => Math.round(r.rps)).join(', '), `| audit events written ${result.auditEventsWritten}\n`);
+  console.log(
+    `\nratio data-query (${a.replicas} replica${a.replicas > 1 ? 's' : ''}) / raw pg = ${result.ratio.toFixed(3)} (target ≥ ${result.target}; medians of ${a.rounds} alternating rounds; load average at start ${h.loadAtStart.join(' ')})`,
+  );
+  console.log(
+    `CPU per request: data-query ${dq.serviceCpuUsPerRequest.toFixed(0)} µs + load generator ${dq.loadGeneratorCpuUsPerRequest.toFixed(0)} µs; raw pg client ${raw.clientCpuUsPerRequest.toFixed(0)} µs; machine busy ${(dq.machineBusy * 100).toFixed(0)}% / ${(raw.machineBusy * 100).toFixed(0)}%; ${dq.lookupsPerStatement.toFixed(1)} lookups per statement; ${dq.auditEventsPerWrite.toFixed(1)} audit events per write; data-query RSS ${dq.serviceRssMB} MB`,
+  );
+  console.log(
+    'rounds (req/s): data-query',
+    dqRounds.map((r) => Math.round(r.rps)).join(', '),
+    '| raw pg',
+    rawRounds.map((r) => Math.round(r.rps)).join(', '),
+    `| audit events written ${result.auditEventsWritten}\n`,
+  );
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `query-${result.when.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(result, null, 2)}\n`);

@@ -106,7 +106,9 @@ function deployedNodeArgs(name) {
   if (override !== undefined) return override.split(' ').filter(Boolean);
   const { parseAllDocuments } = require('yaml');
   const { join } = require('node:path');
-  const manifest = parseAllDocuments(readFileSync(join(__dirname, '..', '..', 'k8s', 'base', `${name}.yaml`), 'utf8')).map((d) => d.toJSON()).find((d) => d?.kind === 'Deployment');
+  const manifest = parseAllDocuments(readFileSync(join(__dirname, '..', '..', 'k8s', 'base', `${name}.yaml`), 'utf8'))
+    .map((d) => d.toJSON())
+    .find((d) => d?.kind === 'Deployment');
   return manifest.spec.template.spec.containers[0].command.slice(1, -1);
 }
 

@@ -37,7 +37,6 @@ function args() {
   return a;
 }
 
-
 function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer();
@@ -47,7 +46,6 @@ function freePort() {
     });
   });
 }
-
 
 function cannon(opts) {
   const autocannon = require('autocannon');
@@ -87,7 +85,10 @@ async function main() {
 
   const ds = gatewayDataSource(url, 2);
   await ds.initialize();
-  const creds = await seedIdentity(ds, referenceData().units.filter((u) => ['OFFICE', 'GA', 'RS'].includes(u.key)));
+  const creds = await seedIdentity(
+    ds,
+    referenceData().units.filter((u) => ['OFFICE', 'GA', 'RS'].includes(u.key)),
+  );
   const units = Object.fromEntries((await ds.getRepository(Unit).find()).map((u) => [u.key, u.id]));
   await ds.destroy();
 
@@ -103,7 +104,24 @@ async function main() {
     const child = spawn(process.execPath, [...deployedNodeArgs(name), ...profile, join(ROOT, 'services', name, 'dist', 'server.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { PATH: process.env.PATH, PORT: String(ports[name]), HOST: '127.0.0.1', DATABASE_URL: url, REDIS_URL, STREAM_PREFIX: prefix, MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn', KEYS_DIR: keysDir, JWKS_URL: `${u('gateway')}/.well-known/jwks.json`, GATEWAY_URL: u('gateway'), DATA_QUERY_URL: u('data-query'), REQUEST_APPROVAL_URL: u('request-approval'), CATALOGUE_URL: 'http://127.0.0.1:9', AUDIT_URL: 'http://127.0.0.1:9', ...tuning },
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(ports[name]),
+        HOST: '127.0.0.1',
+        DATABASE_URL: url,
+        REDIS_URL,
+        STREAM_PREFIX: prefix,
+        MIGRATE_ON_START: 'false',
+        LOG_LEVEL: 'warn',
+        KEYS_DIR: keysDir,
+        JWKS_URL: `${u('gateway')}/.well-known/jwks.json`,
+        GATEWAY_URL: u('gateway'),
+        DATA_QUERY_URL: u('data-query'),
+        REQUEST_APPROVAL_URL: u('request-approval'),
+        CATALOGUE_URL: 'http://127.0.0.1:9',
+        AUDIT_URL: 'http://127.0.0.1:9',
+        ...tuning,
+      },
     });
     children.push(child);
   }
@@ -130,7 +148,11 @@ async function main() {
   const file = join(tmpdir(), `gdx-population-${a.rows}.ndjson`);
   if (!existsSync(file) || statSync(file).size === 0) {
     log(`generating ${a.rows} rows → ${file}`);
-    await writeNdjson(file, starterResources().find((r) => r.code === CODE), a.rows);
+    await writeNdjson(
+      file,
+      starterResources().find((r) => r.code === CODE),
+      a.rows,
+    );
   }
   const registry = new DatasetRegistry(pool);
   await registry.reload(CODE);
@@ -141,10 +163,33 @@ async function main() {
   log(`loaded ${loaded} rows`);
 
   // The grant request-approval would issue after the provider's and the office's approval.
-  const grant = { id: '0190f000-0000-7000-8000-00000000b001', consumerUnitId: units.RS, providerUnitId: units.GA, resourceCode: CODE, items: ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'], rowFilter: { all: [{ key: 'regionCode', op: 'in', value: Object.keys(referenceData().regions) }] }, modes: ['interface'], rateLimitPerSecond: 1_000_000, dailyQuota: 1_000_000_000, validFrom: new Date(Date.now() - 86_400_000).toISOString(), validTo: new Date(Date.now() + 86_400_000).toISOString(), purpose: 'benchmark', requestId: '0190f000-0000-7000-8000-00000000b002', status: 'active', statusReason: null, version: 1 };
+  const grant = {
+    id: '0190f000-0000-7000-8000-00000000b001',
+    consumerUnitId: units.RS,
+    providerUnitId: units.GA,
+    resourceCode: CODE,
+    items: ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'],
+    rowFilter: { all: [{ key: 'regionCode', op: 'in', value: Object.keys(referenceData().regions) }] },
+    modes: ['interface'],
+    rateLimitPerSecond: 1_000_000,
+    dailyQuota: 1_000_000_000,
+    validFrom: new Date(Date.now() - 86_400_000).toISOString(),
+    validTo: new Date(Date.now() + 86_400_000).toISOString(),
+    purpose: 'benchmark',
+    requestId: '0190f000-0000-7000-8000-00000000b002',
+    status: 'active',
+    statusReason: null,
+    version: 1,
+  };
   await xadd('grant', 'grant.issued', grant.id, grant);
   const rs = creds.clients.find((c) => c.unit === 'RS');
-  const tok = await (await fetch(`${u('gateway')}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_id: rs.clientId, client_secret: rs.clientSecret }) })).json();
+  const tok = await (
+    await fetch(`${u('gateway')}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: rs.clientId, client_secret: rs.clientSecret }),
+    })
+  ).json();
   const headers = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
   const path = `/api/v1/query/${encodeURIComponent(CODE)}`;
   const keyAt = () => personOf(Math.floor(Math.random() * a.rows)).idNumber;
@@ -152,7 +197,9 @@ async function main() {
 
   const nginxDir = mkdtempSync(join(tmpdir(), 'gdx-nginx-'));
   mkdirSync(join(nginxDir, 'logs'));
-  writeFileSync(join(nginxDir, 'nginx.conf'), `worker_processes 1;
+  writeFileSync(
+    join(nginxDir, 'nginx.conf'),
+    `worker_processes 1;
 daemon off;
 error_log ${nginxDir}/logs/error.log warn;
 pid ${nginxDir}/nginx.pid;
@@ -172,7 +219,8 @@ http {
     }
   }
 }
-`);
+`,
+  );
   const nginx = spawn(nginxBin, ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf')], { stdio: 'inherit' });
   children.push(nginx);
   await waitFor('nginx', async () => (await ask(u('nginx'))).status === 200);
@@ -182,8 +230,17 @@ http {
   const request = { method: 'POST', path, headers, setupRequest: (req) => ({ ...req, body: JSON.stringify({ where: { idNumber: keyAt() }, items: ['idNumber', 'name', 'sex'] }) }) };
   // CPU per request of every part, so a ratio can be explained and not only reported.
   const pids = { gateway: children[0].pid, 'data-query': children[1].pid };
-  const cpuNow = () => ({ own: { ...Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuOfPid(pid)])), autocannon: process.cpuUsage().user + process.cpuUsage().system }, others: cpuByCommand(['postgres', 'redis-server', 'nginx']) });
-  const spent = (before, after) => ({ ...Object.fromEntries(Object.keys(after.own).map((k) => [k, after.own[k] - before.own[k]])), postgres: 0, 'redis-server': 0, nginx: 0, ...cpuSpent(before.others, after.others) });
+  const cpuNow = () => ({
+    own: { ...Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuOfPid(pid)])), autocannon: process.cpuUsage().user + process.cpuUsage().system },
+    others: cpuByCommand(['postgres', 'redis-server', 'nginx']),
+  });
+  const spent = (before, after) => ({
+    ...Object.fromEntries(Object.keys(after.own).map((k) => [k, after.own[k] - before.own[k]])),
+    postgres: 0,
+    'redis-server': 0,
+    nginx: 0,
+    ...cpuSpent(before.others, after.others),
+  });
   const cpu = {};
   // Resident memory of the two services under load (design §9: ≤ 200 MB each).
   const rssPeakMiB = { gateway: 0, 'data-query': 0 };
@@ -207,7 +264,11 @@ http {
     }
     return r;
   };
-  const targets = [['a direct', u('data-query')], ['b nginx', u('nginx')], ['c gateway', u('gateway')]];
+  const targets = [
+    ['a direct', u('data-query')],
+    ['b nginx', u('nginx')],
+    ['c gateway', u('gateway')],
+  ];
   for (const [, base] of targets) await run(base, a.warmup);
   const results = {};
   // Interleaved twice so drift on a shared machine hits every target alike.
@@ -216,7 +277,16 @@ http {
       log(`measuring ${name} (round ${round + 1})`);
       const r = summary(await run(base, a.duration / 2, {}, name));
       const prev = results[name];
-      results[name] = prev ? { rps: Math.round((prev.rps + r.rps) / 2), p50: Math.max(prev.p50, r.p50), p99: Math.max(prev.p99, r.p99), non2xx: prev.non2xx + r.non2xx, errors: prev.errors + r.errors, timeouts: prev.timeouts + r.timeouts } : r;
+      results[name] = prev
+        ? {
+            rps: Math.round((prev.rps + r.rps) / 2),
+            p50: Math.max(prev.p50, r.p50),
+            p99: Math.max(prev.p99, r.p99),
+            non2xx: prev.non2xx + r.non2xx,
+            errors: prev.errors + r.errors,
+            timeouts: prev.timeouts + r.timeouts,
+          }
+        : r;
     }
   }
   if (a.quick) {
@@ -229,9 +299,25 @@ http {
         out[m[2]] ??= { sum: 0, count: 0 };
         out[m[2]][m[1]] += Number(m[3]);
       }
-      return Object.fromEntries(Object.entries(out).filter(([, v]) => v.count > 1000).map(([route, v]) => [route, +((v.sum / v.count) * 1000).toFixed(2)]));
+      return Object.fromEntries(
+        Object.entries(out)
+          .filter(([, v]) => v.count > 1000)
+          .map(([route, v]) => [route, +((v.sum / v.count) * 1000).toFixed(2)]),
+      );
     };
-    console.log(JSON.stringify({ results, cpuMicrosecondsPerRequest: cpu, rssPeakMiB, meanMsByRoute: { gateway: await meanMs('gateway'), 'data-query': await meanMs('data-query') }, 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3) }, null, 1));
+    console.log(
+      JSON.stringify(
+        {
+          results,
+          cpuMicrosecondsPerRequest: cpu,
+          rssPeakMiB,
+          meanMsByRoute: { gateway: await meanMs('gateway'), 'data-query': await meanMs('data-query') },
+          'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3),
+        },
+        null,
+        1,
+      ),
+    );
     return finish();
   }
   const half = Math.max(1, Math.floor(results['c gateway'].rps / 2));
@@ -243,7 +329,22 @@ http {
   try {
     log('pgbench -S -M prepared (scale 10 = 1,000,000 accounts)');
     execFileSync('pgbench', ['-i', '-q', '-s', '10', '-h', '127.0.0.1', '-U', 'postgres', DB_NAME], { stdio: 'ignore' });
-    const out = execFileSync('pgbench', ['-S', '-M', 'prepared', '-c', String(a.connections), '-j', '2', '-T', String(Math.round(a.duration / 2)), '-h', '127.0.0.1', '-U', 'postgres', DB_NAME]).toString();
+    const out = execFileSync('pgbench', [
+      '-S',
+      '-M',
+      'prepared',
+      '-c',
+      String(a.connections),
+      '-j',
+      '2',
+      '-T',
+      String(Math.round(a.duration / 2)),
+      '-h',
+      '127.0.0.1',
+      '-U',
+      'postgres',
+      DB_NAME,
+    ]).toString();
     pgbench = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
   } catch (err) {
     log('pgbench failed', err.message);
@@ -257,7 +358,11 @@ http {
     results,
     cpuMicrosecondsPerRequest: cpu,
     rssPeakMiB,
-    ratios: { 'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3), 'c/a': +(results['c gateway'].rps / results['a direct'].rps).toFixed(3), 'a/pgbench': pgbench ? +(results['a direct'].rps / pgbench).toFixed(3) : null },
+    ratios: {
+      'c/b': +(results['c gateway'].rps / results['b nginx'].rps).toFixed(3),
+      'c/a': +(results['c gateway'].rps / results['a direct'].rps).toFixed(3),
+      'a/pgbench': pgbench ? +(results['a direct'].rps / pgbench).toFixed(3) : null,
+    },
     halfLoad: { rate: half, nginx: halfB, gateway: halfC, addedP99Ms: +(halfC.p99 - halfB.p99).toFixed(2) },
     pgbenchSelectOnlyTps: pgbench,
     auditEvents: await redis.xlen(streamKey(prefix, 'query')),

@@ -11,7 +11,11 @@ async function main(): Promise<void> {
   const docs = await buildOpenapiDocuments(url, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   mkdirSync('openapi', { recursive: true });
   for (const [name, doc] of Object.entries(docs)) writeFileSync(`openapi/${name}.json`, serialise(doc));
-  console.log(`wrote ${Object.keys(docs).map((n) => `openapi/${n}.json`).join(', ')}`);
+  console.log(
+    `wrote ${Object.keys(docs)
+      .map((n) => `openapi/${n}.json`)
+      .join(', ')}`,
+  );
 }
 
 main().catch((err: unknown) => {

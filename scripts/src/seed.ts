@@ -14,7 +14,7 @@ export const CREDENTIALS_FILE = '.gdx/demo-credentials.json';
  * a second run keeps what exists and reads the file for the printout.
  */
 export async function seedAll(url: string): Promise<SeededCredentials> {
-  const known: SeededCredentials = existsSync(CREDENTIALS_FILE) ? JSON.parse(readFileSync(CREDENTIALS_FILE, 'utf8')) : { accounts: [], clients: [] };
+  const known: SeededCredentials = existsSync(CREDENTIALS_FILE) ? (JSON.parse(readFileSync(CREDENTIALS_FILE, 'utf8')) as SeededCredentials) : { accounts: [], clients: [] };
   const ref = referenceData();
   const gw = gatewayDataSource(url, 2);
   await gw.initialize();

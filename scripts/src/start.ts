@@ -29,9 +29,10 @@ function format(line: string): string {
   try {
     const o = JSON.parse(line) as Record<string, unknown>;
     const time = typeof o.time === 'string' ? o.time.slice(11, 19) : '';
-    const extra = o.route ? ` ${String(o.method)} ${String(o.route)} ${String(o.status)} ${String(o.ms)}ms` : '';
+    const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+    const extra = o.route ? ` ${text(o.method)} ${text(o.route)} ${text(o.status)} ${text(o.ms)}ms` : '';
     const err = o.err && typeof o.err === 'object' ? ` ${String((o.err as { message?: string }).message ?? '')}` : '';
-    return `${time} ${String(o.level ?? '').padEnd(5)} ${String(o.msg ?? '')}${extra}${err}`;
+    return `${time} ${text(o.level).padEnd(5)} ${text(o.msg)}${extra}${err}`;
   } catch {
     return line;
   }
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
       },
     });
     const tag = `\x1b[${s.colour}m${s.name.padEnd(width)}\x1b[0m |`;
-    for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => console.log(`${tag} ${format(l)}`));
+    for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (l) => console.log(`${tag} ${format(l)}`));
     child.on('exit', (code, signal) => {
       console.log(`${tag} exited (${signal ?? code})`);
       if (!stopping) shutdown(1);
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log('gdx: stopping…');
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.on('exit', r))))).then(() => process.exit(code));
+    void Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.on('exit', r))))).then(() => process.exit(code));
     setTimeout(() => process.exit(code), 15_000).unref();
   }
   process.on('exit', () => {

@@ -68,7 +68,10 @@ describe('audit records: who sees what, search and export', () => {
 
   it('searches by resource, grant, action, result, request id, account or client, and time', async () => {
     const d = gaOnScjg.data as Record<string, string>;
-    const q = (query: string) => get(auditor, `/api/v1/audit/records?${query}`).expect(200).then((r) => ids(r.body));
+    const q = (query: string) =>
+      get(auditor, `/api/v1/audit/records?${query}`)
+        .expect(200)
+        .then((r) => ids(r.body));
     expect(await q(`grantId=${d.grantId}`)).toEqual([gaOnScjg.id]);
     expect(await q(`requestId=${d.requestId}`)).toEqual([gaOnScjg.id]);
     expect(await q(`clientId=${gaOnScjg.actor.clientId}`)).toEqual([gaOnScjg.id]);
@@ -99,10 +102,21 @@ describe('audit records: who sees what, search and export', () => {
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     const rows = csv.text.trim().split('\r\n');
     expect(rows[0].split(',').slice(0, 4)).toEqual(['id', 'occurredAt', 'type', 'result']);
-    expect(rows.slice(1).map((r) => r.split(',')[0]).sort()).toEqual([gaOnScjg.id, thirdOnGa.id].sort());
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.split(',')[0])
+        .sort(),
+    ).toEqual([gaOnScjg.id, thirdOnGa.id].sort());
     const nd = await get(auditor, '/api/v1/audit/records?action=query.executed&format=ndjson').expect(200);
     expect(nd.headers['content-type']).toMatch(/application\/x-ndjson/);
-    expect(nd.text.trim().split('\n').map((l) => JSON.parse(l).id).sort()).toEqual([gaOnScjg.id, scjgOwn.id, thirdOnGa.id, thirdOwn.id].sort());
+    expect(
+      nd.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).id)
+        .sort(),
+    ).toEqual([gaOnScjg.id, scjgOwn.id, thirdOnGa.id, thirdOwn.id].sort());
   });
 
   it('keeps verification to the office', async () => {
@@ -113,12 +127,16 @@ describe('audit records: who sees what, search and export', () => {
 
   it('records a real sign-in through the gateway as auth.login_succeeded', async () => {
     const login = await request(platform.gatewayUrl).post('/api/v1/auth/login').send({ username: ga.username, password: ga.password }).expect(200);
-    const requestId = login.headers['x-request-id'] as string;
+    const requestId = login.headers['x-request-id'];
     await platform.gateway.relay.drain();
-    const res = await waitFor('the sign-in record', async () => {
-      const r = await get(auditor, `/api/v1/audit/records?action=auth.login_succeeded&requestId=${encodeURIComponent(requestId)}`);
-      return r.status === 200 && r.body.items.length === 1 ? r : undefined;
-    }, 15_000);
+    const res = await waitFor(
+      'the sign-in record',
+      async () => {
+        const r = await get(auditor, `/api/v1/audit/records?action=auth.login_succeeded&requestId=${encodeURIComponent(requestId)}`);
+        return r.status === 200 && r.body.items.length === 1 ? r : undefined;
+      },
+      15_000,
+    );
     expect(res.body.items[0]).toMatchObject({
       type: 'auth.login_succeeded',
       result: 'ok',
@@ -136,10 +154,14 @@ describe('audit records: who sees what, search and export', () => {
   it('records a refused sign-in as auth.login_failed with result failed', async () => {
     await request(platform.gatewayUrl).post('/api/v1/auth/login').send({ username: scjg.username, password: 'wrong password' }).expect(401);
     await platform.gateway.relay.drain();
-    const res = await waitFor('the refusal', async () => {
-      const r = await get(auditor, `/api/v1/audit/records?action=auth.login_failed&accountId=${scjg.id}`);
-      return r.status === 200 && r.body.items.length ? r : undefined;
-    }, 15_000);
+    const res = await waitFor(
+      'the refusal',
+      async () => {
+        const r = await get(auditor, `/api/v1/audit/records?action=auth.login_failed&accountId=${scjg.id}`);
+        return r.status === 200 && r.body.items.length ? r : undefined;
+      },
+      15_000,
+    );
     expect(res.body.items[0]).toMatchObject({ result: 'failed', actor: { unitId: scjg.unitId }, data: { reason: 'bad_password' } });
   });
 });

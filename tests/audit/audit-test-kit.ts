@@ -34,7 +34,21 @@ export function auditKeysDir(): string {
 }
 
 export async function startAudit(databaseUrl: string, prefix: string, overrides: Record<string, unknown> = {}): Promise<App> {
-  const config = loadAuditConfig({}, { databaseUrl, redisUrl: REDIS_URL, streamPrefix: prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: 4, auditKeysDir: auditKeysDir(), claimIdleMs: 300, checkpointIntervalMs: 0, ...overrides });
+  const config = loadAuditConfig(
+    {},
+    {
+      databaseUrl,
+      redisUrl: REDIS_URL,
+      streamPrefix: prefix,
+      migrateOnStart: false,
+      logLevel: 'silent',
+      databasePoolSize: 4,
+      auditKeysDir: auditKeysDir(),
+      claimIdleMs: 300,
+      checkpointIntervalMs: 0,
+      ...overrides,
+    },
+  );
   const app = await buildApp({ config, logger: false, keyFor: async (kid) => (kid === KID ? publicPem : undefined) });
   await app.ready();
   return app;
@@ -47,7 +61,20 @@ export function queryEvent(unitId: string, ownerUnitId: string, extra: Record<st
     actor,
     subject: 'R-1/0001',
     occurredAt,
-    data: { resourceCode: 'R-1/0001', grantId: randomUUID(), route: '/api/v1/query/R-1%2F0001', mode: 'interface', items: ['name', 'idNumber'], rowCount: 1, result: 'allowed', latencyMs: 2.5, requestId: randomUUID(), ip: '10.0.0.7', providerUnitId: ownerUnitId, ...extra },
+    data: {
+      resourceCode: 'R-1/0001',
+      grantId: randomUUID(),
+      route: '/api/v1/query/R-1%2F0001',
+      mode: 'interface',
+      items: ['name', 'idNumber'],
+      rowCount: 1,
+      result: 'allowed',
+      latencyMs: 2.5,
+      requestId: randomUUID(),
+      ip: '10.0.0.7',
+      providerUnitId: ownerUnitId,
+      ...extra,
+    },
   });
 }
 

@@ -73,7 +73,7 @@ describe('audit ingestion: exactly one record per event', () => {
       const r = await request(apps[0].server).get(`/api/v1/audit/records/${event.id}`).auth(auditorToken(), { type: 'bearer' });
       return r.status === 200 ? r : undefined;
     });
-    const d = event.data as Record<string, unknown>;
+    const d = event.data;
     expect(res.body).toMatchObject({
       id: event.id,
       type: 'query.executed',
@@ -99,13 +99,27 @@ describe('audit ingestion: exactly one record per event', () => {
 
   it('stores awkward values exactly as the event had them, so their hashes verify', async () => {
     // Tabs, line breaks, backslashes and a literal \N: what the COPY text format must escape.
-    const awkward = queryEvent(randomUUID(), randomUUID(), { items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号', 'tab\there', '\\N'], latencyMs: 0.1 + 0.2, rowCount: 9007199254740991, note: 'line\nbreak \u2028 \u0001 \t \r\n \\N \\\\', requestId: 'req\t\\N\n', sourceAddress: '\\N' });
+    const awkward = queryEvent(randomUUID(), randomUUID(), {
+      items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号', 'tab\there', '\\N'],
+      latencyMs: 0.1 + 0.2,
+      rowCount: 9007199254740991,
+      note: 'line\nbreak \u2028 \u0001 \t \r\n \\N \\\\',
+      requestId: 'req\t\\N\n',
+      sourceAddress: '\\N',
+    });
     await publish(redis, prefix, [awkward]);
     const res = await waitFor('the record', async () => {
       const r = await request(apps[0].server).get(`/api/v1/audit/records/${awkward.id}`).auth(auditorToken(), { type: 'bearer' });
       return r.status === 200 ? r : undefined;
     });
-    expect(res.body).toMatchObject({ items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号', 'tab\there', '\\N'], latencyMs: 0.1 + 0.2, rowCount: 9007199254740991, requestId: 'req\t\\N\n', sourceAddress: '\\N', data: awkward.data });
+    expect(res.body).toMatchObject({
+      items: ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', '', '身份证号', 'tab\there', '\\N'],
+      latencyMs: 0.1 + 0.2,
+      rowCount: 9007199254740991,
+      requestId: 'req\t\\N\n',
+      sourceAddress: '\\N',
+      data: awkward.data,
+    });
     const report = await request(apps[0].server).get('/api/v1/audit/verify').auth(auditorToken(), { type: 'bearer' }).expect(200);
     expect(report.body.firstProblem).toBeNull();
   });
@@ -135,10 +149,14 @@ describe('audit ingestion: exactly one record per event', () => {
     for (const e of [good[0], broken, good[1], good[2]]) p.xadd(streamKey(prefix, 'query'), '*', 'event', JSON.stringify(e));
     await p.exec();
     for (const e of good) await waitFor('a good record', async () => (await pg.query('SELECT 1 FROM audit_record WHERE event_id = $1', [e.id])).rowCount === 1);
-    const letter = await waitFor('the dead letter', async () => {
-      const entries = (await redis.xrange(`${prefix}events:dead-letter`, '-', '+')) as [string, string[]][];
-      return entries.length > before ? entries.find(([, f]) => f.includes('too many failed deliveries')) : undefined;
-    }, 30_000);
+    const letter = await waitFor(
+      'the dead letter',
+      async () => {
+        const entries = (await redis.xrange(`${prefix}events:dead-letter`, '-', '+')) as [string, string[]][];
+        return entries.length > before ? entries.find(([, f]) => f.includes('too many failed deliveries')) : undefined;
+      },
+      30_000,
+    );
     expect(letter[1]).toEqual(expect.arrayContaining(['group', 'audit', 'reason', 'too many failed deliveries']));
     expect(JSON.parse(letter[1][letter[1].indexOf('event') + 1]).id).toBe('not-a-uuid');
   });
@@ -152,7 +170,6 @@ describe('audit ingestion: exactly one record per event', () => {
     expect(metrics.text).toMatch(/audit_dead_letters\{service="audit"\} [1-9]/);
     expect(metrics.text).toMatch(/audit_records_written_total\{service="audit"\} [1-9]/);
     await request(apps[0].server).get('/health/ready').expect(200);
-
   });
 
   it('fails readiness while the consumer lag is past its bound, and recovers once caught up', async () => {

@@ -29,7 +29,9 @@ describe('audit schema', () => {
   });
 
   it('partitions the records by month, with a default partition for the rest', async () => {
-    const { rows } = await pg.query(`SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_record'::regclass ORDER BY 1`);
+    const { rows } = await pg.query(
+      `SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_record'::regclass ORDER BY 1`,
+    );
     const names = rows.map((r) => r.relname as string);
     const month = (d: Date) => `audit_record_${d.toISOString().slice(0, 7).replace('-', '_')}`;
     const now = new Date();

@@ -94,9 +94,13 @@ describe('audit trail: tamper evidence and an append-only database', () => {
 
   it('names the position where a record was slipped in', async () => {
     const forged = '0190f1e2-0000-7000-8000-000000000001';
-    const report = await tampered([30], `INSERT INTO audit_record SELECT $2::uuid, chain, position, type, occurred_at, recorded_at, actor_kind, actor_unit_id, actor_account_id, actor_client_id,
+    const report = await tampered(
+      [30],
+      `INSERT INTO audit_record SELECT $2::uuid, chain, position, type, occurred_at, recorded_at, actor_kind, actor_unit_id, actor_account_id, actor_client_id,
         subject, traceparent, resource_code, grant_id, route, mode, items, row_count, 'ok', latency_ms, request_id, source_address, owner_unit_id, data, prev_hash, hash
-        FROM audit_record WHERE chain = $1 AND position = 30`, [chain, forged]);
+        FROM audit_record WHERE chain = $1 AND position = 30`,
+      [chain, forged],
+    );
     expect(report.firstProblem).toMatchObject({ chain, position: 30 });
     expect(report.problems.map((p: { code: string }) => p.code)).toContain('duplicate-position');
   });
@@ -142,7 +146,15 @@ describe('audit trail: tamper evidence and an append-only database', () => {
     } finally {
       await pg.query('ROLLBACK');
     }
-    for (const [table, privilege, granted] of [['audit_record', 'INSERT', true], ['audit_record', 'SELECT', true], ['audit_record', 'UPDATE', false], ['audit_record', 'DELETE', false], ['audit_record', 'TRUNCATE', false], ['audit_checkpoint', 'UPDATE', false], ['audit_record_key', 'DELETE', false]] as const) {
+    for (const [table, privilege, granted] of [
+      ['audit_record', 'INSERT', true],
+      ['audit_record', 'SELECT', true],
+      ['audit_record', 'UPDATE', false],
+      ['audit_record', 'DELETE', false],
+      ['audit_record', 'TRUNCATE', false],
+      ['audit_checkpoint', 'UPDATE', false],
+      ['audit_record_key', 'DELETE', false],
+    ] as const) {
       const { rows } = await pg.query('SELECT has_table_privilege($1, $2, $3) AS ok', ['gdx_audit_writer', `audit.${table}`, privilege]);
       expect([table, privilege, rows[0].ok]).toEqual([table, privilege, granted]);
     }
@@ -151,14 +163,22 @@ describe('audit trail: tamper evidence and an append-only database', () => {
   });
 
   it('exports a trail that the command-line verifier checks offline, and names the position of a change in the file', async () => {
-    const res = await request(app.server).get('/api/v1/audit/export').auth(auditorToken(), { type: 'bearer' }).buffer(true).parse((r, cb) => {
-      let body = '';
-      r.setEncoding('utf8');
-      r.on('data', (c: string) => (body += c));
-      r.on('end', () => cb(null, body));
-    }).expect(200);
+    const res = await request(app.server)
+      .get('/api/v1/audit/export')
+      .auth(auditorToken(), { type: 'bearer' })
+      .buffer(true)
+      .parse((r, cb) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (body += c));
+        r.on('end', () => cb(null, body));
+      })
+      .expect(200);
     expect(res.headers['content-type']).toMatch(/application\/x-ndjson/);
-    const lines = (res.body as string).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (res.body as string)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ kind: 'header', format: 'gdx-audit-export' });
     expect(lines.filter((l) => l.kind === 'record')).toHaveLength(N);
     expect(lines.filter((l) => l.kind === 'checkpoint')).toHaveLength(1);
@@ -179,7 +199,10 @@ describe('audit trail: tamper evidence and an append-only database', () => {
     // The built command itself: exit code 0 for a good file, 1 for a broken one, the report on stdout.
     const ok = await run(process.execPath, [CLI, '--file', good]);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, records: N });
-    const failed = await run(process.execPath, [CLI, '--file', bad]).then(() => null, (e: { code: number; stdout: string; stderr: string }) => e);
+    const failed = await run(process.execPath, [CLI, '--file', bad]).then(
+      () => null,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     expect(failed?.code).toBe(1);
     expect(JSON.parse(failed?.stdout ?? '{}').firstProblem).toMatchObject({ chain, position: 7 });
     expect(failed?.stderr).toMatch(new RegExp(`chain ${chain} position 7`));
@@ -197,14 +220,18 @@ describe('audit trail: tamper evidence and an append-only database', () => {
     await pg.query('SET session_replication_role = replica');
     await pg.query(`UPDATE audit_record SET subject = 'forged' WHERE chain = $1 AND position = 3`, [chain]);
     await pg.query('SET session_replication_role = origin');
-    const failed = await run(process.execPath, [CLI], { env }).then(() => null, (e: { code: number; stdout: string }) => e);
+    const failed = await run(process.execPath, [CLI], { env }).then(
+      () => null,
+      (e: { code: number; stdout: string }) => e,
+    );
     expect(failed?.code).toBe(1);
     expect(JSON.parse(failed?.stdout ?? '{}').firstProblem).toMatchObject({ code: 'content-changed', chain, position: 3 });
   });
 
   it('documents its routes in the OpenAPI document', async () => {
     const doc = (await request(app.server).get('/openapi.json').expect(200)).body;
-    for (const path of ['/api/v1/audit/records', '/api/v1/audit/records/{id}', '/api/v1/audit/verify', '/api/v1/audit/checkpoints', '/api/v1/audit/export']) expect(Object.keys(doc.paths)).toContain(path);
+    for (const path of ['/api/v1/audit/records', '/api/v1/audit/records/{id}', '/api/v1/audit/verify', '/api/v1/audit/checkpoints', '/api/v1/audit/export'])
+      expect(Object.keys(doc.paths)).toContain(path);
     expect(doc.paths['/api/v1/audit/checkpoints'].post.responses).toHaveProperty('201');
   });
 
@@ -214,6 +241,9 @@ describe('audit trail: tamper evidence and an append-only database', () => {
     await request(app.server).post('/api/v1/audit/checkpoints').auth(unit, { type: 'bearer' }).expect(403);
     await request(app.server).get('/api/v1/audit/export').auth(unit, { type: 'bearer' }).expect(403);
     await request(app.server).get('/api/v1/audit/verify').expect(401);
-    await request(app.server).post('/api/v1/audit/checkpoints').auth(tokenFor(['office_admin']), { type: 'bearer' }).expect(201);
+    await request(app.server)
+      .post('/api/v1/audit/checkpoints')
+      .auth(tokenFor(['office_admin']), { type: 'bearer' })
+      .expect(201);
   });
 });

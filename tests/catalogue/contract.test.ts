@@ -33,7 +33,11 @@ test('an empty catalogue exports an empty dcat:Catalog', async () => {
 test('the OpenAPI document describes every catalogue route with schemas and problem responses', async () => {
   const res = await request(platform.services.catalogue!.server).get('/openapi.json').expect(200);
   const paths = res.body.paths as Record<string, Record<string, { summary?: string; tags?: string[]; responses: Record<string, unknown> }>>;
-  expect(Object.keys(paths).filter((p) => p.startsWith('/api/v1/catalogue')).sort()).toEqual([
+  expect(
+    Object.keys(paths)
+      .filter((p) => p.startsWith('/api/v1/catalogue'))
+      .sort(),
+  ).toEqual([
     '/api/v1/catalogue/dcat',
     '/api/v1/catalogue/elements',
     '/api/v1/catalogue/resources',

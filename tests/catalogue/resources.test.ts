@@ -95,12 +95,37 @@ describe('bad input names the field and saves nothing', () => {
   const cases: [string, (unitId: string) => Record<string, unknown>, number, string, string][] = [
     ['none without a legal basis', (u) => resourceBody(u, { sharing: { type: 'none' } }), 400, 'LEGAL_BASIS_REQUIRED', 'body.sharing.legalBasis'],
     ['conditional without conditions', (u) => resourceBody(u, { sharing: { type: 'conditional', conditions: '   ' } }), 400, 'CONDITIONS_REQUIRED', 'body.sharing.conditions'],
-    ['an unshared item without a legal basis', (u) => resourceBody(u, { items: [...resourceBody(u).items.slice(0, 3), { key: 'legalPerson', label: '法定代表人', type: 'string', sharing: 'none' }] }), 400, 'LEGAL_BASIS_REQUIRED', 'body.sharing.legalBasis'],
-    ['an item shared more loosely than its resource', (u) => resourceBody(u, { sharing: { type: 'conditional', conditions: '仅限法定职责' }, items: [{ key: 'a', label: '甲', type: 'string' }, { key: 'b', label: '乙', type: 'string', sharing: 'unconditional' }] }), 400, 'ITEM_SHARING_LOOSER', 'body.items[1].sharing'],
+    [
+      'an unshared item without a legal basis',
+      (u) => resourceBody(u, { items: [...resourceBody(u).items.slice(0, 3), { key: 'legalPerson', label: '法定代表人', type: 'string', sharing: 'none' }] }),
+      400,
+      'LEGAL_BASIS_REQUIRED',
+      'body.sharing.legalBasis',
+    ],
+    [
+      'an item shared more loosely than its resource',
+      (u) =>
+        resourceBody(u, {
+          sharing: { type: 'conditional', conditions: '仅限法定职责' },
+          items: [
+            { key: 'a', label: '甲', type: 'string' },
+            { key: 'b', label: '乙', type: 'string', sharing: 'unconditional' },
+          ],
+        }),
+      400,
+      'ITEM_SHARING_LOOSER',
+      'body.items[1].sharing',
+    ],
     ['a code of the wrong shape', (u) => resourceBody(u, { code: '301009-0001' }), 400, 'INVALID_CODE', 'body.code'],
     ['a code that does not match the classification', (u) => resourceBody(u, { code: '301008/0001' }), 400, 'CODE_MISMATCH', 'body.code'],
     ['class 1 outside the five base databases', (u) => resourceBody(u, { code: '109001/0001', classification: ['1', '09', '001'] }), 400, 'INVALID_CLASSIFICATION', 'body.classification[1]'],
-    ['an item key used twice', (u) => resourceBody(u, { items: [...resourceBody(u).items.slice(0, 2), { key: 'creditCode', label: '重复', type: 'string' }] }), 400, 'DUPLICATE_ITEM_KEY', 'body.items[2].key'],
+    [
+      'an item key used twice',
+      (u) => resourceBody(u, { items: [...resourceBody(u).items.slice(0, 2), { key: 'creditCode', label: '重复', type: 'string' }] }),
+      400,
+      'DUPLICATE_ITEM_KEY',
+      'body.items[2].key',
+    ],
     ['a query key that is not an item', (u) => resourceBody(u, { queryKeys: ['creditCode', 'nosuch'] }), 400, 'UNKNOWN_QUERY_KEY', 'body.queryKeys[1]'],
     ['a data type the platform does not know', (u) => resourceBody(u, { items: [{ key: 'a', label: '甲', type: 'blob' }] }), 400, 'VALIDATION_FAILED', 'body.items[0].type'],
     ['a format not in the reference list', (u) => resourceBody(u, { format: 'Excel' }), 400, 'VALIDATION_FAILED', 'body.format'],
@@ -162,11 +187,23 @@ describe('lifecycle, permissions and versions', () => {
   });
 
   test('a partial update is checked as a whole', async () => {
-    const res = await api().patch(path(code)).set(auth(gaAdmin)).send({ sharing: { type: 'none' } }).expect(400);
+    const res = await api()
+      .patch(path(code))
+      .set(auth(gaAdmin))
+      .send({ sharing: { type: 'none' } })
+      .expect(400);
     expect(res.body).toMatchObject({ code: 'LEGAL_BASIS_REQUIRED', field: 'body.sharing.legalBasis' });
-    const qk = await api().patch(path(code)).set(auth(gaAdmin)).send({ queryKeys: ['orgName', 'nope'] }).expect(400);
+    const qk = await api()
+      .patch(path(code))
+      .set(auth(gaAdmin))
+      .send({ queryKeys: ['orgName', 'nope'] })
+      .expect(400);
     expect(qk.body).toMatchObject({ code: 'UNKNOWN_QUERY_KEY', field: 'body.queryKeys[1]' });
-    const ok = await api().patch(path(code)).set(auth(gaAdmin)).send({ queryKeys: ['orgName'] }).expect(200);
+    const ok = await api()
+      .patch(path(code))
+      .set(auth(gaAdmin))
+      .send({ queryKeys: ['orgName'] })
+      .expect(200);
     expect(ok.body).toMatchObject({ version: 3, queryKeys: ['orgName'] });
     expect(ok.body.items.filter((i: { queryKey: boolean }) => i.queryKey).map((i: { key: string }) => i.key)).toEqual(['orgName']);
     const empty = await api().patch(path(code)).set(auth(gaAdmin)).send({}).expect(400);
@@ -209,7 +246,11 @@ describe('lifecycle, permissions and versions', () => {
     await api().post(path(code, '/deprecate')).set(auth(rsAdmin)).expect(403);
     const own = await api().patch(path(code)).set(auth(gaAdmin)).send({ summary: '已发布后由提供方修改的摘要。' }).expect(200);
     expect(own.body).toMatchObject({ status: 'published', version: 5 });
-    const byOffice = await api().patch(path(code)).set(auth(office)).send({ methods: ['interface'] }).expect(200);
+    const byOffice = await api()
+      .patch(path(code))
+      .set(auth(office))
+      .send({ methods: ['interface'] })
+      .expect(200);
     expect(byOffice.body).toMatchObject({ version: 6, methods: ['interface'] });
   });
 
@@ -273,10 +314,31 @@ describe('lifecycle, permissions and versions', () => {
 });
 
 describe('one data, one source', () => {
-  const idItem = (authoritative: boolean) => ({ key: 'idNumber', label: '公民身份号码', type: 'string', length: 18, queryKey: true, sensitivity: 'personal', element: '居民身份证号码', authoritative });
+  const idItem = (authoritative: boolean) => ({
+    key: 'idNumber',
+    label: '公民身份号码',
+    type: 'string',
+    length: 18,
+    queryKey: true,
+    sensitivity: 'personal',
+    element: '居民身份证号码',
+    authoritative,
+  });
   const population = () =>
-    resourceBody(gaAdmin.unitId, { code: '101001/0001', classification: ['1', '01', '001'], name: '人口基本信息', items: [idItem(true), { key: 'name', label: '姓名', type: 'string' }], sharing: { type: 'conditional', conditions: '仅限法定职责,逐条核验' } });
-  const social = (authoritative: boolean) => resourceBody(rsAdmin.unitId, { code: '302001/0001', classification: ['3', '02', '001'], name: '社会保险参保信息', items: [{ key: 'status', label: '参保状态', type: 'string' }, idItem(authoritative)] });
+    resourceBody(gaAdmin.unitId, {
+      code: '101001/0001',
+      classification: ['1', '01', '001'],
+      name: '人口基本信息',
+      items: [idItem(true), { key: 'name', label: '姓名', type: 'string' }],
+      sharing: { type: 'conditional', conditions: '仅限法定职责,逐条核验' },
+    });
+  const social = (authoritative: boolean) =>
+    resourceBody(rsAdmin.unitId, {
+      code: '302001/0001',
+      classification: ['3', '02', '001'],
+      name: '社会保险参保信息',
+      items: [{ key: 'status', label: '参保状态', type: 'string' }, idItem(authoritative)],
+    });
 
   test('the first claim makes a resource the authoritative source of an element', async () => {
     const res = await create(gaAdmin, population()).expect(201);
@@ -286,7 +348,11 @@ describe('one data, one source', () => {
 
   test('a second authoritative claim is refused naming the existing source, and nothing of it is saved', async () => {
     const res = await create(rsAdmin, social(true)).expect(409);
-    expect(res.body).toMatchObject({ code: 'ELEMENT_CLAIMED', field: 'body.items[1].element', source: { code: '101001/0001', name: '人口基本信息', providerUnitName: '蚌埠市公安局', itemKey: 'idNumber' } });
+    expect(res.body).toMatchObject({
+      code: 'ELEMENT_CLAIMED',
+      field: 'body.items[1].element',
+      source: { code: '101001/0001', name: '人口基本信息', providerUnitName: '蚌埠市公安局', itemKey: 'idNumber' },
+    });
     expect(res.body.detail).toContain('101001/0001');
     // The resource row was written before the claim was refused: the transaction took it back.
     await api().get(path('302001/0001')).set(auth(office)).expect(404);
@@ -296,27 +362,41 @@ describe('one data, one source', () => {
     await create(rsAdmin, social(false)).expect(201);
     const res = await api().get('/api/v1/catalogue/elements').set(auth(office)).expect(200);
     const element = res.body.items.find((e: { name: string }) => e.name === '居民身份证号码');
-    expect(element).toMatchObject({ source: { code: '101001/0001', itemKey: 'idNumber', providerUnitId: gaAdmin.unitId, status: 'published' }, copies: [{ code: '302001/0001', itemKey: 'idNumber' }] });
+    expect(element).toMatchObject({
+      source: { code: '101001/0001', itemKey: 'idNumber', providerUnitId: gaAdmin.unitId, status: 'published' },
+      copies: [{ code: '302001/0001', itemKey: 'idNumber' }],
+    });
     // A draft of another unit stays hidden, in the element list too.
     const asGa = await api().get('/api/v1/catalogue/elements').set(auth(gaOperator)).expect(200);
     expect(asGa.body.items.find((e: { name: string }) => e.name === '居民身份证号码').copies).toEqual([]);
   });
 
   test('turning a copy into a second claim by update is refused too', async () => {
-    const res = await api().patch(path('302001/0001')).set(auth(rsAdmin)).send({ items: [{ key: 'status', label: '参保状态', type: 'string' }, idItem(true)] }).expect(409);
+    const res = await api()
+      .patch(path('302001/0001'))
+      .set(auth(rsAdmin))
+      .send({ items: [{ key: 'status', label: '参保状态', type: 'string' }, idItem(true)] })
+      .expect(409);
     expect(res.body).toMatchObject({ code: 'ELEMENT_CLAIMED', field: 'body.items[1].element' });
     const kept = await api().get(path('302001/0001')).set(auth(rsAdmin)).expect(200);
     expect(kept.body).toMatchObject({ version: 1, items: [{}, { authoritative: false }] });
   });
 
   test('authoritative needs an element', async () => {
-    const res = await create(rsAdmin, resourceBody(rsAdmin.unitId, { code: '302002/0001', classification: ['3', '02', '002'], items: [{ key: 'a', label: '甲', type: 'string', authoritative: true }] })).expect(400);
+    const res = await create(
+      rsAdmin,
+      resourceBody(rsAdmin.unitId, { code: '302002/0001', classification: ['3', '02', '002'], items: [{ key: 'a', label: '甲', type: 'string', authoritative: true }] }),
+    ).expect(400);
     expect(res.body).toMatchObject({ code: 'ELEMENT_REQUIRED', field: 'body.items[0].element' });
   });
 
   test('deprecating the source frees the element for a successor', async () => {
     await api().post(path('101001/0001', '/deprecate')).set(auth(office)).expect(200);
-    const res = await api().patch(path('302001/0001')).set(auth(rsAdmin)).send({ items: [{ key: 'status', label: '参保状态', type: 'string' }, idItem(true)] }).expect(200);
+    const res = await api()
+      .patch(path('302001/0001'))
+      .set(auth(rsAdmin))
+      .send({ items: [{ key: 'status', label: '参保状态', type: 'string' }, idItem(true)] })
+      .expect(200);
     expect(res.body.items[1].authoritative).toBe(true);
     const list = await api().get('/api/v1/catalogue/elements').set(auth(office)).expect(200);
     expect(list.body.items.find((e: { name: string }) => e.name === '居民身份证号码').source.code).toBe('302001/0001');
@@ -324,7 +404,14 @@ describe('one data, one source', () => {
 
   test('racing claims on the same element: exactly one wins, whatever the timing', async () => {
     const claim = (n: number) =>
-      create(office, resourceBody(rsAdmin.unitId, { code: `30204${n}/0001`, classification: ['3', '02', `04${n}`], items: [{ key: 'code', label: '统一社会信用代码', type: 'string', element: '统一社会信用代码', authoritative: true }] }));
+      create(
+        office,
+        resourceBody(rsAdmin.unitId, {
+          code: `30204${n}/0001`,
+          classification: ['3', '02', `04${n}`],
+          items: [{ key: 'code', label: '统一社会信用代码', type: 'string', element: '统一社会信用代码', authoritative: true }],
+        }),
+      );
     const answers = await Promise.all([1, 2, 3, 4].map(claim));
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409]);
     for (const a of answers.filter((x) => x.status === 409)) expect(a.body.code).toBe('ELEMENT_CLAIMED');

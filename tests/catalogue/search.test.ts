@@ -24,7 +24,11 @@ beforeAll(async () => {
   rsAdmin = await addUser(platform.gateway, 'RS', ['unit_admin']);
   await seedCatalogue(platform.services.catalogue!.db, unitIds);
   // One draft of GA's, to check that search shows it only to GA and the office.
-  await api().post('/api/v1/catalogue/resources').set(auth(gaAdmin)).send(resourceBody(gaAdmin.unitId, { code: '301030/0001', classification: ['3', '01', '030'], name: '流动人口居住登记信息', summary: '流动人口在本市居住登记的基本情况。', updateCycle: 'daily' })).expect(201);
+  await api()
+    .post('/api/v1/catalogue/resources')
+    .set(auth(gaAdmin))
+    .send(resourceBody(gaAdmin.unitId, { code: '301030/0001', classification: ['3', '01', '030'], name: '流动人口居住登记信息', summary: '流动人口在本市居住登记的基本情况。', updateCycle: 'daily' }))
+    .expect(201);
 });
 afterAll(async () => {
   await platform?.close();
@@ -35,7 +39,14 @@ describe('seeding the reference catalogue', () => {
     const res = await search(office, { status: 'published', limit: 200 });
     expect(codes(res).sort()).toEqual(ref.resources.map((r) => r.code as string).sort());
     const population = res.body.items.find((r: { code: string }) => r.code === '101001/0001');
-    expect(population).toMatchObject({ status: 'published', version: 1, providerUnitId: unitIds.GA, providerUnitName: '蚌埠市公安局', sharing: { type: 'conditional' }, queryKeys: ['idNumber', 'regionCode'] });
+    expect(population).toMatchObject({
+      status: 'published',
+      version: 1,
+      providerUnitId: unitIds.GA,
+      providerUnitName: '蚌埠市公安局',
+      sharing: { type: 'conditional' },
+      queryKeys: ['idNumber', 'regionCode'],
+    });
     expect(population.publishedAt).not.toBeNull();
     expect(await seedCatalogue(platform.services.catalogue!.db, unitIds)).toEqual([]);
   });
@@ -51,7 +62,11 @@ describe('seeding the reference catalogue', () => {
   test('each seeded resource is announced as resource.published through the outbox', async () => {
     const events = (await resourceEvents(platform)).filter((e) => e.type === 'resource.published');
     expect(events).toHaveLength(14);
-    expect(events[0]).toMatchObject({ actor: { kind: 'system' }, subject: '101001/0001', data: { code: '101001/0001', status: 'published', version: 1, providerUnitId: unitIds.GA, methods: ['interface', 'customization'] } });
+    expect(events[0]).toMatchObject({
+      actor: { kind: 'system' },
+      subject: '101001/0001',
+      data: { code: '101001/0001', status: 'published', version: 1, providerUnitId: unitIds.GA, methods: ['interface', 'customization'] },
+    });
   });
 });
 
@@ -100,7 +115,11 @@ describe('search and browse', () => {
         cursor = res.body.nextCursor;
         if (pages++ === 0 && sort === 'code') {
           // Added behind the cursor: the walk neither repeats nor skips anything.
-          await api().post('/api/v1/catalogue/resources').set(auth(office)).send(resourceBody(unitIds.MZ, { code: '101001/0000', classification: ['1', '01', '001'] })).expect(201);
+          await api()
+            .post('/api/v1/catalogue/resources')
+            .set(auth(office))
+            .send(resourceBody(unitIds.MZ, { code: '101001/0000', classification: ['1', '01', '001'] }))
+            .expect(201);
         }
       } while (cursor);
       expect(new Set(seen).size).toBe(seen.length);
@@ -184,7 +203,10 @@ describe('DCAT export', () => {
 
   test('open=true exports only what is open to the public, for open-data portals', async () => {
     const doc = JSON.parse((await api().get('/api/v1/catalogue/dcat?open=true&limit=2').set(auth(rsAdmin)).expect(200)).text);
-    const open = ref.resources.filter((r) => (r.open as { open: boolean }).open).map((r) => r.code as string).sort();
+    const open = ref.resources
+      .filter((r) => (r.open as { open: boolean }).open)
+      .map((r) => r.code as string)
+      .sort();
     expect(doc['dcat:dataset'].map((d: { 'dct:identifier': string }) => d['dct:identifier'])).toEqual(open.slice(0, 2));
     expect(doc['dcat:dataset'].every((d: { 'dct:accessRights': { '@id': string } }) => d['dct:accessRights']['@id'].endsWith('/PUBLIC'))).toBe(true);
     expect(doc['hydra:view']['hydra:next']).toContain('open=true');

@@ -29,11 +29,20 @@ afterAll(async () => {
 
 const db = () => platform.services['data-query']!.db;
 const people = [personOf(0), personOf(1), personOf(2), personOf(3)];
-const row = (i: number, extra: Record<string, unknown> = {}) => ({ idNumber: people[i].idNumber, name: `测试${i}`, sex: people[i].sex, birthDate: people[i].birthDate, regionCode: people[i].regionCode, ...extra });
+const row = (i: number, extra: Record<string, unknown> = {}) => ({
+  idNumber: people[i].idNumber,
+  name: `测试${i}`,
+  sex: people[i].sex,
+  birthDate: people[i].birthDate,
+  regionCode: people[i].regionCode,
+  ...extra,
+});
 const ndjson = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
 
 async function stored(): Promise<Record<string, { name: string | null; deleted: boolean; seq: string }>> {
-  const rows: { id_number: string; name: string | null; _deleted_at: Date | null; _change_seq: string }[] = await db().query('SELECT id_number, name, _deleted_at, _change_seq FROM data_query_rows.r_101001_0001');
+  const rows: { id_number: string; name: string | null; _deleted_at: Date | null; _change_seq: string }[] = await db().query(
+    'SELECT id_number, name, _deleted_at, _change_seq FROM data_query_rows.r_101001_0001',
+  );
   return Object.fromEntries(rows.map((r) => [r.id_number, { name: r.name, deleted: r._deleted_at !== null, seq: r._change_seq }]));
 }
 
@@ -53,7 +62,12 @@ async function dataUpdated(changeSeq: number) {
 
 test('an NDJSON batch through the gateway is stored, advances the change sequence and last update, and emits data.updated', async () => {
   const before = Date.now();
-  const res = await request(platform.gatewayUrl).post(url).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(ndjson([row(0), row(1), row(2)])).expect(200);
+  const res = await request(platform.gatewayUrl)
+    .post(url)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(ndjson([row(0), row(1), row(2)]))
+    .expect(200);
   expect(res.body).toMatchObject({ resourceCode: CODE, changeSeq: 1, rows: 3, upserted: 3, deleted: 0, unmatchedDeletes: 0 });
   expect(Object.keys(await stored()).sort()).toEqual([people[0].idNumber, people[1].idNumber, people[2].idNumber].sort());
   const ds = await dataset();
@@ -64,7 +78,11 @@ test('an NDJSON batch through the gateway is stored, advances the change sequenc
 });
 
 test('a CSV batch (an operator may submit too) updates existing rows and adds new ones', async () => {
-  const csv = ['idNumber,name,sex,birthDate,regionCode,householdAddress', `${people[0].idNumber},"王,五",${people[0].sex},${people[0].birthDate},${people[0].regionCode},"安徽省""蚌埠""市"`, `${people[3].idNumber},赵六,${people[3].sex},${people[3].birthDate},${people[3].regionCode},`].join('\r\n');
+  const csv = [
+    'idNumber,name,sex,birthDate,regionCode,householdAddress',
+    `${people[0].idNumber},"王,五",${people[0].sex},${people[0].birthDate},${people[0].regionCode},"安徽省""蚌埠""市"`,
+    `${people[3].idNumber},赵六,${people[3].sex},${people[3].birthDate},${people[3].regionCode},`,
+  ].join('\r\n');
   const res = await request(platform.gatewayUrl).post(url).set('authorization', `Bearer ${operator.token}`).set('content-type', 'text/csv; charset=utf-8').send(csv).expect(200);
   expect(res.body).toMatchObject({ changeSeq: 2, rows: 2, upserted: 2 });
   const rows = await stored();
@@ -89,7 +107,12 @@ test('one bad identity number refuses the whole batch with the row reported, and
   const good = row(0, { name: '不应写入' });
   const wrong = people[1].idNumber.slice(0, 17) + (people[1].idNumber[17] === '1' ? '2' : '1');
   const before = { rows: await stored(), ds: await dataset() };
-  const res = await request(platform.gatewayUrl).post(url).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(ndjson([good, row(1, { idNumber: wrong }), good]) + '\n').expect(422);
+  const res = await request(platform.gatewayUrl)
+    .post(url)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(ndjson([good, row(1, { idNumber: wrong }), good]) + '\n')
+    .expect(422);
   expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
   expect(res.body).toMatchObject({ code: 'BATCH_REJECTED', rows: 3, errorCount: 1, truncated: false, errors: [{ row: 2, item: 'idNumber', reason: expect.stringMatching(/identity number/) }] });
   expect(await stored()).toEqual(before.rows);
@@ -98,7 +121,15 @@ test('one bad identity number refuses the whole batch with the row reported, and
 
 test('every kind of problem is reported, and a long report is capped but counted', async () => {
   const first17 = `${people[0].regionCode}19900230123`;
-  const rows = [row(0, { sex: '5' }), row(1, { birthDate: '1990-13-01' }), row(2, { regionCode: '110101' }), row(3, { nickname: 'x' }), { name: '无号码' }, { idNumber: first17 + residentIdCheckChar(first17), name: 'a', sex: '1', birthDate: '1990-01-01' }, 'not an object'];
+  const rows = [
+    row(0, { sex: '5' }),
+    row(1, { birthDate: '1990-13-01' }),
+    row(2, { regionCode: '110101' }),
+    row(3, { nickname: 'x' }),
+    { name: '无号码' },
+    { idNumber: first17 + residentIdCheckChar(first17), name: 'a', sex: '1', birthDate: '1990-01-01' },
+    'not an object',
+  ];
   const res = await request(dataQueryUrl(platform)).post(url).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/json').send(JSON.stringify(rows)).expect(422);
   const byRow = Object.fromEntries(res.body.errors.map((e: { row: number; item: string }) => [`${e.row}:${e.item}`, true]));
   expect(Object.keys(byRow).sort()).toEqual(['1:sex', '2:birthDate', '3:regionCode', '4:nickname', '5:idNumber', '5:birthDate', '5:sex', '6:idNumber', '7:null'].sort());
@@ -114,7 +145,12 @@ test('only the providing unit’s admins and operators submit; unknown resources
   const outsiderRes = await request(platform.gatewayUrl).post(url).set('authorization', `Bearer ${outsider.token}`).set('content-type', 'application/x-ndjson').send(body).expect(403);
   expect(outsiderRes.body.code).toBe('NOT_PROVIDER');
   await request(platform.gatewayUrl).post(url).set('content-type', 'application/x-ndjson').send(body).expect(401);
-  const unknown = await request(platform.gatewayUrl).post(`/api/v1/data/${enc('999999/0001')}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(body).expect(404);
+  const unknown = await request(platform.gatewayUrl)
+    .post(`/api/v1/data/${enc('999999/0001')}/batches`)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(body)
+    .expect(404);
   expect(unknown.body.code).toBe('RESOURCE_NOT_FOUND');
   await request(dataQueryUrl(platform)).post(url).set('authorization', `Bearer ${provider.token}`).set('content-type', 'text/plain').send(body).expect(415);
   const malformed = await request(dataQueryUrl(platform)).post(url).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/json').send('{"not":"an array"}').expect(400);
@@ -131,7 +167,12 @@ test('a large batch streams through in chunks, repeated keys resolved in submiss
     for (let i = 0; i < total; i++) yield `${JSON.stringify(make(1000 + i))}\n`;
     yield `${JSON.stringify({ ...make(1000), name: '最后一次' })}\n`; // the same key again, last
   }
-  const res = await request(dataQueryUrl(platform)).post(url).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(await streamToString(Readable.from(lines()))).expect(200);
+  const res = await request(dataQueryUrl(platform))
+    .post(url)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(await streamToString(Readable.from(lines())))
+    .expect(200);
   expect(res.body).toMatchObject({ rows: total + 1, upserted: total + 1, changeSeq: 4 });
   const [count] = await db().query('SELECT count(*)::int AS n FROM data_query_rows.r_101001_0001 WHERE _change_seq = 4');
   expect(count.n).toBe(total);

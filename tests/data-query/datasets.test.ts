@@ -48,8 +48,20 @@ test('resource.published creates a typed table with indexes on the query keys, a
     _deleted_at: 'timestamp with time zone',
   });
   expect((await indexes('r_101001_0001')).sort()).toEqual(['(_change_seq)', '(id_number)', '(region_code, id_number)']);
-  const [ds] = await db().query(`SELECT code, table_name, provider_unit_id, upsert_key, status, version, change_seq, last_updated_at, jsonb_array_length(items) AS items FROM dataset WHERE code = '101001/0001'`);
-  expect(ds).toEqual({ code: '101001/0001', table_name: 'r_101001_0001', provider_unit_id: providerUnitId, upsert_key: 'idNumber', status: 'published', version: 1, change_seq: '0', last_updated_at: null, items: 7 });
+  const [ds] = await db().query(
+    `SELECT code, table_name, provider_unit_id, upsert_key, status, version, change_seq, last_updated_at, jsonb_array_length(items) AS items FROM dataset WHERE code = '101001/0001'`,
+  );
+  expect(ds).toEqual({
+    code: '101001/0001',
+    table_name: 'r_101001_0001',
+    provider_unit_id: providerUnitId,
+    upsert_key: 'idNumber',
+    status: 'published',
+    version: 1,
+    change_seq: '0',
+    last_updated_at: null,
+    items: 7,
+  });
   expect(platform.services['data-query']!.dataQuery.datasets.get('101001/0001')?.tableName).toBe('r_101001_0001');
 });
 
@@ -66,7 +78,16 @@ test('every type of the catalogue maps to its column type', async () => {
     item('note', '备注', 'string'),
   ];
   await events.resource({ ...starterResource('105001/0001', providerUnitId), code: '399001/0001', items });
-  expect(await columns('r_399001_0001')).toMatchObject({ permit_no: 'character varying(30)', kind: 'text', issued: 'date', checked_at: 'timestamp with time zone', staff: 'bigint', capital: 'numeric', active: 'boolean', note: 'text' });
+  expect(await columns('r_399001_0001')).toMatchObject({
+    permit_no: 'character varying(30)',
+    kind: 'text',
+    issued: 'date',
+    checked_at: 'timestamp with time zone',
+    staff: 'bigint',
+    capital: 'numeric',
+    active: 'boolean',
+    note: 'text',
+  });
   expect(await indexes('r_399001_0001')).toEqual(expect.arrayContaining(['(permit_no)', '(issued, permit_no)']));
 });
 
@@ -93,10 +114,19 @@ test('resource.deprecated stops the dataset but keeps its table', async () => {
   const consumer = await addUser(platform.gateway, 'HY', ['unit_admin']);
   const view = starterResource('104001/0001', provider.unitId);
   await events.resource(view);
-  const batch = (token: string) => request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(view.code)}/batches`).set('authorization', `Bearer ${token}`).set('content-type', 'application/x-ndjson').send(JSON.stringify({ parcelId: 'P-1', regionCode: '340321' }));
+  const batch = (token: string) =>
+    request(dataQueryUrl(platform))
+      .post(`/api/v1/data/${enc(view.code)}/batches`)
+      .set('authorization', `Bearer ${token}`)
+      .set('content-type', 'application/x-ndjson')
+      .send(JSON.stringify({ parcelId: 'P-1', regionCode: '340321' }));
   await batch(provider.token).expect(200);
   await events.grant(grantOf({ consumerUnitId: consumer.unitId, providerUnitId: provider.unitId, resourceCode: view.code, items: ['parcelId', 'regionCode'] }));
-  const query = () => request(dataQueryUrl(platform)).post(`/api/v1/query/${enc(view.code)}`).set('authorization', `Bearer ${consumer.token}`).send({ where: { parcelId: 'P-1' } });
+  const query = () =>
+    request(dataQueryUrl(platform))
+      .post(`/api/v1/query/${enc(view.code)}`)
+      .set('authorization', `Bearer ${consumer.token}`)
+      .send({ where: { parcelId: 'P-1' } });
   expect((await query().expect(200)).body.items).toEqual([{ parcelId: 'P-1', regionCode: '340321' }]);
 
   await events.resource({ ...view, status: 'deprecated', version: 2 }, 'resource.deprecated');

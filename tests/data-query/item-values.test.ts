@@ -25,10 +25,16 @@ describe('parse: JSON or CSV text into the value a column binds, or the reason i
     expect(parse('string', 12)).toEqual({ ok: false, reason: 'must be text' });
     const id = personOf(3).idNumber;
     expect(parse('string', id, { key: 'idNumber' })).toEqual({ ok: true, value: id });
-    expect(parse('string', `${id.slice(0, 17)}${id[17] === '0' ? '1' : '0'}`, { key: 'idNumber' })).toMatchObject({ ok: false, reason: expect.stringMatching(/^is not a valid resident identity number/) });
+    expect(parse('string', `${id.slice(0, 17)}${id[17] === '0' ? '1' : '0'}`, { key: 'idNumber' })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^is not a valid resident identity number/),
+    });
     const credit = creditCodeOf(5);
     expect(parse('string', credit, { element: '统一社会信用代码' })).toEqual({ ok: true, value: credit });
-    expect(parse('string', `${credit.slice(0, 17)}${credit[17] === '0' ? '1' : '0'}`, { element: '统一社会信用代码' })).toMatchObject({ ok: false, reason: expect.stringMatching(/^is not a valid unified social credit code/) });
+    expect(parse('string', `${credit.slice(0, 17)}${credit[17] === '0' ? '1' : '0'}`, { element: '统一社会信用代码' })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^is not a valid unified social credit code/),
+    });
     expect(parse('code', '340302', { codeTable: 'GB/T 2260' })).toEqual({ ok: true, value: '340302' });
     expect(parse('code', '999999', { codeTable: 'GB/T 2260' })).toEqual({ ok: false, reason: 'is not a GB/T 2260 administrative region code' });
     expect(parse('code', '3', { codeTable: 'GB/T 2261.1' })).toEqual({ ok: false, reason: 'is not a GB/T 2261.1 sex code (0, 1, 2 or 9)' });
@@ -40,8 +46,10 @@ describe('parse: JSON or CSV text into the value a column binds, or the reason i
   });
 
   test('date and time: ISO 8601 with a time zone, on a real day', () => {
-    for (const good of ['2025-03-01T08:00:00+08:00', '2025-03-01 08:00Z', '2025-03-01T08:00:00.123456Z', '2024-02-29T00:00:00+0800']) expect(parse('datetime', good)).toEqual({ ok: true, value: good });
-    for (const bad of ['2025-03-01T08:00:00', '2025-02-30T00:00:00Z', '2025-03-01T25:00:00Z', 'yesterday']) expect(parse('datetime', bad)).toEqual({ ok: false, reason: 'must be an ISO 8601 date and time with a time zone' });
+    for (const good of ['2025-03-01T08:00:00+08:00', '2025-03-01 08:00Z', '2025-03-01T08:00:00.123456Z', '2024-02-29T00:00:00+0800'])
+      expect(parse('datetime', good)).toEqual({ ok: true, value: good });
+    for (const bad of ['2025-03-01T08:00:00', '2025-02-30T00:00:00Z', '2025-03-01T25:00:00Z', 'yesterday'])
+      expect(parse('datetime', bad)).toEqual({ ok: false, reason: 'must be an ISO 8601 date and time with a time zone' });
   });
 
   test('integers and decimals: from numbers or text, as exact text', () => {

@@ -63,7 +63,10 @@ test('every call of a batch gets its own answer, in order, and its own single au
 
   const audits = await Promise.all(requestIds.map(auditOf));
   for (const a of audits) expect(a).toHaveLength(1);
-  expect(audits[0][0]).toMatchObject({ type: 'query.executed', data: { unitId: consumer.unitId, accountId: consumer.id, grantId: grant.id, rowCount: 1, result: 'allowed', sourceAddress: '10.9.8.7', via: 'data-query' } });
+  expect(audits[0][0]).toMatchObject({
+    type: 'query.executed',
+    data: { unitId: consumer.unitId, accountId: consumer.id, grantId: grant.id, rowCount: 1, result: 'allowed', sourceAddress: '10.9.8.7', via: 'data-query' },
+  });
   expect(audits[1][0]).toMatchObject({ type: 'query.denied', data: { unitId: other.unitId, reason: 'NO_GRANT' } });
   expect(audits[3][0]).toMatchObject({ type: 'query.denied', data: { reason: 'VALIDATION_FAILED' } });
   expect(audits[4][0]).toMatchObject({ type: 'query.executed', data: { items: ['sex'] } });
@@ -86,7 +89,11 @@ test('a call whose token is missing, forged or of another scheme is refused with
   expect(res.status).toBe(200);
   const r = res.body.results;
   for (const refused of r.slice(0, 4)) {
-    expect(refused).toMatchObject({ status: 401, headers: { 'www-authenticate': expect.stringMatching(/^Bearer/) }, body: { status: 401, code: expect.stringMatching(/^(UNAUTHENTICATED|TOKEN_INVALID)$/) } });
+    expect(refused).toMatchObject({
+      status: 401,
+      headers: { 'www-authenticate': expect.stringMatching(/^Bearer/) },
+      body: { status: 401, code: expect.stringMatching(/^(UNAUTHENTICATED|TOKEN_INVALID)$/) },
+    });
     expect(refused.body.items).toBeUndefined();
   }
   expect(r[4]).toMatchObject({ status: 200, body: { grantId: grant.id } });
@@ -96,9 +103,23 @@ test('the envelope itself is validated: no calls, too many calls, a call without
   const call = { code: CODE, requestId: 'x', authorization: `Bearer ${consumer.token}`, body: { where: {} } };
   const url = dataQueryUrl(platform);
   expect((await request(url).post('/internal/v1/query-batches').send({ calls: [] }).expect(400)).body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.calls' });
-  expect((await request(url).post('/internal/v1/query-batches').send({ calls: Array.from({ length: 257 }, () => call) }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+  expect(
+    (
+      await request(url)
+        .post('/internal/v1/query-batches')
+        .send({ calls: Array.from({ length: 257 }, () => call) })
+        .expect(400)
+    ).body.code,
+  ).toBe('VALIDATION_FAILED');
   const { requestId: _omitted, ...noId } = call;
-  expect((await request(url).post('/internal/v1/query-batches').send({ calls: [noId] }).expect(400)).body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.calls.0.requestId' });
+  expect(
+    (
+      await request(url)
+        .post('/internal/v1/query-batches')
+        .send({ calls: [noId] })
+        .expect(400)
+    ).body,
+  ).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.calls.0.requestId' });
 });
 
 test('when the audit trail cannot take the records, every call of the batch answers 503 and no data', async () => {

@@ -46,7 +46,19 @@ test('a granted query returns only granted items, masked, and leaves one audit e
   expect(audit[0]).toMatchObject({
     type: 'query.executed',
     subject: CODE,
-    data: { unitId: consumer.unitId, accountId: consumer.id, grantId: grant.id, resourceCode: CODE, providerUnitId: provider.unitId, items: ['idNumber', 'name', 'sex', 'regionCode'], rowCount: 1, result: 'allowed', sourceAddress: '10.1.2.3', via: 'data-query', latencyMs: expect.any(Number) },
+    data: {
+      unitId: consumer.unitId,
+      accountId: consumer.id,
+      grantId: grant.id,
+      resourceCode: CODE,
+      providerUnitId: provider.unitId,
+      items: ['idNumber', 'name', 'sex', 'regionCode'],
+      rowCount: 1,
+      result: 'allowed',
+      sourceAddress: '10.1.2.3',
+      via: 'data-query',
+      latencyMs: expect.any(Number),
+    },
   });
 });
 
@@ -98,11 +110,25 @@ test('ranges on a date query key: inclusive bounds; an empty range or an impossi
     { key: 'issued', label: '发证日期', type: 'date', required: false, queryKey: true, sensitivity: 'public' },
   ];
   await events.resource(starterResource('105001/0001', provider.unitId, { code, items, queryKeys: ['permitNo', 'issued'] }));
-  const rows = [{ permitNo: 'P-1', issued: '2025-01-10' }, { permitNo: 'P-2', issued: '2025-01-31' }, { permitNo: 'P-3', issued: '2025-03-10' }];
-  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(code)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(rows.map((r) => JSON.stringify(r)).join('\n')).expect(200);
+  const rows = [
+    { permitNo: 'P-1', issued: '2025-01-10' },
+    { permitNo: 'P-2', issued: '2025-01-31' },
+    { permitNo: 'P-3', issued: '2025-03-10' },
+  ];
+  await request(dataQueryUrl(platform))
+    .post(`/api/v1/data/${enc(code)}/batches`)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(rows.map((r) => JSON.stringify(r)).join('\n'))
+    .expect(200);
   const unit = await addUser(platform.gateway, 'SCJG', ['unit_admin']);
   await events.grant(grantOf({ consumerUnitId: unit.unitId, providerUnitId: provider.unitId, resourceCode: code, items: ['permitNo', 'issued'] }));
-  const ask = (where: object, status: number) => request(dataQueryUrl(platform)).post(`/api/v1/query/${enc(code)}`).set('authorization', `Bearer ${unit.token}`).send({ where }).expect(status);
+  const ask = (where: object, status: number) =>
+    request(dataQueryUrl(platform))
+      .post(`/api/v1/query/${enc(code)}`)
+      .set('authorization', `Bearer ${unit.token}`)
+      .send({ where })
+      .expect(status);
   expect((await ask({ issued: { gte: '2025-01-10', lte: '2025-01-31' } }, 200)).body.items).toEqual(rows.slice(0, 2));
   expect((await ask({ issued: { gte: '2025-02-01', lte: '2025-01-01' } }, 400)).body).toMatchObject({ code: 'INVALID_CONDITION', field: 'body.where.issued' });
   expect((await ask({ issued: { gte: '2025-02-30' } }, 400)).body).toMatchObject({ code: 'INVALID_CONDITION', field: 'body.where.issued.gte' });
@@ -110,9 +136,16 @@ test('ranges on a date query key: inclusive bounds; an empty range or an impossi
 
 test('an unknown resource is refused, and audited like any other refusal', async () => {
   const requestId = `test-${randomUUID()}`;
-  const res = await request(dataQueryUrl(platform)).post(`/api/v1/query/${enc('999999/0001')}`).set('authorization', `Bearer ${consumer.token}`).set('x-request-id', requestId).send({ where: { idNumber: inLzh[0].idNumber } }).expect(404);
+  const res = await request(dataQueryUrl(platform))
+    .post(`/api/v1/query/${enc('999999/0001')}`)
+    .set('authorization', `Bearer ${consumer.token}`)
+    .set('x-request-id', requestId)
+    .send({ where: { idNumber: inLzh[0].idNumber } })
+    .expect(404);
   expect(res.body.code).toBe('RESOURCE_NOT_FOUND');
-  expect(await events.eventsOf('query', (e) => e.data.requestId === requestId)).toEqual([expect.objectContaining({ type: 'query.denied', data: expect.objectContaining({ reason: 'RESOURCE_NOT_FOUND', resourceCode: '999999/0001', providerUnitId: null }) })]);
+  expect(await events.eventsOf('query', (e) => e.data.requestId === requestId)).toEqual([
+    expect.objectContaining({ type: 'query.denied', data: expect.objectContaining({ reason: 'RESOURCE_NOT_FOUND', resourceCode: '999999/0001', providerUnitId: null }) }),
+  ]);
 });
 
 test('no grant, a grant without the interface mode, an expired grant → 403 with the condition named', async () => {
@@ -126,7 +159,14 @@ test('no grant, a grant without the interface mode, an expired grant → 403 wit
   expect(mode.res.body.code).toBe('MODE_NOT_GRANTED');
   expect(mode.audit).toHaveLength(1);
 
-  const lapsed = grantOf({ consumerUnitId: other.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['idNumber'], validFrom: new Date(Date.now() - 10 * 86_400_000).toISOString(), validTo: new Date(Date.now() - 86_400_000).toISOString() });
+  const lapsed = grantOf({
+    consumerUnitId: other.unitId,
+    providerUnitId: provider.unitId,
+    resourceCode: CODE,
+    items: ['idNumber'],
+    validFrom: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+    validTo: new Date(Date.now() - 86_400_000).toISOString(),
+  });
   await events.grant(lapsed);
   const expired = await query(other, { where: { idNumber: inLzh[0].idNumber } }, 403);
   expect(expired.res.body).toMatchObject({ code: 'GRANT_EXPIRED' });
@@ -147,7 +187,10 @@ test('a grant whose validity has not begun → 403 GRANT_NOT_YET_VALID naming th
 
 test('two active grants for one resource: the one covering the asked items answers, whatever order they arrived in (the gateway’s decision)', async () => {
   const p = inLzh[0];
-  for (const [unitKey, order] of [['RS', 'a then b'], ['WJ', 'b then a']] as const) {
+  for (const [unitKey, order] of [
+    ['RS', 'a then b'],
+    ['WJ', 'b then a'],
+  ] as const) {
     const unit = await addUser(platform.gateway, unitKey, ['unit_admin']);
     const a = grantOf({ consumerUnitId: unit.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['name'] });
     const b = grantOf({ consumerUnitId: unit.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['name', 'householdAddress'] });
@@ -202,10 +245,18 @@ test('a grant may let personal items through unmasked', async () => {
 test('when the audit trail cannot take the record, the answer is 503 and no data', async () => {
   const app = platform.services['data-query']!;
   app.dataQuery.audit.close();
-  const res = await request(dataQueryUrl(platform)).post(url).set('authorization', `Bearer ${other.token}`).send({ where: { idNumber: inLzh[0].idNumber } }).expect(503);
+  const res = await request(dataQueryUrl(platform))
+    .post(url)
+    .set('authorization', `Bearer ${other.token}`)
+    .send({ where: { idNumber: inLzh[0].idNumber } })
+    .expect(503);
   expect(res.body).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
   expect(res.body.items).toBeUndefined();
-  const denied = await request(dataQueryUrl(platform)).post(url).set('authorization', `Bearer ${consumer.token}`).send({ where: { name: 'x' } }).expect(503);
+  const denied = await request(dataQueryUrl(platform))
+    .post(url)
+    .set('authorization', `Bearer ${consumer.token}`)
+    .send({ where: { name: 'x' } })
+    .expect(503);
   expect(denied.body.code).toBe('AUDIT_UNAVAILABLE');
 });
 

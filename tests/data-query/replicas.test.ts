@@ -22,14 +22,31 @@ const person = personOf(0);
 beforeAll(async () => {
   platform = await startPlatform(['data-query']);
   events = new EventWriter(platform);
-  const config = loadDataQueryConfig({}, { databaseUrl: platform.db.url, redisUrl: REDIS_URL, streamPrefix: platform.prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: 2, jwksUrl: `${platform.gatewayUrl}/.well-known/jwks.json`, consumerName: 'replica-2' });
+  const config = loadDataQueryConfig(
+    {},
+    {
+      databaseUrl: platform.db.url,
+      redisUrl: REDIS_URL,
+      streamPrefix: platform.prefix,
+      migrateOnStart: false,
+      logLevel: 'silent',
+      databasePoolSize: 2,
+      jwksUrl: `${platform.gatewayUrl}/.well-known/jwks.json`,
+      consumerName: 'replica-2',
+    },
+  );
   second = await buildApp({ config, logger: false });
   await second.listen({ host: '127.0.0.1', port: 0 });
   provider = await addUser(platform.gateway, 'GA', ['unit_admin']);
   consumer = await addUser(platform.gateway, 'LZH', ['unit_operator']);
   await events.resource(starterResource(CODE, provider.unitId));
   const row = { idNumber: person.idNumber, name: '张三', sex: person.sex, birthDate: person.birthDate, regionCode: person.regionCode };
-  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(CODE)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(JSON.stringify(row)).expect(200);
+  await request(dataQueryUrl(platform))
+    .post(`/api/v1/data/${enc(CODE)}/batches`)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(JSON.stringify(row))
+    .expect(200);
 });
 afterAll(async () => {
   events?.close();
@@ -41,7 +58,12 @@ async function statusWithin(url: string, want: number, ms = 1000): Promise<numbe
   const deadline = Date.now() + ms;
   let status = 0;
   do {
-    status = (await request(url).post(`/api/v1/query/${enc(CODE)}`).set('authorization', `Bearer ${consumer.token}`).send({ where: { idNumber: person.idNumber } })).status;
+    status = (
+      await request(url)
+        .post(`/api/v1/query/${enc(CODE)}`)
+        .set('authorization', `Bearer ${consumer.token}`)
+        .send({ where: { idNumber: person.idNumber } })
+    ).status;
     if (status === want) return status;
     await new Promise((r) => setTimeout(r, 20));
   } while (Date.now() < deadline);
@@ -58,10 +80,24 @@ test('a grant issued, then revoked, takes effect on both replicas within a secon
 });
 
 test('many concurrent lookups, batched together, each get their own row only', async () => {
-  const grant = grantOf({ consumerUnitId: consumer.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['idNumber', 'sex'], maskPersonal: false, rowFilter: { all: [{ key: 'regionCode', op: 'in', value: [person.regionCode] }] } });
+  const grant = grantOf({
+    consumerUnitId: consumer.unitId,
+    providerUnitId: provider.unitId,
+    resourceCode: CODE,
+    items: ['idNumber', 'sex'],
+    maskPersonal: false,
+    rowFilter: { all: [{ key: 'regionCode', op: 'in', value: [person.regionCode] }] },
+  });
   await events.grant(grant);
   const ids = [person.idNumber, ...Array.from({ length: 30 }, (_, i) => personOf(100 + i).idNumber)];
-  const answers = await Promise.all(ids.map((id) => request(dataQueryUrl(platform)).post(`/api/v1/query/${enc(CODE)}`).set('authorization', `Bearer ${consumer.token}`).send({ where: { idNumber: id } })));
+  const answers = await Promise.all(
+    ids.map((id) =>
+      request(dataQueryUrl(platform))
+        .post(`/api/v1/query/${enc(CODE)}`)
+        .set('authorization', `Bearer ${consumer.token}`)
+        .send({ where: { idNumber: id } }),
+    ),
+  );
   expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
   expect(answers[0].body.items).toEqual([{ idNumber: person.idNumber, sex: person.sex }]);
   expect(answers.slice(1).map((a) => a.body.items)).toEqual(ids.slice(1).map(() => []));

@@ -130,9 +130,22 @@ export async function populationScenario(people: { idNumber: string; sex: string
   const consumer = await addUser(platform.gateway, 'LZH', ['unit_admin']);
   const other = await addUser(platform.gateway, 'HY', ['unit_admin']);
   await events.resource(starterResource(code, provider.unitId));
-  const rows = people.map((p, i) => JSON.stringify({ idNumber: p.idNumber, name: `张三${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode, householdAddress: `安徽省蚌埠市${i}号` })).join('\n');
-  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(code)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(rows).expect(200);
-  const grant = grantOf({ consumerUnitId: consumer.unitId, providerUnitId: provider.unitId, resourceCode: code, items: ['idNumber', 'name', 'sex', 'regionCode'], rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: '340302' }] } });
+  const rows = people
+    .map((p, i) => JSON.stringify({ idNumber: p.idNumber, name: `张三${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode, householdAddress: `安徽省蚌埠市${i}号` }))
+    .join('\n');
+  await request(dataQueryUrl(platform))
+    .post(`/api/v1/data/${enc(code)}/batches`)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(rows)
+    .expect(200);
+  const grant = grantOf({
+    consumerUnitId: consumer.unitId,
+    providerUnitId: provider.unitId,
+    resourceCode: code,
+    items: ['idNumber', 'name', 'sex', 'regionCode'],
+    rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: '340302' }] },
+  });
   await events.grant(grant);
   return { platform, events, provider, consumer, other, grant };
 }

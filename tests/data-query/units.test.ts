@@ -1,6 +1,23 @@
 import { Readable } from 'node:stream';
 import { isValidCreditCode, isValidResidentId, isRegionCode, referenceData } from '@gdx/codes';
-import { columnOf, tableNameOf, upsertKeyOf, RowValidator, type RowError, readRecords, RecordParseError, BatchFormatError, type BatchFormat, maskerOf, maskIdentityNumber, maskName, creditCodeOf, personOf, rowMaker, starterResources } from '@gdx/data-query/testing';
+import {
+  columnOf,
+  tableNameOf,
+  upsertKeyOf,
+  RowValidator,
+  type RowError,
+  readRecords,
+  RecordParseError,
+  BatchFormatError,
+  type BatchFormat,
+  maskerOf,
+  maskIdentityNumber,
+  maskName,
+  creditCodeOf,
+  personOf,
+  rowMaker,
+  starterResources,
+} from '@gdx/data-query/testing';
 
 const population = starterResources().find((r) => r.code === '101001/0001')!;
 
@@ -46,12 +63,25 @@ describe('row validation', () => {
     const wrongCheck = person.idNumber.slice(0, 17) + (person.idNumber[17] === '0' ? '1' : '0');
     const { row, errors } = check({ ...good, idNumber: wrongCheck, sex: '3', birthDate: '1990-02-30', regionCode: '999999', name: 'x'.repeat(51), nickname: 'y' });
     expect(row).toBeNull();
-    expect(errors.map((e) => [e.row, e.item])).toEqual(expect.arrayContaining([[7, 'idNumber'], [7, 'sex'], [7, 'birthDate'], [7, 'regionCode'], [7, 'name'], [7, 'nickname']]));
+    expect(errors.map((e) => [e.row, e.item])).toEqual(
+      expect.arrayContaining([
+        [7, 'idNumber'],
+        [7, 'sex'],
+        [7, 'birthDate'],
+        [7, 'regionCode'],
+        [7, 'name'],
+        [7, 'nickname'],
+      ]),
+    );
     expect(errors.find((e) => e.item === 'idNumber')!.reason).toMatch(/resident identity number/);
   });
 
   test('required items and the row key are required; a delete needs the key only', () => {
-    expect(check({ name: '张三' }).errors.map((e) => e.item).sort()).toEqual(['birthDate', 'idNumber', 'sex']);
+    expect(
+      check({ name: '张三' })
+        .errors.map((e) => e.item)
+        .sort(),
+    ).toEqual(['birthDate', 'idNumber', 'sex']);
     expect(check({ op: 'delete', idNumber: person.idNumber }).row).toMatchObject({ op: 'delete', key: person.idNumber });
     expect(check({ op: 'merge', ...good }).errors).toEqual([expect.objectContaining({ item: 'op' })]);
     expect(check([1, 2]).errors).toEqual([expect.objectContaining({ item: null })]);

@@ -20,7 +20,10 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const ds = gatewayDataSource(db.url, 2);
   await ds.initialize();
-  const creds = await seedIdentity(ds, referenceData().units.filter((u) => ['OFFICE', 'GA', 'RS'].includes(u.key)));
+  const creds = await seedIdentity(
+    ds,
+    referenceData().units.filter((u) => ['OFFICE', 'GA', 'RS'].includes(u.key)),
+  );
   for (const u of await ds.getRepository(Unit).find()) units[u.key] = u.id;
   await ds.destroy();
   redis = new Redis(REDIS_URL);
@@ -38,7 +41,11 @@ afterAll(async () => {
   await deleteKeys(prefix);
 });
 
-const ask = (gw: string) => request(gw).post(`/api/v1/query/${encodeURIComponent('101001/0001')}`).set('authorization', `Bearer ${token}`).send({ where: { idNumber: '11010519491231002X' }, items: ['name'] });
+const ask = (gw: string) =>
+  request(gw)
+    .post(`/api/v1/query/${encodeURIComponent('101001/0001')}`)
+    .set('authorization', `Bearer ${token}`)
+    .send({ where: { idNumber: '11010519491231002X' }, items: ['name'] });
 
 /** What request-approval publishes: the full grant, so gateways decide without calling back (and the gateway's consumer dead-letters anything less). */
 function grantEvent(type: 'grant.issued' | 'grant.revoked', status: GrantStatus, version: number) {
@@ -46,7 +53,24 @@ function grantEvent(type: 'grant.issued' | 'grant.revoked', status: GrantStatus,
   return createEvent(type, {
     actor: { kind: 'account', unitId: units.GA },
     subject: 'aaaaaaaa-0000-7000-8000-000000000001',
-    data: { id: 'aaaaaaaa-0000-7000-8000-000000000001', consumerUnitId: units.RS, providerUnitId: units.GA, resourceCode: '101001/0001', items: ['idNumber', 'name'], rowFilter: null, modes: ['interface'], rateLimitPerSecond: 1000, dailyQuota: 100000, validFrom: new Date(now - 60_000).toISOString(), validTo: new Date(now + 86_400_000).toISOString(), purpose: 'e2e', requestId: 'aaaaaaaa-0000-7000-8000-0000000000ff', status, statusReason: null, version },
+    data: {
+      id: 'aaaaaaaa-0000-7000-8000-000000000001',
+      consumerUnitId: units.RS,
+      providerUnitId: units.GA,
+      resourceCode: '101001/0001',
+      items: ['idNumber', 'name'],
+      rowFilter: null,
+      modes: ['interface'],
+      rateLimitPerSecond: 1000,
+      dailyQuota: 100000,
+      validFrom: new Date(now - 60_000).toISOString(),
+      validTo: new Date(now + 86_400_000).toISOString(),
+      purpose: 'e2e',
+      requestId: 'aaaaaaaa-0000-7000-8000-0000000000ff',
+      status,
+      statusReason: null,
+      version,
+    },
   });
 }
 
@@ -85,12 +109,18 @@ test('every refusal at the gateway is on the audit stream, once', async () => {
   const entries = await redis.xrange(streamKey(prefix, 'query'), '-', '+');
   expect(entries.length).toBe(before + 1);
   const e = JSON.parse(entries[entries.length - 1][1][1]);
-  expect(e).toMatchObject({ type: 'query.denied', data: { unitId: units.RS, result: 'denied', reason: 'GRANT_NOT_ACTIVE', requestId: res.headers['x-request-id'], resourceCode: '101001/0001', via: 'gateway' } });
+  expect(e).toMatchObject({
+    type: 'query.denied',
+    data: { unitId: units.RS, result: 'denied', reason: 'GRANT_NOT_ACTIVE', requestId: res.headers['x-request-id'], resourceCode: '101001/0001', via: 'gateway' },
+  });
 });
 
 test('a malformed query is refused with a problem naming the field, and is on the record too', async () => {
   const before = (await redis.xrange(streamKey(prefix, 'query'), '-', '+')).length;
-  const res = await request(gateways[0]).post(`/api/v1/query/${encodeURIComponent('101001/0001')}`).set('authorization', `Bearer ${token}`).send({ items: ['name'], limit: 5000 });
+  const res = await request(gateways[0])
+    .post(`/api/v1/query/${encodeURIComponent('101001/0001')}`)
+    .set('authorization', `Bearer ${token}`)
+    .send({ items: ['name'], limit: 5000 });
   expect(res.status).toBe(400);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED' });
@@ -105,7 +135,11 @@ test('the daily quota of a grant answers 429 with RateLimit headers, on the reco
   const id = 'aaaaaaaa-0000-7000-8000-000000000002';
   Object.assign(e.data, { id, resourceCode: '102001/0001', dailyQuota: 2 });
   await redis.xadd(streamKey(prefix, 'grant'), '*', 'event', JSON.stringify({ ...e, subject: id }));
-  const ask2 = () => request(gateways[1]).post(`/api/v1/query/${encodeURIComponent('102001/0001')}`).set('authorization', `Bearer ${token}`).send({ where: { creditCode: '11340300284135459M' } });
+  const ask2 = () =>
+    request(gateways[1])
+      .post(`/api/v1/query/${encodeURIComponent('102001/0001')}`)
+      .set('authorization', `Bearer ${token}`)
+      .send({ where: { creditCode: '11340300284135459M' } });
   const deadline = Date.now() + 5_000;
   let first = await ask2();
   while (first.status === 403 && Date.now() < deadline) first = await ask2();

@@ -26,8 +26,23 @@ afterAll(async () => {
 
 const unit = '01900000-0000-7000-8000-0000000000c1';
 const view = (id: string, over: Partial<GrantView> = {}): GrantView => ({
-  id, consumerUnitId: unit, providerUnitId: '01900000-0000-7000-8000-0000000000d1', resourceCode: '101001/0001', items: ['idNumber', 'name'], rowFilter: null, modes: ['interface'],
-  rateLimitPerSecond: 10, dailyQuota: 100, validFrom: '2026-01-01T00:00:00Z', validTo: '2027-01-01T00:00:00Z', purpose: 'test', requestId: '01900000-0000-7000-8000-0000000000e1', status: 'active', statusReason: null, version: 1, ...over,
+  id,
+  consumerUnitId: unit,
+  providerUnitId: '01900000-0000-7000-8000-0000000000d1',
+  resourceCode: '101001/0001',
+  items: ['idNumber', 'name'],
+  rowFilter: null,
+  modes: ['interface'],
+  rateLimitPerSecond: 10,
+  dailyQuota: 100,
+  validFrom: '2026-01-01T00:00:00Z',
+  validTo: '2027-01-01T00:00:00Z',
+  purpose: 'test',
+  requestId: '01900000-0000-7000-8000-0000000000e1',
+  status: 'active',
+  statusReason: null,
+  version: 1,
+  ...over,
 });
 const actor = { kind: 'system' as const };
 
@@ -55,7 +70,12 @@ test('an invalid grant event is skipped and counted; the valid one after it is a
   expect(cache.find(unit, '101001/0001').map((g) => g.id)).toEqual([good.id]);
 
   // A later state of the grant replaces it; superseded is just its new status.
-  await redis.xadd(stream, '*', 'event', JSON.stringify(createEvent('grant.superseded', { actor, subject: good.id, data: { ...good, status: 'superseded', version: 2, supersededBy: '01900000-0000-7000-8000-000000000009' } })));
+  await redis.xadd(
+    stream,
+    '*',
+    'event',
+    JSON.stringify(createEvent('grant.superseded', { actor, subject: good.id, data: { ...good, status: 'superseded', version: 2, supersededBy: '01900000-0000-7000-8000-000000000009' } })),
+  );
   await eventually(async () => cache.get(good.id)?.status === 'superseded', 5_000, 'the superseded state');
   expect(cache.get(good.id)).toMatchObject({ version: 2, items: new Set(['idNumber', 'name']), providerUnitId: good.providerUnitId });
   expect(cache.skipped).toBe(2);

@@ -8,14 +8,29 @@ const now = Date.parse('2026-11-26T10:00:00Z');
 /** Ids are UUIDv7: ordered by issue time, so the later letter is the newer grant. */
 const id = (n: string) => `01900000-0000-7000-8000-00000000000${n}`;
 const view = (over: Partial<GrantView> = {}): GrantView => ({
-  id: id('1'), consumerUnitId: id('c'), providerUnitId: id('d'), resourceCode: '101001/0001', items: ['idNumber', 'name'], rowFilter: null, modes: ['interface'],
-  rateLimitPerSecond: 10, dailyQuota: 100, validFrom: '2026-01-01T00:00:00Z', validTo: '2027-01-01T00:00:00Z', purpose: 'test', requestId: id('e'), status: 'active', statusReason: null, version: 1, ...over,
+  id: id('1'),
+  consumerUnitId: id('c'),
+  providerUnitId: id('d'),
+  resourceCode: '101001/0001',
+  items: ['idNumber', 'name'],
+  rowFilter: null,
+  modes: ['interface'],
+  rateLimitPerSecond: 10,
+  dailyQuota: 100,
+  validFrom: '2026-01-01T00:00:00Z',
+  validTo: '2027-01-01T00:00:00Z',
+  purpose: 'test',
+  requestId: id('e'),
+  status: 'active',
+  statusReason: null,
+  version: 1,
+  ...over,
 });
 /** The gateway's cache entry for a grant view: what the route hands the decision. */
 const grant = (over: Partial<GrantView> = {}): CachedGrant => cachedGrant(view(over));
 const decide = (grants: CachedGrant[], items: string[] | undefined) => decideGrant(grants, 'interface', items, now);
 
-describe('grant decision on the gateway\'s cache entries', () => {
+describe("grant decision on the gateway's cache entries", () => {
   test('allows the call an active grant covers', () => {
     expect(decide([grant()], ['name'])).toMatchObject({ ok: true, grant: { id: id('1'), providerUnitId: id('d'), rateLimitPerSecond: 10, dailyQuota: 100 } });
     expect(decide([grant()], undefined)).toMatchObject({ ok: true });
@@ -54,16 +69,29 @@ describe('grant decision on the gateway\'s cache entries', () => {
     const pairs = (aId: string, bId: string) => {
       const a = grant({ id: aId, items: ['name'] });
       const b = grant({ id: bId, items: ['name', 'address'] });
-      return { a, b, orders: [[a, b], [b, a]] };
+      return {
+        a,
+        b,
+        orders: [
+          [a, b],
+          [b, a],
+        ],
+      };
     };
 
-    test.each([['a older', id('1'), id('2')], ['a newer', id('2'), id('1')]])('asking for address → grant b, whatever the order (%s)', (_, aId, bId) => {
+    test.each([
+      ['a older', id('1'), id('2')],
+      ['a newer', id('2'), id('1')],
+    ])('asking for address → grant b, whatever the order (%s)', (_, aId, bId) => {
       const { orders } = pairs(aId, bId);
       for (const grants of orders) expect(decide(grants, ['address'])).toMatchObject({ ok: true, grant: { id: bId } });
       for (const grants of orders) expect(decide(grants, ['name', 'address'])).toMatchObject({ ok: true, grant: { id: bId } });
     });
 
-    test.each([['a older', id('1'), id('2')], ['a newer', id('2'), id('1')]])('asking for name → the newest grant, whatever the order (%s)', (_, aId, bId) => {
+    test.each([
+      ['a older', id('1'), id('2')],
+      ['a newer', id('2'), id('1')],
+    ])('asking for name → the newest grant, whatever the order (%s)', (_, aId, bId) => {
       const { orders } = pairs(aId, bId);
       const newest = aId > bId ? aId : bId;
       for (const grants of orders) expect(decide(grants, ['name'])).toMatchObject({ ok: true, grant: { id: newest } });

@@ -43,7 +43,11 @@ describe('units', () => {
   const newUnit = { key: 'MZ', name: '蚌埠市民政局', creditCode: '113403005684713668', regionCode: '340300', kind: 'provider', contactName: '李四', contactPhone: '0552-7654321' };
 
   test('the office creates a unit; the credit code check character is verified', async () => {
-    const bad = await api().post('/api/v1/units').set(auth(office)).send({ ...newUnit, creditCode: '113403005684713669' }).expect(400);
+    const bad = await api()
+      .post('/api/v1/units')
+      .set(auth(office))
+      .send({ ...newUnit, creditCode: '113403005684713669' })
+      .expect(400);
     expect(bad.body).toMatchObject({ code: 'INVALID_CREDIT_CODE', field: 'body.creditCode', status: 400 });
     const res = await api().post('/api/v1/units').set(auth(office)).send(newUnit).expect(201);
     expect(res.body).toMatchObject({ key: 'MZ', contactName: '李四', status: 'active' });
@@ -52,7 +56,11 @@ describe('units', () => {
   });
 
   test('bad input answers problem+json naming the field', async () => {
-    const res = await api().post('/api/v1/units').set(auth(office)).send({ ...newUnit, key: 'x', regionCode: 'abc' }).expect(400);
+    const res = await api()
+      .post('/api/v1/units')
+      .set(auth(office))
+      .send({ ...newUnit, key: 'x', regionCode: 'abc' })
+      .expect(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(res.body.field).toMatch(/^body\./);
@@ -62,7 +70,10 @@ describe('units', () => {
 
   test('nobody but the office creates units', async () => {
     for (const u of [gaAdmin, gaOperator, auditor]) {
-      const res = await api().post('/api/v1/units').set(auth(u)).send({ ...newUnit, key: 'ZZ' });
+      const res = await api()
+        .post('/api/v1/units')
+        .set(auth(u))
+        .send({ ...newUnit, key: 'ZZ' });
       expect(res.status).toBe(403);
     }
   });
@@ -89,16 +100,36 @@ describe('units', () => {
 
 describe('accounts', () => {
   test('a unit admin creates accounts for its own unit only, and no office roles', async () => {
-    const created = await api().post('/api/v1/accounts').set(auth(gaAdmin)).send({ unitId: gaAdmin.unitId, username: 'ga.clerk', displayName: '经办人', roles: ['unit_operator'], password: 'a long enough password' }).expect(201);
+    const created = await api()
+      .post('/api/v1/accounts')
+      .set(auth(gaAdmin))
+      .send({ unitId: gaAdmin.unitId, username: 'ga.clerk', displayName: '经办人', roles: ['unit_operator'], password: 'a long enough password' })
+      .expect(201);
     expect(created.body).toMatchObject({ username: 'ga.clerk', roles: ['unit_operator'], locked: false });
     expect(created.body.passwordHash).toBeUndefined();
-    const other = await api().post('/api/v1/accounts').set(auth(gaAdmin)).send({ unitId: rsAdmin.unitId, username: 'rs.mole', displayName: 'x', roles: ['unit_operator'], password: 'a long enough password' }).expect(403);
+    const other = await api()
+      .post('/api/v1/accounts')
+      .set(auth(gaAdmin))
+      .send({ unitId: rsAdmin.unitId, username: 'rs.mole', displayName: 'x', roles: ['unit_operator'], password: 'a long enough password' })
+      .expect(403);
     expect(other.body.code).toBe('NOT_YOUR_UNIT');
-    const officeRole = await api().post('/api/v1/accounts').set(auth(gaAdmin)).send({ unitId: gaAdmin.unitId, username: 'ga.boss', displayName: 'x', roles: ['office_admin'], password: 'a long enough password' }).expect(400);
+    const officeRole = await api()
+      .post('/api/v1/accounts')
+      .set(auth(gaAdmin))
+      .send({ unitId: gaAdmin.unitId, username: 'ga.boss', displayName: 'x', roles: ['office_admin'], password: 'a long enough password' })
+      .expect(400);
     expect(officeRole.body.code).toBe('ROLE_NOT_ALLOWED');
-    const dup = await api().post('/api/v1/accounts').set(auth(gaAdmin)).send({ unitId: gaAdmin.unitId, username: 'ga.clerk', displayName: 'x', roles: ['unit_operator'], password: 'a long enough password' }).expect(409);
+    const dup = await api()
+      .post('/api/v1/accounts')
+      .set(auth(gaAdmin))
+      .send({ unitId: gaAdmin.unitId, username: 'ga.clerk', displayName: 'x', roles: ['unit_operator'], password: 'a long enough password' })
+      .expect(409);
     expect(dup.body.code).toBe('USERNAME_TAKEN');
-    const short = await api().post('/api/v1/accounts').set(auth(gaAdmin)).send({ unitId: gaAdmin.unitId, username: 'ga.short', displayName: 'x', roles: ['unit_operator'], password: 'short' }).expect(400);
+    const short = await api()
+      .post('/api/v1/accounts')
+      .set(auth(gaAdmin))
+      .send({ unitId: gaAdmin.unitId, username: 'ga.short', displayName: 'x', roles: ['unit_operator'], password: 'short' })
+      .expect(400);
     expect(short.body.field).toBe('body.password');
   });
 
@@ -250,7 +281,11 @@ describe('operations', () => {
 
   test('a body over the limit is refused with 413', async () => {
     await addUnit(app, 'GA');
-    const res = await api().post('/api/v1/units').set(auth(office)).send({ name: 'x'.repeat(2_000_000) }).expect(413);
+    const res = await api()
+      .post('/api/v1/units')
+      .set(auth(office))
+      .send({ name: 'x'.repeat(2_000_000) })
+      .expect(413);
     expect(res.body.code).toBe('BODY_TOO_LARGE');
   });
 });

@@ -36,8 +36,23 @@ async function closedPort(): Promise<number> {
 }
 
 const view = (over: Partial<GrantView>): GrantView => ({
-  id: '01900000-0000-7000-8000-000000000001', consumerUnitId: consumer.unitId, providerUnitId: PROVIDER, resourceCode: CODE, items: ['idNumber', 'name'], rowFilter: null, modes: ['interface'],
-  rateLimitPerSecond: 100, dailyQuota: 1000, validFrom: new Date(Date.now() - 60_000).toISOString(), validTo: new Date(Date.now() + 86_400_000).toISOString(), purpose: 'test', requestId: '01900000-0000-7000-8000-0000000000e1', status: 'active', statusReason: null, version: 1, ...over,
+  id: '01900000-0000-7000-8000-000000000001',
+  consumerUnitId: consumer.unitId,
+  providerUnitId: PROVIDER,
+  resourceCode: CODE,
+  items: ['idNumber', 'name'],
+  rowFilter: null,
+  modes: ['interface'],
+  rateLimitPerSecond: 100,
+  dailyQuota: 1000,
+  validFrom: new Date(Date.now() - 60_000).toISOString(),
+  validTo: new Date(Date.now() + 86_400_000).toISOString(),
+  purpose: 'test',
+  requestId: '01900000-0000-7000-8000-0000000000e1',
+  status: 'active',
+  statusReason: null,
+  version: 1,
+  ...over,
 });
 
 beforeAll(async () => {
@@ -65,15 +80,23 @@ afterAll(async () => {
 });
 
 const ask = (code: string, body: unknown, requestId: string) =>
-  request(app.server).post(`/api/v1/query/${encodeURIComponent(code)}`).set('authorization', `Bearer ${consumer.token}`).set('x-request-id', requestId).send(body as object);
+  request(app.server)
+    .post(`/api/v1/query/${encodeURIComponent(code)}`)
+    .set('authorization', `Bearer ${consumer.token}`)
+    .set('x-request-id', requestId)
+    .send(body as object);
 
 /** The one `query.denied` event of a request, checked against the contracts. */
 async function deniedEventOf(requestId: string) {
-  const found = await eventually(async () => {
-    const entries = await redis.xrange(streamKey(prefix, 'query'), '-', '+');
-    const events = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1])).filter((e) => e.data?.requestId === requestId);
-    return events.length ? events : undefined;
-  }, 5_000, `the record of ${requestId}`);
+  const found = await eventually(
+    async () => {
+      const entries = await redis.xrange(streamKey(prefix, 'query'), '-', '+');
+      const events = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1])).filter((e) => e.data?.requestId === requestId);
+      return events.length ? events : undefined;
+    },
+    5_000,
+    `the record of ${requestId}`,
+  );
   expect(found).toHaveLength(1);
   expect(checkEvent(found[0])).toBeUndefined();
   return found[0];
@@ -84,7 +107,22 @@ test('an item outside the grant: 403 naming the item, on the record with the gra
   expect(res.status).toBe(403);
   expect(res.body).toMatchObject({ code: 'ITEM_NOT_GRANTED', field: 'body.items', item: 'phone' });
   const e = await deniedEventOf('refusal-item');
-  expect(e).toMatchObject({ type: 'query.denied', subject: CODE, data: { unitId: consumer.unitId, accountId: consumer.id, grantId: '01900000-0000-7000-8000-000000000001', providerUnitId: PROVIDER, mode: 'interface', items: ['name', 'phone'], result: 'denied', reason: 'ITEM_NOT_GRANTED', status: 403, via: 'gateway' } });
+  expect(e).toMatchObject({
+    type: 'query.denied',
+    subject: CODE,
+    data: {
+      unitId: consumer.unitId,
+      accountId: consumer.id,
+      grantId: '01900000-0000-7000-8000-000000000001',
+      providerUnitId: PROVIDER,
+      mode: 'interface',
+      items: ['name', 'phone'],
+      result: 'denied',
+      reason: 'ITEM_NOT_GRANTED',
+      status: 403,
+      via: 'gateway',
+    },
+  });
 });
 
 test('no grant for the resource: 403 NO_GRANT, on the record without a grant or provider', async () => {

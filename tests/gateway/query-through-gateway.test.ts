@@ -26,13 +26,32 @@ beforeAll(async () => {
   consumer = await addUser(platform.gateway, 'LZH', ['unit_admin']);
   await events.resource(starterResource(CODE, provider.unitId));
   const rows = people.map((p, i) => JSON.stringify({ idNumber: p.idNumber, name: `李四${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode })).join('\n');
-  await request(dataQueryUrl(platform)).post(`/api/v1/data/${enc(CODE)}/batches`).set('authorization', `Bearer ${provider.token}`).set('content-type', 'application/x-ndjson').send(rows).expect(200);
-  grant = grantOf({ consumerUnitId: consumer.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['idNumber', 'name', 'birthDate'], rateLimitPerSecond: 10_000, dailyQuota: 1_000_000 });
+  await request(dataQueryUrl(platform))
+    .post(`/api/v1/data/${enc(CODE)}/batches`)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(rows)
+    .expect(200);
+  grant = grantOf({
+    consumerUnitId: consumer.unitId,
+    providerUnitId: provider.unitId,
+    resourceCode: CODE,
+    items: ['idNumber', 'name', 'birthDate'],
+    rateLimitPerSecond: 10_000,
+    dailyQuota: 1_000_000,
+  });
   await events.grant(grant);
-  await eventually(async () => {
-    const res = await request(platform.gatewayUrl).post(`/api/v1/query/${enc(CODE)}`).set('authorization', `Bearer ${consumer.token}`).send({ where: { idNumber: people[0].idNumber } });
-    return res.status === 200;
-  }, 15_000, 'the grant at the gateway');
+  await eventually(
+    async () => {
+      const res = await request(platform.gatewayUrl)
+        .post(`/api/v1/query/${enc(CODE)}`)
+        .set('authorization', `Bearer ${consumer.token}`)
+        .send({ where: { idNumber: people[0].idNumber } });
+      return res.status === 200;
+    },
+    15_000,
+    'the grant at the gateway',
+  );
 });
 afterAll(async () => {
   events?.close();
@@ -46,7 +65,11 @@ test('40 concurrent queries each get their own person, masked, with one audit ev
   const calls = people.map((p) => ({ p, requestId: `gw-${randomUUID()}` }));
   const answers = await Promise.all(
     calls.map(({ p, requestId }) =>
-      request(platform.gatewayUrl).post(`/api/v1/query/${enc(CODE)}`).set('authorization', `Bearer ${consumer.token}`).set('x-request-id', requestId).send({ where: { idNumber: p.idNumber }, items: ['idNumber', 'birthDate'] }),
+      request(platform.gatewayUrl)
+        .post(`/api/v1/query/${enc(CODE)}`)
+        .set('authorization', `Bearer ${consumer.token}`)
+        .set('x-request-id', requestId)
+        .send({ where: { idNumber: p.idNumber }, items: ['idNumber', 'birthDate'] }),
     ),
   );
   answers.forEach((res, i) => {
@@ -69,13 +92,12 @@ test('40 concurrent queries each get their own person, masked, with one audit ev
 
 test('a call with a malformed traceparent or an odd resource code spoils no other call of its batch', async () => {
   const ask = (code: string, headers: Record<string, string> = {}) =>
-    request(platform.gatewayUrl).post(`/api/v1/query/${enc(code)}`).set('authorization', `Bearer ${consumer.token}`).set(headers).send({ where: { idNumber: people[1].idNumber }, items: ['birthDate'] });
-  const answers = await Promise.all([
-    ask(CODE),
-    ask(CODE, { traceparent: `00-${'x'.repeat(300)}` }),
-    ask('Z'),
-    ask(CODE),
-  ]);
+    request(platform.gatewayUrl)
+      .post(`/api/v1/query/${enc(code)}`)
+      .set('authorization', `Bearer ${consumer.token}`)
+      .set(headers)
+      .send({ where: { idNumber: people[1].idNumber }, items: ['birthDate'] });
+  const answers = await Promise.all([ask(CODE), ask(CODE, { traceparent: `00-${'x'.repeat(300)}` }), ask('Z'), ask(CODE)]);
   expect(answers.map((r) => r.status)).toEqual([200, 200, 403, 200]);
   expect(answers[1].body.items).toEqual([{ birthDate: people[1].birthDate }]);
   // The gateway knows no grant for a resource "Z": refused before any batch.
@@ -85,7 +107,11 @@ test('a call with a malformed traceparent or an odd resource code spoils no othe
 test('a refusal from data-query reaches the caller as its problem document with the caller’s request id', async () => {
   const requestId = `gw-${randomUUID()}`;
   // Allowed by the gateway's grant decision (an item it knows nothing against), refused by data-query: no such item.
-  const res = await request(platform.gatewayUrl).post(`/api/v1/query/${enc(CODE)}`).set('authorization', `Bearer ${consumer.token}`).set('x-request-id', requestId).send({ where: { name: '李四0' } });
+  const res = await request(platform.gatewayUrl)
+    .post(`/api/v1/query/${enc(CODE)}`)
+    .set('authorization', `Bearer ${consumer.token}`)
+    .set('x-request-id', requestId)
+    .send({ where: { name: '李四0' } });
   expect(res.status).toBe(400);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ status: 400, requestId, instance: `/api/v1/query/${enc(CODE)}` });

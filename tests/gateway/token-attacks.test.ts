@@ -54,34 +54,108 @@ test('the genuine token is accepted (the baseline of every attack below)', async
 
 describe('every forged or broken token answers 401 problem+json', () => {
   const cases: [string, () => string][] = [
-    ['alg none, no signature', () => { const { header, payload } = parts(user.token); return `${b64({ ...header, alg: 'none' })}.${b64(payload)}.`; }],
-    ['alg none with the original signature', () => { const { header, payload, signature } = parts(user.token); return `${b64({ ...header, alg: 'none' })}.${b64(payload)}.${signature}`; }],
-    ['HS256 signed with the public key as HMAC secret', () => {
-      const { header, payload } = parts(user.token);
-      const pem = createPublicKey(readFileSync(keyFile())).export({ type: 'spki', format: 'pem' }).toString();
-      const input = `${b64({ ...header, alg: 'HS256' })}.${b64(payload)}`;
-      return `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`;
-    }],
-    ['wrong issuer', () => { const { header, payload } = parts(user.token); return signWithRealKey(header, { ...payload, iss: 'evil' }); }],
-    ['wrong audience', () => { const { header, payload } = parts(user.token); return signWithRealKey(header, { ...payload, aud: 'another-api' }); }],
-    ['no exp', () => { const { header, payload } = parts(user.token); const p = { ...payload }; delete p.exp; return signWithRealKey(header, p); }],
-    ['expired', () => { const { header, payload } = parts(user.token); return signWithRealKey(header, { ...payload, iat: payload.iat - 7200, exp: Math.floor(Date.now() / 1000) - 60 }); }],
-    ['nbf in the future', () => { const { header, payload } = parts(user.token); return signWithRealKey(header, { ...payload, nbf: Math.floor(Date.now() / 1000) + 3600 }); }],
-    ['bad signature', () => { const { header, payload } = parts(user.token); const forged = { ...payload, unit: '00000000-0000-0000-0000-000000000000', roles: ['office_admin'] }; return `${b64(header)}.${b64(forged)}.${parts(user.token).signature}`; }],
-    ['signed by a key the platform does not know, same kid', () => {
-      const { header, payload } = parts(user.token);
-      const { privateKey } = generateKeyPairSync('ed25519');
-      const input = `${b64(header)}.${b64({ ...payload, roles: ['office_admin'] })}`;
-      return `${input}.${edSign(null, Buffer.from(input), privateKey).toString('base64url')}`;
-    }],
-    ['unknown kid', () => { const { header, payload } = parts(user.token); return signWithRealKey({ ...header, kid: 'nope' }, payload); }],
-    ['no kid', () => { const { header, payload } = parts(user.token); const h = { ...header }; delete h.kid; return signWithRealKey(h, payload); }],
-    ['RS256 header with an RSA key of the attacker', () => {
-      const { header, payload } = parts(user.token);
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      const input = `${b64({ ...header, alg: 'RS256' })}.${b64(payload)}`;
-      return `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
-    }],
+    [
+      'alg none, no signature',
+      () => {
+        const { header, payload } = parts(user.token);
+        return `${b64({ ...header, alg: 'none' })}.${b64(payload)}.`;
+      },
+    ],
+    [
+      'alg none with the original signature',
+      () => {
+        const { header, payload, signature } = parts(user.token);
+        return `${b64({ ...header, alg: 'none' })}.${b64(payload)}.${signature}`;
+      },
+    ],
+    [
+      'HS256 signed with the public key as HMAC secret',
+      () => {
+        const { header, payload } = parts(user.token);
+        const pem = createPublicKey(readFileSync(keyFile())).export({ type: 'spki', format: 'pem' }).toString();
+        const input = `${b64({ ...header, alg: 'HS256' })}.${b64(payload)}`;
+        return `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`;
+      },
+    ],
+    [
+      'wrong issuer',
+      () => {
+        const { header, payload } = parts(user.token);
+        return signWithRealKey(header, { ...payload, iss: 'evil' });
+      },
+    ],
+    [
+      'wrong audience',
+      () => {
+        const { header, payload } = parts(user.token);
+        return signWithRealKey(header, { ...payload, aud: 'another-api' });
+      },
+    ],
+    [
+      'no exp',
+      () => {
+        const { header, payload } = parts(user.token);
+        const p = { ...payload };
+        delete p.exp;
+        return signWithRealKey(header, p);
+      },
+    ],
+    [
+      'expired',
+      () => {
+        const { header, payload } = parts(user.token);
+        return signWithRealKey(header, { ...payload, iat: payload.iat - 7200, exp: Math.floor(Date.now() / 1000) - 60 });
+      },
+    ],
+    [
+      'nbf in the future',
+      () => {
+        const { header, payload } = parts(user.token);
+        return signWithRealKey(header, { ...payload, nbf: Math.floor(Date.now() / 1000) + 3600 });
+      },
+    ],
+    [
+      'bad signature',
+      () => {
+        const { header, payload } = parts(user.token);
+        const forged = { ...payload, unit: '00000000-0000-0000-0000-000000000000', roles: ['office_admin'] };
+        return `${b64(header)}.${b64(forged)}.${parts(user.token).signature}`;
+      },
+    ],
+    [
+      'signed by a key the platform does not know, same kid',
+      () => {
+        const { header, payload } = parts(user.token);
+        const { privateKey } = generateKeyPairSync('ed25519');
+        const input = `${b64(header)}.${b64({ ...payload, roles: ['office_admin'] })}`;
+        return `${input}.${edSign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+      },
+    ],
+    [
+      'unknown kid',
+      () => {
+        const { header, payload } = parts(user.token);
+        return signWithRealKey({ ...header, kid: 'nope' }, payload);
+      },
+    ],
+    [
+      'no kid',
+      () => {
+        const { header, payload } = parts(user.token);
+        const h = { ...header };
+        delete h.kid;
+        return signWithRealKey(h, payload);
+      },
+    ],
+    [
+      'RS256 header with an RSA key of the attacker',
+      () => {
+        const { header, payload } = parts(user.token);
+        const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const input = `${b64({ ...header, alg: 'RS256' })}.${b64(payload)}`;
+        return `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
+      },
+    ],
     ['garbage in the header', () => `${b64('{{{not json')}.${b64({})}.x`],
     ['not a JWT at all', () => 'hello'],
     ['empty bearer', () => ''],
@@ -97,7 +171,10 @@ describe('every forged or broken token answers 401 problem+json', () => {
   // Calls carried in a batch (the gateway's channel to data-query) bring their token in the body:
   // the verifier for them must refuse exactly what the request hook refuses.
   test.each(cases)('%s, carried in a body, is refused by app.authenticate too', async (_name, forge) => {
-    const refusal = await app.authenticate(`Bearer ${forge()}`).then(() => null, (err: { status?: number; code?: string }) => err);
+    const refusal = await app.authenticate(`Bearer ${forge()}`).then(
+      () => null,
+      (err: { status?: number; code?: string }) => err,
+    );
     expect(refusal).toMatchObject({ status: 401 });
     expect(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'UNAUTHENTICATED']).toContain(refusal?.code);
   });
@@ -107,7 +184,10 @@ describe('every forged or broken token answers 401 problem+json', () => {
     await expect(app.authenticate(undefined)).rejects.toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
     await expect(app.authenticate(`Basic ${b64('a:b')}`)).rejects.toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
     const { header, payload } = parts(user.token);
-    await expect(app.authenticate(`Bearer ${signWithRealKey(header, { ...payload, iat: payload.iat - 7200, exp: Math.floor(Date.now() / 1000) - 60 })}`)).rejects.toMatchObject({ status: 401, code: 'TOKEN_EXPIRED' });
+    await expect(app.authenticate(`Bearer ${signWithRealKey(header, { ...payload, iat: payload.iat - 7200, exp: Math.floor(Date.now() / 1000) - 60 })}`)).rejects.toMatchObject({
+      status: 401,
+      code: 'TOKEN_EXPIRED',
+    });
   });
 
   test('a remembered token is not remembered past its exp', async () => {
@@ -123,6 +203,12 @@ describe('every forged or broken token answers 401 problem+json', () => {
 
   test('no Authorization header, or another scheme', async () => {
     expect((await request(app.server).get('/api/v1/units')).status).toBe(401);
-    expect((await request(app.server).get('/api/v1/units').set('authorization', `Basic ${b64('a:b')}`)).status).toBe(401);
+    expect(
+      (
+        await request(app.server)
+          .get('/api/v1/units')
+          .set('authorization', `Basic ${b64('a:b')}`)
+      ).status,
+    ).toBe(401);
   });
 });

@@ -84,7 +84,14 @@ test('requests that arrive together before the first JWKS fetch are all verified
   fresh.get('/whoami', async (req) => req.principal);
   await fresh.ready();
   try {
-    const statuses = await Promise.all(Array.from({ length: 10 }, () => request(fresh.server).get('/whoami').set('authorization', `Bearer ${user.token}`).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        request(fresh.server)
+          .get('/whoami')
+          .set('authorization', `Bearer ${user.token}`)
+          .then((r) => r.status),
+      ),
+    );
     expect(statuses).toEqual(Array(10).fill(200));
   } finally {
     await fresh.close();

@@ -40,7 +40,12 @@ export async function addUnit(app: App, key: string): Promise<Unit> {
   const ref = referenceData().units.find((u) => u.key === key);
   if (!ref) throw new Error(`no reference unit ${key}`);
   const repo = app.db.getRepository(Unit);
-  return (await repo.findOneBy({ key })) ?? repo.save(repo.create({ key, name: ref.name, creditCode: ref.creditCode, regionCode: ref.regionCode, kind: ref.kind as Unit['kind'], contactName: '张三', contactPhone: '0552-1234567', status: 'active' }));
+  return (
+    (await repo.findOneBy({ key })) ??
+    repo.save(
+      repo.create({ key, name: ref.name, creditCode: ref.creditCode, regionCode: ref.regionCode, kind: ref.kind as Unit['kind'], contactName: '张三', contactPhone: '0552-1234567', status: 'active' }),
+    )
+  );
 }
 
 export interface TestUser {
@@ -56,7 +61,9 @@ const PASSWORD = 'correct horse battery';
 export async function addUser(app: App, unitKey: string, roles: Role[], username = `${unitKey.toLowerCase()}.${roles[0]}.${Math.random().toString(36).slice(2, 7)}`): Promise<TestUser> {
   const unit = await addUnit(app, unitKey);
   const repo = app.db.getRepository(Account);
-  const account = await repo.save(repo.create({ unitId: unit.id, username, displayName: username, roles, passwordHash: await hashPassword(PASSWORD), failedLogins: 0, lockedUntil: null, status: 'active' }));
+  const account = await repo.save(
+    repo.create({ unitId: unit.id, username, displayName: username, roles, passwordHash: await hashPassword(PASSWORD), failedLogins: 0, lockedUntil: null, status: 'active' }),
+  );
   const res = await request(app.server).post('/api/v1/auth/login').send({ username, password: PASSWORD }).expect(200);
   return { id: account.id, unitId: unit.id, username, password: PASSWORD, token: res.body.access_token as string };
 }

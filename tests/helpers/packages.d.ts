@@ -12,7 +12,9 @@ export interface WorkspacePackage {
   dependencies: Record<string, string>;
 }
 export const ROOT: string;
-export function readJson(file: string): Record<string, unknown> & { name?: string; main?: string; types?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string>; exports?: unknown };
+export function readJson(
+  file: string,
+): Record<string, unknown> & { name?: string; main?: string; types?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string>; exports?: unknown };
 export function workspaceDirs(root?: string): string[];
 export function workspacePackages(root?: string): WorkspacePackage[];
 export function entryPoints(root?: string): { specifier: string; source: string }[];

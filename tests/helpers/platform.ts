@@ -77,7 +77,22 @@ export async function startPlatform(names: ServiceName[], options: PlatformOptio
   const services: Partial<Record<ServiceName, App>> = {};
   for (const n of names) {
     const b = builders[n];
-    const config = b.load({}, { databaseUrl: db.url, redisUrl: REDIS_URL, streamPrefix: prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: 4, jwksUrl: `${gatewayUrl}/.well-known/jwks.json`, gatewayUrl, ...wiring(n, url), ...options.service, ...options.config?.[n] } as never);
+    const config = b.load(
+      {},
+      {
+        databaseUrl: db.url,
+        redisUrl: REDIS_URL,
+        streamPrefix: prefix,
+        migrateOnStart: false,
+        logLevel: 'silent',
+        databasePoolSize: 4,
+        jwksUrl: `${gatewayUrl}/.well-known/jwks.json`,
+        gatewayUrl,
+        ...wiring(n, url),
+        ...options.service,
+        ...options.config?.[n],
+      },
+    );
     const app = await b.build({ config, logger: false, ...options.app?.[n] } as never);
     await app.listen({ host: '127.0.0.1', port: ports[n] });
     services[n] = app;

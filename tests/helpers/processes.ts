@@ -55,14 +55,17 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
         ...extraEnv,
       },
     });
-    child.stdout!.on('data', (b: Buffer) => logs[tag].push(b.toString()));
-    child.stderr!.on('data', (b: Buffer) => logs[tag].push(b.toString()));
+    child.stdout.on('data', (b: Buffer) => logs[tag].push(b.toString()));
+    child.stderr.on('data', (b: Buffer) => logs[tag].push(b.toString()));
     children.push(child);
   };
   const waitReady = async (url: string, tag: string) => {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       if (Date.now() > deadline) {
         for (const c of children) c.kill('SIGKILL');

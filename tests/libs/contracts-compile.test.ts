@@ -36,7 +36,7 @@ let diagnostics: Record<Snippet, ts.Diagnostic[]>;
 let contractsFiles: string[];
 
 beforeAll(() => {
-  const configFile = ts.readConfigFile(join(root, 'tsconfig.base.json'), ts.sys.readFile);
+  const configFile = ts.readConfigFile(join(root, 'tsconfig.base.json'), (path) => ts.sys.readFile(path));
   const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, root);
   const compilerOptions: ts.CompilerOptions = {
     ...options,
@@ -63,12 +63,17 @@ beforeAll(() => {
   host.readFile = (fileName) => virtual.get(fileName) ?? readFile(fileName);
 
   const program = ts.createProgram([...virtual.keys()], compilerOptions, host);
-  contractsFiles = program.getSourceFiles().map((f) => f.fileName).filter((f) => f.includes('/libs/contracts/'));
-  diagnostics = Object.fromEntries((Object.keys(snippets) as Snippet[]).map((n) => {
-    const sf = program.getSourceFile(fileOf(n));
-    if (!sf) throw new Error(`snippet ${n} is not in the program`);
-    return [n, [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]];
-  })) as Record<Snippet, ts.Diagnostic[]>;
+  contractsFiles = program
+    .getSourceFiles()
+    .map((f) => f.fileName)
+    .filter((f) => f.includes('/libs/contracts/'));
+  diagnostics = Object.fromEntries(
+    (Object.keys(snippets) as Snippet[]).map((n) => {
+      const sf = program.getSourceFile(fileOf(n));
+      if (!sf) throw new Error(`snippet ${n} is not in the program`);
+      return [n, [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]];
+    }),
+  ) as Record<Snippet, ts.Diagnostic[]>;
 }, 60_000);
 
 /** Each error as `<the code it points at>: <message>`. */

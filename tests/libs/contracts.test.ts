@@ -90,7 +90,19 @@ describe('a consumer registered through the service kit', () => {
     redis = new Redis(REDIS_URL);
     // Any service app will do: the catalogue's, with a consumer of its own added for the test.
     const nowhere = 'http://127.0.0.1:9';
-    const config = loadCatalogueConfig({}, { databaseUrl: db.url, redisUrl: REDIS_URL, streamPrefix: prefix, migrateOnStart: false, logLevel: 'silent', databasePoolSize: 2, jwksUrl: `${nowhere}/.well-known/jwks.json`, gatewayUrl: nowhere });
+    const config = loadCatalogueConfig(
+      {},
+      {
+        databaseUrl: db.url,
+        redisUrl: REDIS_URL,
+        streamPrefix: prefix,
+        migrateOnStart: false,
+        logLevel: 'silent',
+        databasePoolSize: 2,
+        jwksUrl: `${nowhere}/.well-known/jwks.json`,
+        gatewayUrl: nowhere,
+      },
+    );
     app = await buildApp({ config, logger: false, keyFor: async () => undefined });
     app.addConsumer({ domains: ['client'], group, blockMs: 100, claimIdleMs: 200, handleBatch: async (events) => void handled.push(...events) });
     await app.ready();
@@ -160,7 +172,10 @@ describe('decideGrant', () => {
       const a = { ...(bIsNewer ? first : second), items: new Set(['name']) };
       const b = { ...(bIsNewer ? second : first), items: new Set(['name', 'address']) };
       const newest = bIsNewer ? b : a;
-      for (const held of [[a, b], [b, a]]) {
+      for (const held of [
+        [a, b],
+        [b, a],
+      ]) {
         expect(decide(held, ['address'])).toEqual({ ok: true, grant: b });
         expect(decide(held, ['name', 'address'])).toEqual({ ok: true, grant: b });
         expect(decide(held, ['name'])).toEqual({ ok: true, grant: newest });

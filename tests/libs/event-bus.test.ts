@@ -15,7 +15,6 @@ let ds: DataSource;
 const prefix = testPrefix();
 const actor = { kind: 'system' as const };
 
-
 function consumer(redisUrl: string, group: string, handleBatch: (e: EventEnvelope[]) => Promise<void>, extra: Partial<ConstructorParameters<typeof StreamConsumer>[0]> = {}) {
   return new StreamConsumer({ redis: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix, domains: ['test'], group, handleBatch, blockMs: 100, claimIdleMs: 200, ...extra });
 }
@@ -38,7 +37,7 @@ describe('outbox relay', () => {
   const startRedis = (port: number) =>
     new Promise<ChildProcess>((resolve, reject) => {
       const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout!.on('data', (b: Buffer) => b.toString().includes('Ready to accept connections') && resolve(p));
+      p.stdout.on('data', (b: Buffer) => b.toString().includes('Ready to accept connections') && resolve(p));
       p.on('error', reject);
     });
   afterAll(() => {
@@ -98,9 +97,14 @@ describe('consumer groups', () => {
     dead.disconnect();
 
     const seen: string[] = [];
-    const c = consumer(REDIS_URL, group, async (events) => {
-      seen.push(...events.map((e) => e.id));
-    }, { consumer: 'alive' });
+    const c = consumer(
+      REDIS_URL,
+      group,
+      async (events) => {
+        seen.push(...events.map((e) => e.id));
+      },
+      { consumer: 'alive' },
+    );
     c.start();
     await eventually(async () => seen.includes(event.id));
     await c.stop();
@@ -116,9 +120,13 @@ describe('consumer groups', () => {
     await publish(event);
     const marker = untypedEvent('test.happened', { actor, subject: 'marker', data: {} });
     await publish(marker);
-    const c = consumer(REDIS_URL, group, idempotent(ds, group, async (events, m) => {
-      for (const e of events) await m.query('INSERT INTO public.effect (event_id, n) VALUES ($1, 1)', [e.id]);
-    }));
+    const c = consumer(
+      REDIS_URL,
+      group,
+      idempotent(ds, group, async (events, m) => {
+        for (const e of events) await m.query('INSERT INTO public.effect (event_id, n) VALUES ($1, 1)', [e.id]);
+      }),
+    );
     c.start();
     await eventually(async () => (await ds.query('SELECT 1 FROM public.effect WHERE event_id = $1', [marker.id])).length > 0);
     await c.stop();
@@ -136,15 +144,20 @@ describe('consumer groups', () => {
     await publish(good);
     let attempts = 0;
     const handled: string[] = [];
-    const c = consumer(REDIS_URL, group, async (events) => {
-      for (const e of events) {
-        if (e.id === bad.id) {
-          attempts++;
-          throw new Error('cannot handle this one');
+    const c = consumer(
+      REDIS_URL,
+      group,
+      async (events) => {
+        for (const e of events) {
+          if (e.id === bad.id) {
+            attempts++;
+            throw new Error('cannot handle this one');
+          }
+          handled.push(e.id);
         }
-        handled.push(e.id);
-      }
-    }, { maxDeliveries: 3, claimIdleMs: 100, batchSize: 1 });
+      },
+      { maxDeliveries: 3, claimIdleMs: 100, batchSize: 1 },
+    );
     c.start();
     const dead = await eventually(async () => {
       const entries = await redis.xrange(deadLetterKey(prefix), '-', '+');

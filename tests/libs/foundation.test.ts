@@ -27,7 +27,12 @@ describe('config', () => {
 describe('logging', () => {
   test('secrets, tokens and personal items never reach the log', () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
     const log = pino(loggerOptions('test', 'info'), sink);
     log.info({ req: { headers: { authorization: 'Bearer abc.def.ghi' } }, body: { password: 'hunter22', clientSecret: 's3cr3t', idNumber: '11010519491231002X', personName: '张三' } }, 'hello');
     const out = lines.join('');

@@ -75,7 +75,9 @@ export function scanSource(file: string, text: string): string[] {
           const target = ownerOf(path);
           if (target !== owner) {
             const where = target.dir ? `package ${target.name} (${target.dir})` : `${path.split('/')[0]}/, outside any package`;
-            found.push(`${at}: '${spec}' leaves ${owner.dir ? `package ${owner.name}` : 'the root'} for ${where}; import ${target.dir ? `${target.name} or an entry point it exports` : 'nothing there'}`);
+            found.push(
+              `${at}: '${spec}' leaves ${owner.dir ? `package ${owner.name}` : 'the root'} for ${where}; import ${target.dir ? `${target.name} or an entry point it exports` : 'nothing there'}`,
+            );
           }
         }
       }
@@ -100,7 +102,7 @@ describe('package boundaries', () => {
       "import { gatewayDataSource } from '@gdx/gateway/dist/data-source';",
       "import { verifyExportFile } from '../../services/audit/src/verify-cli';",
       "const { personOf } = require('@gdx/data-query/dist/synthetic/synthetic-data');",
-      "const { migrate } = require(`${ROOT}/libs/database/dist`);",
+      'const { migrate } = require(`${ROOT}/libs/database/dist`);',
       "import { buildApp } from '@gdx/gateway';",
       "import { personOf } from '@gdx/data-query/testing';",
       "import { db } from '../helpers/db';",
@@ -113,7 +115,9 @@ describe('package boundaries', () => {
       expect.stringMatching(/^tests\/audit\/probe\.test\.ts:4: .*reaches into a package's src\/ or dist\//),
     ]);
     // A lib importing a package it does not list, and a service reaching into a lib's folder.
-    expect(scanSource('libs/codes/src/probe.ts', "import { uuidv7 } from '@gdx/database';")).toEqual([expect.stringMatching(/^libs\/codes\/src\/probe\.ts:1: .*not in the dependencies of libs\/codes\/package\.json/)]);
+    expect(scanSource('libs/codes/src/probe.ts', "import { uuidv7 } from '@gdx/database';")).toEqual([
+      expect.stringMatching(/^libs\/codes\/src\/probe\.ts:1: .*not in the dependencies of libs\/codes\/package\.json/),
+    ]);
     expect(scanSource('services/gateway/src/probe.ts', "export * from '../../../libs/auth/src/principal';")).toEqual([expect.stringMatching(/leaves package @gdx\/gateway for package @gdx\/auth/)]);
     expect(scanSource('services/gateway/src/grants/probe.ts', "import { x } from '../identity/password';\nimport { y } from '@gdx/auth';")).toEqual([]);
   });

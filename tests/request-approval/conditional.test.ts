@@ -8,7 +8,14 @@ describe('conditional sharing: provider review, office confirmation, grants', ()
   let p: TestPlatform & { approval: import('@gdx/service-kit').App };
   let c: Cast;
   const api = () => request(p.gatewayUrl);
-  const file = async (extra: Record<string, unknown> = {}) => (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber', 'name', 'sex', 'regionCode'], extra)).expect(201)).body;
+  const file = async (extra: Record<string, unknown> = {}) =>
+    (
+      await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.rs))
+        .send(requestBody(CODE, ['idNumber', 'name', 'sex', 'regionCode'], extra))
+        .expect(201)
+    ).body;
 
   beforeAll(async () => {
     p = await startApprovalPlatform();
@@ -24,7 +31,11 @@ describe('conditional sharing: provider review, office confirmation, grants', ()
 
     const terms = { items: ['idNumber', 'name'], rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: '340302' }] }, rateLimitPerSecond: 5, dailyQuota: 2000, validTo: window(0, 180).validTo };
     const reviewed = await api().post(`/api/v1/requests/${filed.id}/review`).set(bearer(c.ga)).send({ decision: 'approve', terms, comment: '按区县限定' }).expect(200);
-    expect(reviewed.body).toMatchObject({ status: 'office_review', providerDeadline: null, review: { decision: 'approve', unitId: c.ga.unitId, by: c.ga.id, terms: { items: ['idNumber', 'name'], rowFilter: terms.rowFilter, rateLimitPerSecond: 5, dailyQuota: 2000 } } });
+    expect(reviewed.body).toMatchObject({
+      status: 'office_review',
+      providerDeadline: null,
+      review: { decision: 'approve', unitId: c.ga.unitId, by: c.ga.id, terms: { items: ['idNumber', 'name'], rowFilter: terms.rowFilter, rateLimitPerSecond: 5, dailyQuota: 2000 } },
+    });
 
     const confirmed = await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'confirm', comment: '同意' }).expect(200);
     expect(confirmed.body.status).toBe('granted');
@@ -35,7 +46,21 @@ describe('conditional sharing: provider review, office confirmation, grants', ()
     ]);
 
     const grant = (await api().get(`/api/v1/grants/${confirmed.body.grantId}`).set(bearer(c.ga)).expect(200)).body;
-    expect(grant).toMatchObject({ consumerUnitId: c.rs.unitId, providerUnitId: c.ga.unitId, resourceCode: CODE, items: ['idNumber', 'name'], rowFilter: terms.rowFilter, modes: ['interface'], rateLimitPerSecond: 5, dailyQuota: 2000, validTo: terms.validTo, purpose: filed.purpose, requestId: filed.id, status: 'active', version: 1 });
+    expect(grant).toMatchObject({
+      consumerUnitId: c.rs.unitId,
+      providerUnitId: c.ga.unitId,
+      resourceCode: CODE,
+      items: ['idNumber', 'name'],
+      rowFilter: terms.rowFilter,
+      modes: ['interface'],
+      rateLimitPerSecond: 5,
+      dailyQuota: 2000,
+      validTo: terms.validTo,
+      purpose: filed.purpose,
+      requestId: filed.id,
+      status: 'active',
+      version: 1,
+    });
 
     await p.approval.relay.drain();
     const types = (await streamEvents(p.prefix, 'request')).filter((e) => e.subject === filed.id).map((e) => e.type);
@@ -58,7 +83,11 @@ describe('conditional sharing: provider review, office confirmation, grants', ()
       const res = await api().post(url).set(bearer(c.ga)).send({ decision: 'approve', terms }).expect(400);
       expect({ code: res.body.code, field: res.body.field }).toEqual({ code, field });
     }
-    const sql = await api().post(url).set(bearer(c.ga)).send({ decision: 'approve', terms: { rowFilter: "region_code = '340302' OR 1=1" } }).expect(400);
+    const sql = await api()
+      .post(url)
+      .set(bearer(c.ga))
+      .send({ decision: 'approve', terms: { rowFilter: "region_code = '340302' OR 1=1" } })
+      .expect(400);
     expect(sql.body.field).toMatch(/^body\.terms\.rowFilter/);
     const noBasis = await api().post(url).set(bearer(c.ga)).send({ decision: 'refuse', comment: '不想给' }).expect(400);
     expect(noBasis.body).toMatchObject({ code: 'LEGAL_BASIS_REQUIRED', field: 'body.legalBasis' });
@@ -96,7 +125,11 @@ describe('conditional sharing: provider review, office confirmation, grants', ()
     const returned = await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'return', comment: '请按区县限定数据范围' }).expect(200);
     expect(returned.body).toMatchObject({ status: 'provider_review', review: null, officeDecision: { decision: 'return', comment: '请按区县限定数据范围' } });
     expect(returned.body.providerDeadline).toEqual(expect.any(String));
-    await api().post(`/api/v1/requests/${filed.id}/review`).set(bearer(c.ga)).send({ decision: 'approve', terms: { rowFilter: { all: [{ key: 'regionCode', op: 'in', value: ['340302', '340303'] }] } } }).expect(200);
+    await api()
+      .post(`/api/v1/requests/${filed.id}/review`)
+      .set(bearer(c.ga))
+      .send({ decision: 'approve', terms: { rowFilter: { all: [{ key: 'regionCode', op: 'in', value: ['340302', '340303'] }] } } })
+      .expect(200);
     const granted = await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'confirm' }).expect(200);
     expect(granted.body.status).toBe('granted');
     await p.approval.relay.drain();
@@ -136,7 +169,10 @@ describe('conditional sharing: provider review, office confirmation, grants', ()
     expect(review.body.code).toBe('ILLEGAL_TRANSITION');
     await p.approval.relay.drain();
     const withdrawn = (await streamEvents(p.prefix, 'request')).find((e) => e.subject === filed.id && e.type === 'request.withdrawn');
-    expect(withdrawn).toMatchObject({ actor: { kind: 'account', unitId: c.rs.unitId, accountId: c.rsOperator.id }, data: { from: 'provider_review', status: 'withdrawn', reason: '需求已通过其他渠道满足' } });
+    expect(withdrawn).toMatchObject({
+      actor: { kind: 'account', unitId: c.rs.unitId, accountId: c.rsOperator.id },
+      data: { from: 'provider_review', status: 'withdrawn', reason: '需求已通过其他渠道满足' },
+    });
   });
 
   describe('grants', () => {
@@ -184,7 +220,24 @@ describe('conditional sharing: provider review, office confirmation, grants', ()
         ['grant.resumed', 'active', 3],
         ['grant.revoked', 'revoked', 4],
       ]);
-      for (const e of events) expect(Object.keys(e.data)).toEqual(expect.arrayContaining(['id', 'consumerUnitId', 'providerUnitId', 'resourceCode', 'items', 'rowFilter', 'modes', 'rateLimitPerSecond', 'dailyQuota', 'validFrom', 'validTo', 'status', 'version']));
+      for (const e of events)
+        expect(Object.keys(e.data)).toEqual(
+          expect.arrayContaining([
+            'id',
+            'consumerUnitId',
+            'providerUnitId',
+            'resourceCode',
+            'items',
+            'rowFilter',
+            'modes',
+            'rateLimitPerSecond',
+            'dailyQuota',
+            'validFrom',
+            'validTo',
+            'status',
+            'version',
+          ]),
+        );
     });
 
     it('gives the office a snapshot of the active grants and the stream position to follow from', async () => {

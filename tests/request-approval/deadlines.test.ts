@@ -17,7 +17,10 @@ describe('deadlines and expiry on a controllable clock', () => {
   let p: TestPlatform & { approval: App };
   let c: Cast;
   const api = () => request(p.gatewayUrl);
-  const span = (fromDays: number, toDays: number) => ({ validFrom: new Date(clock.now().getTime() + fromDays * DAY).toISOString(), validTo: new Date(clock.now().getTime() + toDays * DAY).toISOString() });
+  const span = (fromDays: number, toDays: number) => ({
+    validFrom: new Date(clock.now().getTime() + fromDays * DAY).toISOString(),
+    validTo: new Date(clock.now().getTime() + toDays * DAY).toISOString(),
+  });
 
   beforeAll(async () => {
     p = await startApprovalPlatform({ clock, service: { extraHolidays: '2026-12-10', extraWorkingDays: '2026-12-12', providerDeadlineWorkingDays: 10 } });
@@ -29,7 +32,13 @@ describe('deadlines and expiry on a controllable clock', () => {
 
   it('flags a review as delayed provision once ten working days have passed, once, and lists and emits it', async () => {
     clock.set('2026-12-07T02:00:00Z');
-    const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber'], span(0, 90))).expect(201)).body;
+    const filed = (
+      await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.rs))
+        .send(requestBody(CODE, ['idNumber'], span(0, 90)))
+        .expect(201)
+    ).body;
     // Tue 8, Wed 9, (Thu 10 holiday), Fri 11, Sat 12 (make-up day), Mon 14 … Mon 21 is the tenth: due by midnight Beijing time.
     expect(filed.providerDeadline).toBe('2026-12-21T16:00:00.000Z');
 
@@ -52,7 +61,11 @@ describe('deadlines and expiry on a controllable clock', () => {
     await p.approval.relay.drain();
     const events = (await streamEvents(p.prefix, 'request')).filter((e) => e.type === 'request.delayed');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ subject: filed.id, actor: { kind: 'system' }, data: { providerUnitId: c.ga.unitId, applicantUnitId: c.rs.unitId, deadline: '2026-12-21T16:00:00.000Z', delayed: true } });
+    expect(events[0]).toMatchObject({
+      subject: filed.id,
+      actor: { kind: 'system' },
+      data: { providerUnitId: c.ga.unitId, applicantUnitId: c.rs.unitId, deadline: '2026-12-21T16:00:00.000Z', delayed: true },
+    });
 
     // A late answer is still an answer, and the flag stays: it counts in assessment.
     const answered = (await api().post(`/api/v1/requests/${filed.id}/review`).set(bearer(c.ga)).send({ decision: 'approve' }).expect(200)).body;
@@ -62,7 +75,13 @@ describe('deadlines and expiry on a controllable clock', () => {
 
   it('does not flag a review answered in time', async () => {
     clock.set('2026-12-07T02:00:00Z');
-    const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber'], span(0, 90))).expect(201)).body;
+    const filed = (
+      await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.rs))
+        .send(requestBody(CODE, ['idNumber'], span(0, 90)))
+        .expect(201)
+    ).body;
     clock.set('2026-12-18T02:00:00Z');
     await api().post(`/api/v1/requests/${filed.id}/review`).set(bearer(c.ga)).send({ decision: 'approve' }).expect(200);
     clock.set('2027-01-10T02:00:00Z');
@@ -72,14 +91,24 @@ describe('deadlines and expiry on a controllable clock', () => {
 
   it('judges validity windows by the service clock', async () => {
     clock.set('2027-03-01T02:00:00Z');
-    const past = await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber'], span(-60, -1))).expect(400);
+    const past = await api()
+      .post('/api/v1/requests')
+      .set(bearer(c.rs))
+      .send(requestBody(CODE, ['idNumber'], span(-60, -1)))
+      .expect(400);
     expect(past.body).toMatchObject({ code: 'VALIDITY_IN_PAST', field: 'body.validTo' });
   });
 
   it('expires active and suspended grants when their period ends, and emits the whole grant', async () => {
     clock.set('2027-04-05T02:00:00Z');
     const grantFor = async (days: number, serviceMode: string) => {
-      const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber'], { ...span(0, days), serviceMode })).expect(201)).body;
+      const filed = (
+        await api()
+          .post('/api/v1/requests')
+          .set(bearer(c.rs))
+          .send(requestBody(CODE, ['idNumber'], { ...span(0, days), serviceMode }))
+          .expect(201)
+      ).body;
       await api().post(`/api/v1/requests/${filed.id}/review`).set(bearer(c.ga)).send({ decision: 'approve' }).expect(200);
       return (await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'confirm' }).expect(200)).body.grantId as string;
     };

@@ -17,9 +17,21 @@ describe('a deprecated resource stops its grants', () => {
 
   // Each grant of a resource in its own mode: a second one in the same mode would supersede the first.
   const grantOn = async (code: string, items: string[], serviceMode = 'interface') => {
-    const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(code, items, { serviceMode })).expect(201)).body;
+    const filed = (
+      await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.rs))
+        .send(requestBody(code, items, { serviceMode }))
+        .expect(201)
+    ).body;
     const form = { applicantUnit: '蚌埠市人力资源和社会保障局', contactName: '李四', contactPhone: '0552-2345678', securityMeasures: '专人专岗' };
-    return (await api().post(`/api/v1/requests/${filed.id}/filing`).set(bearer(c.rs)).send({ form, commitment: { version: commitment.version, text: commitment.text } }).expect(200)).body.grantId as string;
+    return (
+      await api()
+        .post(`/api/v1/requests/${filed.id}/filing`)
+        .set(bearer(c.rs))
+        .send({ form, commitment: { version: commitment.version, text: commitment.text } })
+        .expect(200)
+    ).body.grantId as string;
   };
 
   beforeAll(async () => {
@@ -36,7 +48,11 @@ describe('a deprecated resource stops its grants', () => {
     const other = await grantOn(KEPT, ['licenceNo']);
     await api().post(`/api/v1/grants/${suspended}/suspend`).set(bearer(c.scjg)).send({ reason: '核查' }).expect(200);
 
-    await api().post(`/api/v1/catalogue/resources/${enc(DEPRECATED)}/deprecate`).set(bearer(c.office)).send({}).expect(200);
+    await api()
+      .post(`/api/v1/catalogue/resources/${enc(DEPRECATED)}/deprecate`)
+      .set(bearer(c.office))
+      .send({})
+      .expect(200);
 
     await eventually(async () => (await api().get(`/api/v1/grants/${active}`).set(bearer(c.rs))).body.status === 'revoked');
     await eventually(async () => (await api().get(`/api/v1/grants/${suspended}`).set(bearer(c.rs))).body.status === 'revoked');
@@ -59,7 +75,9 @@ describe('a deprecated resource stops its grants', () => {
       const dupId = (await redis.xadd(stream, '*', ...original![1])) as string;
       await eventually(async () => {
         const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
-        const g = groups.map((row) => Object.fromEntries(row.reduce<[unknown, unknown][]>((acc, v, i, a) => (i % 2 ? acc : [...acc, [a[i], a[i + 1]]]), []))).find((x) => x.name === 'request-approval');
+        const g = groups
+          .map((row) => Object.fromEntries(row.reduce<[unknown, unknown][]>((acc, v, i, a) => (i % 2 ? acc : [...acc, [a[i], a[i + 1]]]), [])))
+          .find((x) => x.name === 'request-approval');
         return g && g['last-delivered-id'] === dupId && Number(g.pending) === 0;
       });
     } finally {
@@ -71,7 +89,11 @@ describe('a deprecated resource stops its grants', () => {
   });
 
   it('no longer takes requests for the deprecated resource', async () => {
-    const res = await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(DEPRECATED, ['creditCode'])).expect(409);
+    const res = await api()
+      .post('/api/v1/requests')
+      .set(bearer(c.rs))
+      .send(requestBody(DEPRECATED, ['creditCode']))
+      .expect(409);
     expect(res.body).toMatchObject({ code: 'RESOURCE_NOT_PUBLISHED', field: 'body.resourceCode' });
   });
 });

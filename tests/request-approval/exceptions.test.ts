@@ -22,7 +22,13 @@ describe('resources not shared, and needs outside the catalogue', () => {
 
   describe('none: refused unless the office records a legal basis for an exception', () => {
     it('goes straight to the office, which refuses with its legal basis', async () => {
-      const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(NOT_SHARED, ['idNumber', 'recordType'])).expect(201)).body;
+      const filed = (
+        await api()
+          .post('/api/v1/requests')
+          .set(bearer(c.rs))
+          .send(requestBody(NOT_SHARED, ['idNumber', 'recordType']))
+          .expect(201)
+      ).body;
       expect(filed).toMatchObject({ track: 'none', status: 'office_review', providerDeadline: null });
       const byProvider = await api().post(`/api/v1/requests/${filed.id}/review`).set(bearer(c.ga)).send({ decision: 'approve' }).expect(409);
       expect(byProvider.body.code).toBe('ILLEGAL_TRANSITION');
@@ -33,7 +39,13 @@ describe('resources not shared, and needs outside the catalogue', () => {
     });
 
     it('refuses on the catalogue’s own legal basis when the office gives none', async () => {
-      const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(NOT_SHARED, ['idNumber'])).expect(201)).body;
+      const filed = (
+        await api()
+          .post('/api/v1/requests')
+          .set(bearer(c.rs))
+          .send(requestBody(NOT_SHARED, ['idNumber']))
+          .expect(201)
+      ).body;
       const refused = await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'refuse' }).expect(200);
       const basis = (referenceData().resources.find((r) => r.code === NOT_SHARED) as { sharing: { legalBasis: string } }).sharing.legalBasis;
       expect(refused.body).toMatchObject({ status: 'refused', officeDecision: { decision: 'refuse', legalBasis: basis } });
@@ -43,11 +55,21 @@ describe('resources not shared, and needs outside the catalogue', () => {
     });
 
     it('grants only as an exception with a recorded legal basis', async () => {
-      const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(NOT_SHARED, ['idNumber', 'recordType'])).expect(201)).body;
+      const filed = (
+        await api()
+          .post('/api/v1/requests')
+          .set(bearer(c.rs))
+          .send(requestBody(NOT_SHARED, ['idNumber', 'recordType']))
+          .expect(201)
+      ).body;
       const bare = await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'confirm' }).expect(400);
       expect(bare.body).toMatchObject({ code: 'LEGAL_BASIS_REQUIRED', field: 'body.legalBasis' });
       const basis = '市政府专题会议纪要〔2026〕12号: 招录政审例外核验';
-      const granted = await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'confirm', legalBasis: basis, terms: { items: ['idNumber'], dailyQuota: 50 } }).expect(200);
+      const granted = await api()
+        .post(`/api/v1/requests/${filed.id}/confirm`)
+        .set(bearer(c.office))
+        .send({ decision: 'confirm', legalBasis: basis, terms: { items: ['idNumber'], dailyQuota: 50 } })
+        .expect(200);
       expect(granted.body).toMatchObject({ status: 'granted', officeDecision: { decision: 'confirm', legalBasis: basis } });
       const grant = (await api().get(`/api/v1/grants/${granted.body.grantId}`).set(bearer(c.rs)).expect(200)).body;
       expect(grant).toMatchObject({ items: ['idNumber'], dailyQuota: 50, resourceCode: NOT_SHARED, status: 'active' });
@@ -57,10 +79,23 @@ describe('resources not shared, and needs outside the catalogue', () => {
   });
 
   describe('out of catalogue: the named provider reviews and names the resource that serves the need', () => {
-    const need = { need: '需要核验申领人户籍所在区县', providerUnitId: '', items: ['户籍区县'], serviceMode: 'interface', purpose: '就业补贴资格审核', dutyBasis: '《就业促进法》第十五条', expectedVolume: 100, ...window(0, 200) };
+    const need = {
+      need: '需要核验申领人户籍所在区县',
+      providerUnitId: '',
+      items: ['户籍区县'],
+      serviceMode: 'interface',
+      purpose: '就业补贴资格审核',
+      dutyBasis: '《就业促进法》第十五条',
+      expectedVolume: 100,
+      ...window(0, 200),
+    };
 
     it('refuses an unknown provider unit and a need without provider', async () => {
-      const unknown = await api().post('/api/v1/requests').set(bearer(c.rs)).send({ ...need, providerUnitId: '0190d1c4-0000-7000-8000-000000000000' }).expect(400);
+      const unknown = await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.rs))
+        .send({ ...need, providerUnitId: '0190d1c4-0000-7000-8000-000000000000' })
+        .expect(400);
       expect(unknown.body).toMatchObject({ code: 'UNKNOWN_UNIT', field: 'body.providerUnitId' });
       const { providerUnitId: _x, ...noProvider } = need;
       const missing = await api().post('/api/v1/requests').set(bearer(c.rs)).send(noProvider).expect(400);
@@ -68,16 +103,38 @@ describe('resources not shared, and needs outside the catalogue', () => {
     });
 
     it('goes to the named provider, whose approval names the resource and items, then to the office', async () => {
-      const filed = (await api().post('/api/v1/requests').set(bearer(c.rs)).send({ ...need, providerUnitId: c.ga.unitId }).expect(201)).body;
+      const filed = (
+        await api()
+          .post('/api/v1/requests')
+          .set(bearer(c.rs))
+          .send({ ...need, providerUnitId: c.ga.unitId })
+          .expect(201)
+      ).body;
       expect(filed).toMatchObject({ track: 'uncatalogued', status: 'provider_review', resourceCode: null, need: need.need, providerUnitId: c.ga.unitId });
       const url = `/api/v1/requests/${filed.id}/review`;
-      const noResource = await api().post(url).set(bearer(c.ga)).send({ decision: 'approve', terms: { items: ['regionCode'] } }).expect(400);
+      const noResource = await api()
+        .post(url)
+        .set(bearer(c.ga))
+        .send({ decision: 'approve', terms: { items: ['regionCode'] } })
+        .expect(400);
       expect(noResource.body).toMatchObject({ code: 'RESOURCE_REQUIRED', field: 'body.terms.resourceCode' });
-      const noItems = await api().post(url).set(bearer(c.ga)).send({ decision: 'approve', terms: { resourceCode: SERVES_NEED } }).expect(400);
+      const noItems = await api()
+        .post(url)
+        .set(bearer(c.ga))
+        .send({ decision: 'approve', terms: { resourceCode: SERVES_NEED } })
+        .expect(400);
       expect(noItems.body).toMatchObject({ code: 'ITEMS_REQUIRED', field: 'body.terms.items' });
-      const badItem = await api().post(url).set(bearer(c.ga)).send({ decision: 'approve', terms: { resourceCode: SERVES_NEED, items: ['idNumber', 'bloodType'] } }).expect(400);
+      const badItem = await api()
+        .post(url)
+        .set(bearer(c.ga))
+        .send({ decision: 'approve', terms: { resourceCode: SERVES_NEED, items: ['idNumber', 'bloodType'] } })
+        .expect(400);
       expect(badItem.body).toMatchObject({ code: 'UNKNOWN_ITEM', field: 'body.terms.items[1]' });
-      await api().post(url).set(bearer(c.ga)).send({ decision: 'approve', terms: { resourceCode: SERVES_NEED, items: ['idNumber', 'regionCode'] } }).expect(200);
+      await api()
+        .post(url)
+        .set(bearer(c.ga))
+        .send({ decision: 'approve', terms: { resourceCode: SERVES_NEED, items: ['idNumber', 'regionCode'] } })
+        .expect(200);
       const granted = await api().post(`/api/v1/requests/${filed.id}/confirm`).set(bearer(c.office)).send({ decision: 'confirm' }).expect(200);
       const grant = (await api().get(`/api/v1/grants/${granted.body.grantId}`).set(bearer(c.rs)).expect(200)).body;
       expect(grant).toMatchObject({ resourceCode: SERVES_NEED, items: ['idNumber', 'regionCode'], providerUnitId: c.ga.unitId, consumerUnitId: c.rs.unitId });

@@ -34,16 +34,42 @@ describe('working calendar', () => {
 });
 
 describe('row filter', () => {
-  const keys = [{ key: 'idNumber', type: 'string' }, { key: 'regionCode', type: 'code' }, { key: 'year', type: 'integer' }];
+  const keys = [
+    { key: 'idNumber', type: 'string' },
+    { key: 'regionCode', type: 'code' },
+    { key: 'year', type: 'integer' },
+  ];
 
   it('accepts eq, in and between on query keys and drops duplicate values', () => {
-    const f = validateRowFilter({ all: [{ key: 'regionCode', op: 'in', value: ['340302', '340302', '340303'] }, { key: 'idNumber', op: 'between', value: ['340300', '340399'] }] }, keys, 'body.rowFilter');
+    const f = validateRowFilter(
+      {
+        all: [
+          { key: 'regionCode', op: 'in', value: ['340302', '340302', '340303'] },
+          { key: 'idNumber', op: 'between', value: ['340300', '340399'] },
+        ],
+      },
+      keys,
+      'body.rowFilter',
+    );
     expect(f.all[0]).toEqual({ key: 'regionCode', op: 'in', value: ['340302', '340303'] });
   });
 
   it('names the offending condition', () => {
-    expect(() => validateRowFilter({ all: [{ key: 'regionCode', op: 'eq', value: '1' }, { key: 'name', op: 'eq', value: 'x' }] }, keys, 'body.rowFilter')).toThrow(expect.objectContaining({ code: 'ROW_FILTER_KEY_NOT_QUERYABLE', extras: { field: 'body.rowFilter.all[1].key' } }));
-    expect(() => validateRowFilter({ all: [{ key: 'regionCode', op: 'between', value: ['9', '1'] }] }, keys, 'f')).toThrow(expect.objectContaining({ code: 'ROW_FILTER_INVALID', extras: { field: 'f.all[0].value' } }));
+    expect(() =>
+      validateRowFilter(
+        {
+          all: [
+            { key: 'regionCode', op: 'eq', value: '1' },
+            { key: 'name', op: 'eq', value: 'x' },
+          ],
+        },
+        keys,
+        'body.rowFilter',
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ROW_FILTER_KEY_NOT_QUERYABLE', extras: { field: 'body.rowFilter.all[1].key' } }));
+    expect(() => validateRowFilter({ all: [{ key: 'regionCode', op: 'between', value: ['9', '1'] }] }, keys, 'f')).toThrow(
+      expect.objectContaining({ code: 'ROW_FILTER_INVALID', extras: { field: 'f.all[0].value' } }),
+    );
     expect(() => validateRowFilter({ all: [{ key: 'regionCode', op: 'eq', value: 340302 }] }, keys, 'f')).toThrow(expect.objectContaining({ code: 'ROW_FILTER_INVALID' }));
     expect(() => validateRowFilter({ all: [{ key: 'year', op: 'in', value: [2025, '2026'] }] }, keys, 'f')).toThrow(expect.objectContaining({ code: 'ROW_FILTER_INVALID' }));
     expect(validateRowFilter({ all: [{ key: 'year', op: 'between', value: [2020, 2025] }] }, keys, 'f').all).toHaveLength(1);
@@ -56,7 +82,9 @@ describe('commitment', () => {
     expect(checkAcceptance({ version: c.version, text: c.text }).sha256).toBe(sha256Hex(c.text));
     expect(checkAcceptance({ version: c.version, sha256: sha256Hex(c.text).toUpperCase() }).version).toBe(c.version);
     expect(() => checkAcceptance({ version: c.version, text: `${c.text} ` })).toThrow(expect.objectContaining({ code: 'COMMITMENT_MISMATCH' }));
-    expect(() => checkAcceptance({ version: c.version, text: c.text, sha256: '0'.repeat(64) })).toThrow(expect.objectContaining({ code: 'COMMITMENT_MISMATCH', extras: { field: 'body.commitment.sha256' } }));
+    expect(() => checkAcceptance({ version: c.version, text: c.text, sha256: '0'.repeat(64) })).toThrow(
+      expect.objectContaining({ code: 'COMMITMENT_MISMATCH', extras: { field: 'body.commitment.sha256' } }),
+    );
   });
 });
 
@@ -70,7 +98,14 @@ describe('state machines', () => {
   });
 
   it('decides a request by the strictest of the resource and the items asked for', () => {
-    const res = { code: 'x', status: 'published', providerUnitId: 'p', methods: ['interface'], sharing: { type: 'unconditional' }, items: [{ key: 'a' }, { key: 'b', sharing: 'conditional' }, { key: 'c', sharing: 'none' }] } as CatalogueResource;
+    const res = {
+      code: 'x',
+      status: 'published',
+      providerUnitId: 'p',
+      methods: ['interface'],
+      sharing: { type: 'unconditional' },
+      items: [{ key: 'a' }, { key: 'b', sharing: 'conditional' }, { key: 'c', sharing: 'none' }],
+    } as CatalogueResource;
     expect(effectiveSharing(res, ['a'])).toBe('unconditional');
     expect(effectiveSharing(res, ['a', 'b'])).toBe('conditional');
     expect(effectiveSharing(res, ['b', 'c'])).toBe('none');

@@ -19,10 +19,20 @@ describe('a newer grant for the same unit, resource and mode supersedes the olde
   const form = { applicantUnit: '蚌埠市人力资源和社会保障局', contactName: '李四', contactPhone: '0552-2345678', securityMeasures: '专人专岗, 操作留痕, 数据不落地' };
 
   async function file(mode: string): Promise<string> {
-    return (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['creditCode', 'entityName'], { serviceMode: mode })).expect(201)).body.id as string;
+    return (
+      await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.rs))
+        .send(requestBody(CODE, ['creditCode', 'entityName'], { serviceMode: mode }))
+        .expect(201)
+    ).body.id as string;
   }
   async function sign(requestId: string): Promise<string> {
-    const done = await api().post(`/api/v1/requests/${requestId}/filing`).set(bearer(c.rs)).send({ form, commitment: { version: commitment.version, text: commitment.text } }).expect(200);
+    const done = await api()
+      .post(`/api/v1/requests/${requestId}/filing`)
+      .set(bearer(c.rs))
+      .send({ form, commitment: { version: commitment.version, text: commitment.text } })
+      .expect(200);
     expect(done.body.status).toBe('granted');
     return done.body.grantId as string;
   }
@@ -62,7 +72,18 @@ describe('a newer grant for the same unit, resource and mode supersedes the olde
     const events = (await streamEvents(p.prefix, 'grant')).filter((e) => [first, second].includes(e.subject));
     expect(events.map((e) => `${e.type}:${e.subject === first ? 'first' : 'second'}`)).toEqual(['grant.issued:first', 'grant.issued:second', 'grant.superseded:first']);
     const event = events[2];
-    expect(event.data).toMatchObject({ id: first, consumerUnitId: c.rs.unitId, providerUnitId: c.scjg.unitId, resourceCode: CODE, items: ['creditCode', 'entityName'], modes: ['interface'], status: 'superseded', supersededBy: second, version: 2, reason: `superseded by grant ${second}` });
+    expect(event.data).toMatchObject({
+      id: first,
+      consumerUnitId: c.rs.unitId,
+      providerUnitId: c.scjg.unitId,
+      resourceCode: CODE,
+      items: ['creditCode', 'entityName'],
+      modes: ['interface'],
+      status: 'superseded',
+      supersededBy: second,
+      version: 2,
+      reason: `superseded by grant ${second}`,
+    });
     expect(events[1].data).toMatchObject({ id: second, status: 'active', supersededBy: null });
 
     // The gateway's snapshot holds live grants only.
@@ -81,7 +102,11 @@ describe('a newer grant for the same unit, resource and mode supersedes the olde
   });
 
   it('treats superseded as final: suspend, resume and revoke are refused with 409', async () => {
-    for (const [action, body] of [['suspend', { reason: '核查' }], ['resume', {}], ['revoke', { reason: '撤销' }]] as const) {
+    for (const [action, body] of [
+      ['suspend', { reason: '核查' }],
+      ['resume', {}],
+      ['revoke', { reason: '撤销' }],
+    ] as const) {
       const res = await api().post(`/api/v1/grants/${first}/${action}`).set(bearer(c.scjg)).send(body).expect(409);
       expect(res.body).toMatchObject({ code: 'ILLEGAL_TRANSITION', currentStatus: 'superseded', action });
     }

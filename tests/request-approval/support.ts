@@ -51,7 +51,13 @@ export async function addClient(gatewayUrl: string, admin: TestUser): Promise<Pi
 }
 
 /** Catalogues a reference resource through the real catalogue (provider drafts, office publishes). */
-export async function publishReference(baseUrl: string, code: string, provider: TestUser, office: TestUser, change: (body: Record<string, unknown>) => void = () => undefined): Promise<Record<string, unknown>> {
+export async function publishReference(
+  baseUrl: string,
+  code: string,
+  provider: TestUser,
+  office: TestUser,
+  change: (body: Record<string, unknown>) => void = () => undefined,
+): Promise<Record<string, unknown>> {
   const ref = referenceData().resources.find((r) => r.code === code) as Record<string, unknown> & { items: Record<string, unknown>[] };
   if (!ref) throw new Error(`no reference resource ${code}`);
   // Standard data elements are left out: one data, one source is the catalogue's concern, not these tests'.
@@ -71,7 +77,10 @@ export async function publishReference(baseUrl: string, code: string, provider: 
   change(body);
   const created = await request(baseUrl).post('/api/v1/catalogue/resources').set(bearer(provider)).send(body);
   if (created.status !== 201) throw new Error(`catalogue refused ${code}: ${created.status} ${JSON.stringify(created.body)}`);
-  const published = await request(baseUrl).post(`/api/v1/catalogue/resources/${enc(code)}/publish`).set(bearer(office)).send({});
+  const published = await request(baseUrl)
+    .post(`/api/v1/catalogue/resources/${enc(code)}/publish`)
+    .set(bearer(office))
+    .send({});
   if (published.status !== 200) throw new Error(`catalogue did not publish ${code}: ${published.status} ${JSON.stringify(published.body)}`);
   return published.body as Record<string, unknown>;
 }
@@ -114,7 +123,6 @@ export async function streamEvents(prefix: string, domain: string): Promise<Stre
     r.disconnect();
   }
 }
-
 
 /** A clock tests move by hand. */
 export class FakeClock {

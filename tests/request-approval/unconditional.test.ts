@@ -26,52 +26,132 @@ describe('unconditional sharing: record form and commitment issue the grant at o
   });
 
   it('files, then issues the grant on filing, recording signer, time, version and hash', async () => {
-    const filed = await api().post('/api/v1/requests').set(bearer(c.rsOperator)).send(requestBody(CODE, ['creditCode', 'entityName', 'registrationStatus'], { attachments: [{ name: '职责说明.pdf', size: 1024, sha256: 'a'.repeat(64), mediaType: 'application/pdf' }] })).expect(201);
-    expect(filed.body).toMatchObject({ track: 'unconditional', status: 'awaiting_filing', resourceCode: CODE, providerUnitId: c.scjg.unitId, applicantUnitId: c.rs.unitId, providerDeadline: null, grantId: null });
+    const filed = await api()
+      .post('/api/v1/requests')
+      .set(bearer(c.rsOperator))
+      .send(requestBody(CODE, ['creditCode', 'entityName', 'registrationStatus'], { attachments: [{ name: '职责说明.pdf', size: 1024, sha256: 'a'.repeat(64), mediaType: 'application/pdf' }] }))
+      .expect(201);
+    expect(filed.body).toMatchObject({
+      track: 'unconditional',
+      status: 'awaiting_filing',
+      resourceCode: CODE,
+      providerUnitId: c.scjg.unitId,
+      applicantUnitId: c.rs.unitId,
+      providerDeadline: null,
+      grantId: null,
+    });
     expect(filed.body.attachments).toHaveLength(1);
 
-    const done = await api().post(`/api/v1/requests/${filed.body.id}/filing`).set(bearer(c.rsOperator)).send({ form, commitment: { version: commitment.version, text: commitment.text } }).expect(200);
+    const done = await api()
+      .post(`/api/v1/requests/${filed.body.id}/filing`)
+      .set(bearer(c.rsOperator))
+      .send({ form, commitment: { version: commitment.version, text: commitment.text } })
+      .expect(200);
     expect(done.body.status).toBe('granted');
     expect(done.body.grantId).toEqual(expect.any(String));
     expect(done.body.filing.commitment).toMatchObject({ signerAccountId: c.rsOperator.id, version: commitment.version, sha256: createHash('sha256').update(commitment.text, 'utf8').digest('hex') });
     expect(Date.parse(done.body.filing.commitment.acceptedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(done.body.filing.form).toMatchObject({ ...form, resourceCode: CODE, items: ['creditCode', 'entityName', 'registrationStatus'], serviceMode: 'interface', expectedVolume: 500 });
-    expect(Object.keys(done.body.filing.form).sort()).toEqual(referenceData().filingForm.fields.map((f) => f.key).sort());
+    expect(Object.keys(done.body.filing.form).sort()).toEqual(
+      referenceData()
+        .filingForm.fields.map((f) => f.key)
+        .sort(),
+    );
     expect(done.body.transitions.map((t: { action: string; to: string }) => `${t.action}>${t.to}`)).toEqual(['file>awaiting_filing', 'filing>granted']);
 
     const grant = await api().get(`/api/v1/grants/${done.body.grantId}`).set(bearer(c.rs)).expect(200);
-    expect(grant.body).toMatchObject({ consumerUnitId: c.rs.unitId, providerUnitId: c.scjg.unitId, resourceCode: CODE, items: ['creditCode', 'entityName', 'registrationStatus'], modes: ['interface'], status: 'active', version: 1, requestId: filed.body.id, rowFilter: null });
+    expect(grant.body).toMatchObject({
+      consumerUnitId: c.rs.unitId,
+      providerUnitId: c.scjg.unitId,
+      resourceCode: CODE,
+      items: ['creditCode', 'entityName', 'registrationStatus'],
+      modes: ['interface'],
+      status: 'active',
+      version: 1,
+      requestId: filed.body.id,
+      rowFilter: null,
+    });
 
     await p.services['request-approval']!.relay.drain();
     const grantEvents = await streamEvents(p.prefix, 'grant');
     const issued = grantEvents.find((e) => e.type === 'grant.issued' && e.subject === done.body.grantId);
-    expect(issued?.data).toMatchObject({ id: done.body.grantId, consumerUnitId: c.rs.unitId, providerUnitId: c.scjg.unitId, resourceCode: CODE, items: ['creditCode', 'entityName', 'registrationStatus'], rowFilter: null, modes: ['interface'], rateLimitPerSecond: expect.any(Number), dailyQuota: expect.any(Number), validFrom: expect.any(String), validTo: expect.any(String), status: 'active', version: 1 });
+    expect(issued?.data).toMatchObject({
+      id: done.body.grantId,
+      consumerUnitId: c.rs.unitId,
+      providerUnitId: c.scjg.unitId,
+      resourceCode: CODE,
+      items: ['creditCode', 'entityName', 'registrationStatus'],
+      rowFilter: null,
+      modes: ['interface'],
+      rateLimitPerSecond: expect.any(Number),
+      dailyQuota: expect.any(Number),
+      validFrom: expect.any(String),
+      validTo: expect.any(String),
+      status: 'active',
+      version: 1,
+    });
     const requestEvents = (await streamEvents(p.prefix, 'request')).filter((e) => e.subject === filed.body.id).map((e) => e.type);
     expect(requestEvents).toEqual(['request.filed', 'request.submitted']);
   });
 
   it('accepts the hash of the text instead of the text', async () => {
-    const filed = await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['creditCode'])).expect(201);
+    const filed = await api()
+      .post('/api/v1/requests')
+      .set(bearer(c.rs))
+      .send(requestBody(CODE, ['creditCode']))
+      .expect(201);
     const sha256 = createHash('sha256').update(commitment.text, 'utf8').digest('hex');
-    const done = await api().post(`/api/v1/requests/${filed.body.id}/filing`).set(bearer(c.rs)).send({ form, commitment: { version: commitment.version, sha256 } }).expect(200);
+    const done = await api()
+      .post(`/api/v1/requests/${filed.body.id}/filing`)
+      .set(bearer(c.rs))
+      .send({ form, commitment: { version: commitment.version, sha256 } })
+      .expect(200);
     expect(done.body.status).toBe('granted');
   });
 
   it('refuses an edited commitment, an old version, a missing form field or a form that contradicts the request, writing nothing', async () => {
-    const filed = await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['creditCode'])).expect(201);
+    const filed = await api()
+      .post('/api/v1/requests')
+      .set(bearer(c.rs))
+      .send(requestBody(CODE, ['creditCode']))
+      .expect(201);
     const url = `/api/v1/requests/${filed.body.id}/filing`;
-    const edited = await api().post(url).set(bearer(c.rs)).send({ form, commitment: { version: commitment.version, text: commitment.text.replace('不转给第三方', '') } }).expect(400);
+    const edited = await api()
+      .post(url)
+      .set(bearer(c.rs))
+      .send({ form, commitment: { version: commitment.version, text: commitment.text.replace('不转给第三方', '') } })
+      .expect(400);
     expect(edited.body).toMatchObject({ code: 'COMMITMENT_MISMATCH', field: 'body.commitment.text' });
-    const wrongHash = await api().post(url).set(bearer(c.rs)).send({ form, commitment: { version: commitment.version, sha256: 'b'.repeat(64) } }).expect(400);
+    const wrongHash = await api()
+      .post(url)
+      .set(bearer(c.rs))
+      .send({ form, commitment: { version: commitment.version, sha256: 'b'.repeat(64) } })
+      .expect(400);
     expect(wrongHash.body).toMatchObject({ code: 'COMMITMENT_MISMATCH', field: 'body.commitment.sha256' });
-    const old = await api().post(url).set(bearer(c.rs)).send({ form, commitment: { version: '2010-1', text: commitment.text } }).expect(400);
+    const old = await api()
+      .post(url)
+      .set(bearer(c.rs))
+      .send({ form, commitment: { version: '2010-1', text: commitment.text } })
+      .expect(400);
     expect(old.body).toMatchObject({ code: 'COMMITMENT_OUTDATED', field: 'body.commitment.version' });
-    const none = await api().post(url).set(bearer(c.rs)).send({ form, commitment: { version: commitment.version } }).expect(400);
+    const none = await api()
+      .post(url)
+      .set(bearer(c.rs))
+      .send({ form, commitment: { version: commitment.version } })
+      .expect(400);
     expect(none.body.field).toBe('body.commitment.text');
     const { securityMeasures: _s, ...partial } = form;
-    const missing = await api().post(url).set(bearer(c.rs)).send({ form: partial, commitment: { version: commitment.version, text: commitment.text } }).expect(400);
+    const missing = await api()
+      .post(url)
+      .set(bearer(c.rs))
+      .send({ form: partial, commitment: { version: commitment.version, text: commitment.text } })
+      .expect(400);
     expect(missing.body.field).toBe('body.form.securityMeasures');
-    const contradicts = await api().post(url).set(bearer(c.rs)).send({ form: { ...form, resourceCode: '101001/0001' }, commitment: { version: commitment.version, text: commitment.text } }).expect(400);
+    const contradicts = await api()
+      .post(url)
+      .set(bearer(c.rs))
+      .send({ form: { ...form, resourceCode: '101001/0001' }, commitment: { version: commitment.version, text: commitment.text } })
+      .expect(400);
     expect(contradicts.body).toMatchObject({ code: 'FILING_MISMATCH', field: 'body.form.resourceCode' });
 
     const after = await api().get(`/api/v1/requests/${filed.body.id}`).set(bearer(c.rs)).expect(200);
@@ -80,7 +160,11 @@ describe('unconditional sharing: record form and commitment issue the grant at o
   });
 
   it('lets only the applicant file the form, and only once', async () => {
-    const filed = await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['creditCode'])).expect(201);
+    const filed = await api()
+      .post('/api/v1/requests')
+      .set(bearer(c.rs))
+      .send(requestBody(CODE, ['creditCode']))
+      .expect(201);
     const url = `/api/v1/requests/${filed.body.id}/filing`;
     const body = { form, commitment: { version: commitment.version, text: commitment.text } };
     const byProvider = await api().post(url).set(bearer(c.scjg)).send(body).expect(403);
@@ -106,7 +190,11 @@ describe('unconditional sharing: record form and commitment issue the grant at o
       expect({ status: res.status, code: res.body.code, field: res.body.field }).toEqual({ status, code, field });
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     }
-    const own = await api().post('/api/v1/requests').set(bearer(c.scjg)).send(requestBody(CODE, ['creditCode'])).expect(400);
+    const own = await api()
+      .post('/api/v1/requests')
+      .set(bearer(c.scjg))
+      .send(requestBody(CODE, ['creditCode']))
+      .expect(400);
     expect(own.body).toMatchObject({ code: 'OWN_RESOURCE', field: 'body.resourceCode' });
     expect((await api().get('/api/v1/requests').set(bearer(c.rs)).expect(200)).body.items.length).toBe(before);
   });

@@ -21,8 +21,20 @@ describe('visibility of requests and grants across units', () => {
     p = await startApprovalPlatform();
     c = await cast(p.gateway);
     await publishReference(p.gatewayUrl, CODE, c.ga, c.office);
-    open = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber'])).expect(201)).body;
-    const g = (await api().post('/api/v1/requests').set(bearer(c.rs)).send(requestBody(CODE, ['idNumber'])).expect(201)).body;
+    open = (
+      await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.rs))
+        .send(requestBody(CODE, ['idNumber']))
+        .expect(201)
+    ).body;
+    const g = (
+      await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.rs))
+        .send(requestBody(CODE, ['idNumber']))
+        .expect(201)
+    ).body;
     await api().post(`/api/v1/requests/${g.id}/review`).set(bearer(c.ga)).send({ decision: 'approve' }).expect(200);
     granted = (await api().post(`/api/v1/requests/${g.id}/confirm`).set(bearer(c.office)).send({ decision: 'confirm' }).expect(200)).body;
   });
@@ -43,7 +55,11 @@ describe('visibility of requests and grants across units', () => {
       ['post', `/api/v1/requests/${open.id}/review`, { decision: 'approve' }],
       ['post', `/api/v1/requests/${open.id}/confirm`, { decision: 'confirm' }],
       ['post', `/api/v1/requests/${open.id}/withdraw`, {}],
-      ['post', `/api/v1/requests/${open.id}/filing`, { form: { applicantUnit: 'x', contactName: 'x', contactPhone: '1', securityMeasures: 'x' }, commitment: { version: '2017-1', sha256: 'a'.repeat(64) } }],
+      [
+        'post',
+        `/api/v1/requests/${open.id}/filing`,
+        { form: { applicantUnit: 'x', contactName: 'x', contactPhone: '1', securityMeasures: 'x' }, commitment: { version: '2017-1', sha256: 'a'.repeat(64) } },
+      ],
       ['get', `/api/v1/grants/${granted.grantId}`],
       ['post', `/api/v1/grants/${granted.grantId}/suspend`, { reason: 'x' }],
       ['post', `/api/v1/grants/${granted.grantId}/resume`, {}],
@@ -54,7 +70,12 @@ describe('visibility of requests and grants across units', () => {
     const strangers = [...c.strangers, c.scjg, await addClient(p.gatewayUrl, c.strangers[0])];
     for (const stranger of strangers) {
       for (const [method, url, body] of routes) {
-        const call = method === 'get' ? api().get(url) : api().post(url).send(body ?? {});
+        const call =
+          method === 'get'
+            ? api().get(url)
+            : api()
+                .post(url)
+                .send(body ?? {});
         const res = await call.set(bearer(stranger));
         expect({ url, status: res.status }).toEqual({ url, status: 404 });
         expect(res.body.code).toBe(missing.code);
@@ -79,12 +100,22 @@ describe('visibility of requests and grants across units', () => {
     expect(grants.map((g: { id: string }) => g.id)).toContain(granted.grantId);
     const suspend = await api().post(`/api/v1/grants/${granted.grantId}/suspend`).set(bearer(system)).send({ reason: 'x' }).expect(403);
     expect(suspend.body.code).toBe('NOT_ALLOWED');
-    const file = await api().post('/api/v1/requests').set(bearer(system)).send(requestBody(CODE, ['idNumber'])).expect(403);
+    const file = await api()
+      .post('/api/v1/requests')
+      .set(bearer(system))
+      .send(requestBody(CODE, ['idNumber']))
+      .expect(403);
     expect(file.body.code).toBe('ROLE_REQUIRED');
   });
 
   it('keeps each unit’s lists to its own requests', async () => {
-    const other = (await api().post('/api/v1/requests').set(bearer(c.strangers[0])).send(requestBody(CODE, ['idNumber'])).expect(201)).body;
+    const other = (
+      await api()
+        .post('/api/v1/requests')
+        .set(bearer(c.strangers[0]))
+        .send(requestBody(CODE, ['idNumber']))
+        .expect(201)
+    ).body;
     const rsList = (await api().get('/api/v1/requests?role=applicant').set(bearer(c.rs)).expect(200)).body.items.map((r: { id: string }) => r.id);
     expect(rsList).not.toContain(other.id);
     const gaList = (await api().get('/api/v1/requests?role=provider').set(bearer(c.ga)).expect(200)).body.items.map((r: { id: string }) => r.id);

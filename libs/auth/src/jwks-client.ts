@@ -12,7 +12,11 @@ export class JwksClient {
   private lastFetch = 0;
   private inflight?: Promise<void>;
 
-  constructor(private readonly url: string, private readonly minRefreshMs = 5_000, private readonly fetchImpl: typeof fetch = fetch) {}
+  constructor(
+    private readonly url: string,
+    private readonly minRefreshMs = 5_000,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
 
   resolver(): KeyResolver {
     return (kid) => this.get(kid);

@@ -33,7 +33,7 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
   return {
     kind: claims.typ === 'client' ? 'client' : 'account',
     subject: String(claims.sub),
-    unitId: String(claims.unit ?? ''),
+    unitId: typeof claims.unit === 'string' ? claims.unit : '',
     roles,
     tokenId: typeof claims.jti === 'string' ? claims.jti : undefined,
   };

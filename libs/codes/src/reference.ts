@@ -4,7 +4,8 @@ import { join } from 'node:path';
 export interface ReferenceUnit {
   key: string;
   name: string;
-  kind: 'office' | 'provider' | 'consumer' | string;
+  /** office, provider or consumer in the reference data. */
+  kind: string;
   regionCode: string;
   creditCode: string;
 }

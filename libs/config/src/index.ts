@@ -2,7 +2,10 @@ import { Type, type Static, type TObject, type TProperties } from '@sinclair/typ
 import { Value } from '@sinclair/typebox/value';
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`Invalid configuration: ${variable} ${message}`);
     this.name = 'ConfigError';
   }
@@ -14,7 +17,10 @@ export class ConfigError extends Error {
  */
 export const CommonConfig = {
   host: Type.String({ default: '0.0.0.0', description: 'Interface to listen on.' }),
-  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
   databaseUrl: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/gdx', description: 'PostgreSQL connection string.' }),
   databasePoolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   migrateOnStart: Type.Boolean({ default: true, description: 'Apply pending migrations at boot (turn off when a Kubernetes job runs them).' }),

@@ -41,7 +41,18 @@ export const EVENT_TYPE_PATTERN = /^[a-z][a-z-]*\.[a-z][a-z_.-]*$/;
 
 export function isEnvelope(value: unknown): value is EventEnvelope {
   const v = value as EventEnvelope;
-  return !!v && typeof v === 'object' && typeof v.id === 'string' && typeof v.type === 'string' && typeof v.occurredAt === 'string' && typeof v.subject === 'string' && !!v.actor && typeof v.actor === 'object' && !!v.data && typeof v.data === 'object';
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof v.id === 'string' &&
+    typeof v.type === 'string' &&
+    typeof v.occurredAt === 'string' &&
+    typeof v.subject === 'string' &&
+    !!v.actor &&
+    typeof v.actor === 'object' &&
+    !!v.data &&
+    typeof v.data === 'object'
+  );
 }
 
 /** Events of a type `grant.issued` travel on the stream of their domain, `grant`. */

@@ -18,9 +18,7 @@ export function decidable(g: Pick<GrantView, 'id' | 'status' | 'modes' | 'items'
 export const DENIAL_CODES = ['NO_GRANT', 'MODE_NOT_GRANTED', 'GRANT_NOT_ACTIVE', 'GRANT_NOT_YET_VALID', 'GRANT_EXPIRED', 'ITEM_NOT_GRANTED'] as const;
 export type DenialCode = (typeof DENIAL_CODES)[number];
 
-export type GrantDecision<G extends DecidableGrant> =
-  | { ok: true; grant: G }
-  | { ok: false; code: DenialCode; detail: string; item?: string; grant?: G };
+export type GrantDecision<G extends DecidableGrant> = { ok: true; grant: G } | { ok: false; code: DenialCode; detail: string; item?: string; grant?: G };
 
 /**
  * The one grant decision (§5): the gateway runs it before forwarding, data-query

@@ -44,7 +44,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       if (error.status >= 500) request.log.warn({ err: error }, 'request failed');
       return sendProblem(reply, { status: error.status, code: error.code, title: error.title, detail: error.detail, ...error.extras }, error.headers);
     }
-    const fe = error as FastifyError;
+    const fe = error;
     if (fe.validation) {
       const errors = fe.validation.map((v) => ({ field: fieldOf(fe.validationContext, v as ValidationItem), message: v.message ?? 'is invalid' }));
       return sendProblem(reply, {
@@ -65,9 +65,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return sendProblem(reply, { status: internal.status, code: internal.code, title: internal.title, detail: internal.detail });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { status: 404, code: 'ROUTE_NOT_FOUND', title: 'Not found', detail: `No route ${request.method} ${request.url.split('?')[0]}.` }),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, { status: 404, code: 'ROUTE_NOT_FOUND', title: 'Not found', detail: `No route ${request.method} ${request.url.split('?')[0]}.` }));
 }
 
 const FASTIFY_CODES: Record<string, string> = {
@@ -90,5 +88,19 @@ function safeDetail(error: FastifyError): string {
 }
 
 function titleFor(status: number): string {
-  return ({ 400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests' } as Record<number, string>)[status] ?? 'Client error';
+  return (
+    (
+      {
+        400: 'Bad request',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'Not found',
+        405: 'Method not allowed',
+        409: 'Conflict',
+        413: 'Payload too large',
+        415: 'Unsupported media type',
+        429: 'Too many requests',
+      } as Record<number, string>
+    )[status] ?? 'Client error'
+  );
 }

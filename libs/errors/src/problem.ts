@@ -13,14 +13,7 @@ export const ProblemSchema = Type.Object(
     instance: Type.Optional(Type.String()),
     requestId: Type.Optional(Type.String()),
     field: Type.Optional(Type.String()),
-    errors: Type.Optional(
-      Type.Array(
-        Type.Object(
-          { field: Type.String(), message: Type.String() },
-          { additionalProperties: true },
-        ),
-      ),
-    ),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }, { additionalProperties: true }))),
   },
   { $id: 'Problem', additionalProperties: true, title: 'Problem' },
 );

@@ -34,7 +34,12 @@ export class BatchedPublisher {
   /** Events written and script calls made: their ratio is the batching achieved. */
   readonly stats = { events: 0, calls: 0 };
 
-  constructor(redis: Redis, prefix: string, domain: string, private readonly options: { maxInFlight?: number; maxStreamLength?: number; maxBatch?: number } = {}) {
+  constructor(
+    redis: Redis,
+    prefix: string,
+    domain: string,
+    private readonly options: { maxInFlight?: number; maxStreamLength?: number; maxBatch?: number } = {},
+  ) {
     this.key = streamKey(prefix, domain);
     redis.defineCommand('gdxXaddAll', { numberOfKeys: 1, lua: XADD_ALL });
     this.redis = redis as ScriptRedis;

@@ -30,7 +30,11 @@ export class OutboxRelay {
   private again = false;
   private failures = 0;
 
-  constructor(private readonly dataSource: DataSource, private readonly redis: Redis, private readonly options: OutboxRelayOptions) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly redis: Redis,
+    private readonly options: OutboxRelayOptions,
+  ) {
     this.batchSize = options.batchSize ?? 500;
     this.pollMs = options.pollMs ?? 500;
     this.maxLen = options.maxStreamLength ?? 1_000_000;
@@ -97,10 +101,9 @@ export class OutboxRelay {
 
   private publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const rows: { id: string; envelope: EventEnvelope }[] = await manager.query(
-        'SELECT id, envelope FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
-        [this.batchSize],
-      );
+      const rows: { id: string; envelope: EventEnvelope }[] = await manager.query('SELECT id, envelope FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED', [
+        this.batchSize,
+      ]);
       if (!rows.length) return 0;
       const pipeline = this.redis.pipeline();
       for (const row of rows) {

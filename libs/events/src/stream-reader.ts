@@ -13,7 +13,11 @@ export abstract class StreamReader {
   private blocked = false;
   private wake?: () => void;
 
-  constructor(protected readonly redis: Redis, protected readonly logger: EventLogger | undefined, private readonly what: string) {}
+  constructor(
+    protected readonly redis: Redis,
+    protected readonly logger: EventLogger | undefined,
+    private readonly what: string,
+  ) {}
 
   start(): void {
     if (this.running) return;

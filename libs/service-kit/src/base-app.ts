@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyReply, type FastifyRequest, type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -52,7 +61,10 @@ class RequestLog extends LogController {
 
 /** `POST /api/v1/clients/:id/secret` → `postClientsIdSecret`. */
 export function operationId(method: string, url: string): string {
-  const words = url.split('/').filter((p) => p && p !== 'api' && !/^v\d+$/.test(p) && p !== '*').map((p) => p.replace(/^[:.]/, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')));
+  const words = url
+    .split('/')
+    .filter((p) => p && p !== 'api' && !/^v\d+$/.test(p) && p !== '*')
+    .map((p) => p.replace(/^[:.]/, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')));
   return [method.toLowerCase(), ...words.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join('');
 }
 
@@ -101,12 +113,12 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   // Public routes drop the global bearer requirement in the document too.
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
-    if ((route.config as { public?: boolean } | undefined)?.public && route.schema) (route.schema as Record<string, unknown>).security = [];
+    if (route.config?.public && route.schema) (route.schema as Record<string, unknown>).security = [];
   });
   const doc = options.openapiDocument;
   await app.register(swaggerUi, {

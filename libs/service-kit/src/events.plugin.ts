@@ -30,7 +30,12 @@ export const eventsPlugin = fp<EventsPluginOptions>(
     const relay = new OutboxRelay(app.db, app.redis, { prefix: app.streamPrefix, pollMs: options.relayPollMs, logger: app.log.child({ component: 'outbox-relay' }) });
     publisher.setListener(relay);
     // A dead-lettered event is an alarm: operators watch this counter.
-    const deadLettered = new Counter({ name: 'gdx_events_dead_lettered_total', help: 'Events moved to the dead-letter stream, by consumer group and cause (malformed, invalid, failing)', labelNames: ['group', 'cause'], registers: [app.metrics] });
+    const deadLettered = new Counter({
+      name: 'gdx_events_dead_lettered_total',
+      help: 'Events moved to the dead-letter stream, by consumer group and cause (malformed, invalid, failing)',
+      labelNames: ['group', 'cause'],
+      registers: [app.metrics],
+    });
     const consumers: StreamConsumer[] = [];
     app.decorate('events', publisher);
     app.decorate('relay', relay);

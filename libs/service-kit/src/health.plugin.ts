@@ -14,24 +14,30 @@ export const healthPlugin = fp(
   async (app) => {
     const checks = new Map<string, () => Promise<void>>();
     app.decorate('readinessChecks', checks);
-    app.get('/health/live', { config: { public: true }, schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }));
-    app.get('/health/ready', { config: { public: true }, schema: { tags: ['operations'], summary: 'Readiness: PostgreSQL, Redis and the service’s own checks', response: { 200: HealthSchema, 503: HealthSchema } } }, async (_req, reply) => {
-      const results: Record<string, string> = {};
-      let ok = true;
-      await Promise.all(
-        [...checks].map(async ([name, check]) => {
-          try {
-            await withTimeout(check(), 2_000);
-            results[name] = 'ok';
-          } catch {
-            ok = false;
-            results[name] = 'failed';
-          }
-        }),
-      );
-      reply.code(ok ? 200 : 503);
-      return { status: ok ? ('ok' as const) : ('unavailable' as const), checks: results };
-    });
+    app.get('/health/live', { config: { public: true }, schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } } }, async () => ({
+      status: 'ok' as const,
+    }));
+    app.get(
+      '/health/ready',
+      { config: { public: true }, schema: { tags: ['operations'], summary: 'Readiness: PostgreSQL, Redis and the service’s own checks', response: { 200: HealthSchema, 503: HealthSchema } } },
+      async (_req, reply) => {
+        const results: Record<string, string> = {};
+        let ok = true;
+        await Promise.all(
+          [...checks].map(async ([name, check]) => {
+            try {
+              await withTimeout(check(), 2_000);
+              results[name] = 'ok';
+            } catch {
+              ok = false;
+              results[name] = 'failed';
+            }
+          }),
+        );
+        reply.code(ok ? 200 : 503);
+        return { status: ok ? ('ok' as const) : ('unavailable' as const), checks: results };
+      },
+    );
   },
   { name: 'gdx-health', fastify: '5.x' },
 );
@@ -39,6 +45,15 @@ export const healthPlugin = fp(
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('timeout')), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   });
 }

@@ -9,7 +9,20 @@ export function problemResponses(...statuses: number[]): Record<number, TSchema>
 }
 
 function describe(status: number): string {
-  return ({ 400: 'Bad input', 401: 'Missing or invalid token', 403: 'Not allowed', 404: 'No such object (or not visible to the caller)', 409: 'Conflicts with the current state', 413: 'Body too large', 429: 'Rate limit or quota exceeded', 503: 'A dependency is unavailable' } as Record<number, string>)[status] ?? 'Problem';
+  return (
+    (
+      {
+        400: 'Bad input',
+        401: 'Missing or invalid token',
+        403: 'Not allowed',
+        404: 'No such object (or not visible to the caller)',
+        409: 'Conflicts with the current state',
+        413: 'Body too large',
+        429: 'Rate limit or quota exceeded',
+        503: 'A dependency is unavailable',
+      } as Record<number, string>
+    )[status] ?? 'Problem'
+  );
 }
 
 export const UuidParam = Type.String({ format: 'uuid' });

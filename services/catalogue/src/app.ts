@@ -29,7 +29,11 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Catal
     defaultMetrics,
     keyFor,
     dataSource: catalogueDataSource(config.databaseUrl, config.databasePoolSize),
-    openapi: { title: 'GDX catalogue', description: 'The shared catalogue (共享目录): resources, versions, standard data elements, DCAT export.', tags: [{ name: 'catalogue', description: 'Catalogue resources and standard data elements' }] },
+    openapi: {
+      title: 'GDX catalogue',
+      description: 'The shared catalogue (共享目录): resources, versions, standard data elements, DCAT export.',
+      tags: [{ name: 'catalogue', description: 'Catalogue resources and standard data elements' }],
+    },
   });
   const elements = new ElementService(app.db);
   const units = new UnitDirectoryClient(config.gatewayUrl, config.unitLookupTimeoutMs);

@@ -57,7 +57,14 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
     defaultMetrics,
     keyFor,
     dataSource: dataQueryDataSource(config.databaseUrl, config.databasePoolSize),
-    openapi: { title: 'GDX data-query', description: 'Provider data, interface queries, data calls and customised jobs.', tags: [{ name: 'data', description: 'Data submission and the three service modes' }, { name: 'internal', description: 'Service-to-service routes that the gateway does not expose' }] },
+    openapi: {
+      title: 'GDX data-query',
+      description: 'Provider data, interface queries, data calls and customised jobs.',
+      tags: [
+        { name: 'data', description: 'Data submission and the three service modes' },
+        { name: 'internal', description: 'Service-to-service routes that the gateway does not expose' },
+      ],
+    },
   });
 
   // The hot paths use the pg pool under TypeORM directly: prepared statements, no entity mapping.
@@ -103,7 +110,14 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
   const applyGrants = idempotent(
     app.db,
     GROUP,
-    eventHandlers<EntityManager>({ 'grant.issued': storeGrant, 'grant.suspended': storeGrant, 'grant.resumed': storeGrant, 'grant.revoked': storeGrant, 'grant.expired': storeGrant, 'grant.superseded': storeGrant }),
+    eventHandlers<EntityManager>({
+      'grant.issued': storeGrant,
+      'grant.suspended': storeGrant,
+      'grant.resumed': storeGrant,
+      'grant.revoked': storeGrant,
+      'grant.expired': storeGrant,
+      'grant.superseded': storeGrant,
+    }),
   );
   app.addConsumer({
     domains: ['grant'],

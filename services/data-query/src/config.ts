@@ -8,7 +8,12 @@ export const DataQueryConfigSchema = {
   queryPageLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Hard cap of rows per interface-query page.' }),
   queryInLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Most values an `in` condition may list.' }),
   auditInFlight: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Audit writes to Redis outstanding at once; events arriving meanwhile leave together in the next one.' }),
-  pointLookupsInFlight: Type.Integer({ minimum: 1, maximum: 200, default: 8, description: 'Row-key lookup statements outstanding at once per statement shape; lookups arriving meanwhile share the next one.' }),
+  pointLookupsInFlight: Type.Integer({
+    minimum: 1,
+    maximum: 200,
+    default: 8,
+    description: 'Row-key lookup statements outstanding at once per statement shape; lookups arriving meanwhile share the next one.',
+  }),
   auditTimeoutMs: Type.Integer({ minimum: 50, default: 1000, description: 'How long a query waits for its audit event to be accepted before failing closed.' }),
   batchChunkRows: Type.Integer({ minimum: 1, maximum: 20_000, default: 2000, description: 'Rows per INSERT statement while a batch streams in.' }),
   batchMaxErrors: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'Rejected rows listed in one report (the total is always given).' }),

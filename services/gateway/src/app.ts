@@ -87,12 +87,22 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   });
   app.decorate('grants', grants);
   // Not a readiness check: identity and routing work without grants; queries fail closed meanwhile.
-  new Gauge({ name: 'gdx_gateway_grants', help: 'Grants held in memory (-1 until the snapshot is loaded)', registers: [app.metrics], collect() {
-    this.set(grants.ready ? grants.size() : -1);
-  } });
-  new Gauge({ name: 'gdx_gateway_grant_events_skipped', help: 'Grant events and snapshot items the grant cache skipped as not what the contracts declare (the audit consumer dead-letters such events)', registers: [app.metrics], collect() {
-    this.set(grants.skipped);
-  } });
+  new Gauge({
+    name: 'gdx_gateway_grants',
+    help: 'Grants held in memory (-1 until the snapshot is loaded)',
+    registers: [app.metrics],
+    collect() {
+      this.set(grants.ready ? grants.size() : -1);
+    },
+  });
+  new Gauge({
+    name: 'gdx_gateway_grant_events_skipped',
+    help: 'Grant events and snapshot items the grant cache skipped as not what the contracts declare (the audit consumer dead-letters such events)',
+    registers: [app.metrics],
+    collect() {
+      this.set(grants.skipped);
+    },
+  });
   app.addHook('onReady', async () => grants.start());
   app.addHook('preClose', async () => grants.stop());
   const quota = new QuotaCounter(app.redis, config.streamPrefix);

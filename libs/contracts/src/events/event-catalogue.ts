@@ -1,4 +1,4 @@
-import { Type, type TObject, type TProperties } from '@sinclair/typebox';
+import { Type, type TProperties } from '@sinclair/typebox';
 import { SERVICE_MODES, StringEnum } from '../enums';
 import { GrantViewSchema } from '../views/grant.view';
 import { ResourceViewSchema } from '../views/resource.view';
@@ -18,7 +18,7 @@ const DateTime = Type.String({ format: 'date-time' });
 /** Where a call came from and which request it was: on every call-driven event. */
 const CallContext = { ip: Type.String(), requestId: Type.String() };
 
-const def = <P extends TProperties>(version: number, description: string, properties: P) => ({ version, description, data: Type.Object(properties) as TObject<P> });
+const def = <P extends TProperties>(version: number, description: string, properties: P) => ({ version, description, data: Type.Object<P>(properties) });
 
 // ——— auth: authentication of people and systems (gateway) ———
 const auth = {
@@ -75,9 +75,19 @@ const request = {
     commitmentVersion: Type.Optional(Type.String()),
     commitmentSha256: Type.Optional(Type.String()),
   }),
-  'request.reviewed': def(1, 'The provider answered a request.', { ...RequestData, decision: Type.String(), legalBasis: Nullable(Type.String()), terms: Type.Union([Type.Object({}), Type.Null()]), answeredAt: DateTime }),
+  'request.reviewed': def(1, 'The provider answered a request.', {
+    ...RequestData,
+    decision: Type.String(),
+    legalBasis: Nullable(Type.String()),
+    terms: Type.Union([Type.Object({}), Type.Null()]),
+    answeredAt: DateTime,
+  }),
   'request.returned': def(1, 'The office returned a request to the provider.', { ...RequestData, comment: Type.Optional(Type.String()) }),
-  'request.confirmed': def(1, 'The office confirmed the provider’s answer.', { ...RequestData, outcome: StringEnum(['granted', 'refused'] as const), legalBasis: Type.Optional(Nullable(Type.String())) }),
+  'request.confirmed': def(1, 'The office confirmed the provider’s answer.', {
+    ...RequestData,
+    outcome: StringEnum(['granted', 'refused'] as const),
+    legalBasis: Type.Optional(Nullable(Type.String())),
+  }),
   'request.refused': def(1, 'A request was refused, with its legal basis.', { ...RequestData, legalBasis: Nullable(Type.String()), refusedBy: StringEnum(['provider', 'office'] as const) }),
   'request.withdrawn': def(1, 'The applicant withdrew a request.', { ...RequestData, reason: Nullable(Type.String()) }),
   'request.delayed': def(1, 'A provider let its answer deadline pass (delayed provision).', { ...RequestData, deadline: DateTime, workingDays: Type.Integer() }),

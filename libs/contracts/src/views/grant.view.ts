@@ -34,25 +34,28 @@ export type RowCondition = RowFilter['all'][number];
  * A grant (授权) as request-approval answers it and carries it, whole, in every
  * `grant.*` event: the gateway's cache and data-query's copy never call back.
  */
-export const GrantViewSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  consumerUnitId: Type.String({ format: 'uuid' }),
-  providerUnitId: Type.String({ format: 'uuid' }),
-  resourceCode: Type.String({ minLength: 1 }),
-  items: Type.Array(Type.String()),
-  rowFilter: Type.Union([Type.Ref(RowFilterSchema), Type.Null()]),
-  modes: Type.Array(StringEnum(SERVICE_MODES)),
-  rateLimitPerSecond: Type.Integer({ minimum: 0 }),
-  dailyQuota: Type.Integer({ minimum: 0 }),
-  validFrom: Type.String({ format: 'date-time' }),
-  validTo: Type.String({ format: 'date-time' }),
-  purpose: Type.String(),
-  requestId: Type.String({ format: 'uuid' }),
-  status: StringEnum(GRANT_STATUSES),
-  statusReason: Type.Union([Type.String(), Type.Null()]),
-  /** Grows with every change of this grant, so a cache applying events can drop stale ones. */
-  version: Type.Integer({ minimum: 1 }),
-  /** The grant that took this one's place (state `superseded`). */
-  supersededBy: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
-}, { $id: 'Grant' });
+export const GrantViewSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    consumerUnitId: Type.String({ format: 'uuid' }),
+    providerUnitId: Type.String({ format: 'uuid' }),
+    resourceCode: Type.String({ minLength: 1 }),
+    items: Type.Array(Type.String()),
+    rowFilter: Type.Union([Type.Ref(RowFilterSchema), Type.Null()]),
+    modes: Type.Array(StringEnum(SERVICE_MODES)),
+    rateLimitPerSecond: Type.Integer({ minimum: 0 }),
+    dailyQuota: Type.Integer({ minimum: 0 }),
+    validFrom: Type.String({ format: 'date-time' }),
+    validTo: Type.String({ format: 'date-time' }),
+    purpose: Type.String(),
+    requestId: Type.String({ format: 'uuid' }),
+    status: StringEnum(GRANT_STATUSES),
+    statusReason: Type.Union([Type.String(), Type.Null()]),
+    /** Grows with every change of this grant, so a cache applying events can drop stale ones. */
+    version: Type.Integer({ minimum: 1 }),
+    /** The grant that took this one's place (state `superseded`). */
+    supersededBy: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
+  },
+  { $id: 'Grant' },
+);
 export type GrantView = Static<typeof GrantViewSchema>;

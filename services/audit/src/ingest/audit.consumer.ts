@@ -17,24 +17,26 @@ export function registerAuditConsumers(app: App, records: AuditRecordService, co
   const duplicates = new Counter({ name: 'audit_events_duplicate_total', help: 'Redelivered events that already had their record', registers: [app.metrics] });
   const consumers: StreamConsumer[] = [];
   for (let i = 0; i < config.auditConsumers; i++) {
-    consumers.push(app.addConsumer({
-      domains: [...AUDITED_DOMAINS],
-      group: AUDIT_GROUP,
-      consumer: config.consumerName ? `${config.consumerName}-${i}` : undefined,
-      batchSize: config.auditBatchSize,
-      claimIdleMs: config.claimIdleMs,
-      maxDeliveries: config.maxDeliveries,
-      // The trail is the record of everything that happened (issue 11): an event the
-      // catalogue does not declare, or whose data has another shape, is kept as it
-      // came rather than dead-lettered. The mapper reads only what it recognises and
-      // stores the full data, so an unexpected shape loses nothing.
-      validate: false,
-      handleBatch: async (events) => {
-        const r = await records.ingest(events);
-        written.inc(r.written);
-        if (r.duplicates) duplicates.inc(r.duplicates);
-      },
-    }));
+    consumers.push(
+      app.addConsumer({
+        domains: [...AUDITED_DOMAINS],
+        group: AUDIT_GROUP,
+        consumer: config.consumerName ? `${config.consumerName}-${i}` : undefined,
+        batchSize: config.auditBatchSize,
+        claimIdleMs: config.claimIdleMs,
+        maxDeliveries: config.maxDeliveries,
+        // The trail is the record of everything that happened (issue 11): an event the
+        // catalogue does not declare, or whose data has another shape, is kept as it
+        // came rather than dead-lettered. The mapper reads only what it recognises and
+        // stores the full data, so an unexpected shape loses nothing.
+        validate: false,
+        handleBatch: async (events) => {
+          const r = await records.ingest(events);
+          written.inc(r.written);
+          if (r.duplicates) duplicates.inc(r.duplicates);
+        },
+      }),
+    );
   }
   return consumers;
 }

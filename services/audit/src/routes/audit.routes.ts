@@ -44,58 +44,89 @@ export async function auditRoutes(app: App, { records, checkpoints, verification
   app.addSchema(CheckpointSchema);
   app.addSchema(VerificationReportSchema);
 
-  app.get('/api/v1/audit/records', {
-    schema: {
-      tags: ['audit'],
-      summary: 'Search the audit trail (office: everything; a unit: its own calls and calls on its resources), newest first',
-      querystring: RecordQuery,
-      response: { 200: page(Type.Ref('AuditRecord')), ...problemResponses(400, 401) },
+  app.get(
+    '/api/v1/audit/records',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Search the audit trail (office: everything; a unit: its own calls and calls on its resources), newest first',
+        querystring: RecordQuery,
+        response: { 200: page(Type.Ref('AuditRecord')), ...problemResponses(400, 401) },
+      },
     },
-  }, async (req, reply) => {
-    const { limit = 50, cursor, format = 'json', ...filter } = req.query;
-    if (format === 'json') return records.page(req.principal, filter, limit, cursor);
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-    reply
-      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
-      .header('content-disposition', `attachment; filename="audit-records-${stamp}.${format}"`);
-    return sendStream(reply, lines(records.all(req.principal, filter), format));
-  });
-
-  app.get('/api/v1/audit/records/:id', {
-    schema: { tags: ['audit'], summary: 'Read one audit record', params: Type.Object({ id: UuidParam }), response: { 200: Type.Ref('AuditRecord'), ...problemResponses(400, 401, 404) } },
-  }, async (req) => records.get(req.principal, req.params.id));
-
-  app.get('/api/v1/audit/verify', {
-    schema: { tags: ['audit'], summary: 'Verify the whole trail: every chain link and every signed checkpoint (office auditor or admin)', response: { 200: Type.Ref('AuditVerification'), ...problemResponses(401, 403) } },
-  }, async (req) => {
-    requireRole(req.principal, ...OFFICE);
-    return verification.verify();
-  });
-
-  app.get('/api/v1/audit/checkpoints', {
-    schema: { tags: ['audit'], summary: 'List signed checkpoints, newest first (office auditor or admin)', querystring: CheckpointQuery, response: { 200: Type.Object({ items: Type.Array(Type.Ref('AuditCheckpoint')) }), ...problemResponses(400, 401, 403) } },
-  }, async (req) => {
-    requireRole(req.principal, ...OFFICE);
-    return { items: await checkpoints.list(req.query.limit ?? 50, req.query.beforeSeq) };
-  });
-
-  app.post('/api/v1/audit/checkpoints', {
-    schema: { tags: ['audit'], summary: 'Make a signed checkpoint now (office auditor or admin)', response: { 201: Type.Ref('AuditCheckpoint'), ...problemResponses(401, 403) } },
-  }, async (req, reply) => {
-    requireRole(req.principal, ...OFFICE);
-    return reply.code(201).send(await checkpoints.create());
-  });
-
-  app.get('/api/v1/audit/export', {
-    schema: {
-      tags: ['audit'],
-      summary: 'Verifiable export of the whole trail as NDJSON (header, public keys, checkpoints, records by chain); check it offline with verify-cli --file',
-      response: { 200: Type.String({ description: 'application/x-ndjson' }), ...problemResponses(401, 403) },
+    async (req, reply) => {
+      const { limit = 50, cursor, format = 'json', ...filter } = req.query;
+      if (format === 'json') return records.page(req.principal, filter, limit, cursor);
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+      reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson').header('content-disposition', `attachment; filename="audit-records-${stamp}.${format}"`);
+      return sendStream(reply, lines(records.all(req.principal, filter), format));
     },
-  }, async (req, reply) => {
-    requireRole(req.principal, ...OFFICE);
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-    reply.type('application/x-ndjson').header('content-disposition', `attachment; filename="audit-export-${stamp}.ndjson"`);
-    return sendStream(reply, exports.ndjson());
-  });
+  );
+
+  app.get(
+    '/api/v1/audit/records/:id',
+    {
+      schema: { tags: ['audit'], summary: 'Read one audit record', params: Type.Object({ id: UuidParam }), response: { 200: Type.Ref('AuditRecord'), ...problemResponses(400, 401, 404) } },
+    },
+    async (req) => records.get(req.principal, req.params.id),
+  );
+
+  app.get(
+    '/api/v1/audit/verify',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Verify the whole trail: every chain link and every signed checkpoint (office auditor or admin)',
+        response: { 200: Type.Ref('AuditVerification'), ...problemResponses(401, 403) },
+      },
+    },
+    async (req) => {
+      requireRole(req.principal, ...OFFICE);
+      return verification.verify();
+    },
+  );
+
+  app.get(
+    '/api/v1/audit/checkpoints',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'List signed checkpoints, newest first (office auditor or admin)',
+        querystring: CheckpointQuery,
+        response: { 200: Type.Object({ items: Type.Array(Type.Ref('AuditCheckpoint')) }), ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (req) => {
+      requireRole(req.principal, ...OFFICE);
+      return { items: await checkpoints.list(req.query.limit ?? 50, req.query.beforeSeq) };
+    },
+  );
+
+  app.post(
+    '/api/v1/audit/checkpoints',
+    {
+      schema: { tags: ['audit'], summary: 'Make a signed checkpoint now (office auditor or admin)', response: { 201: Type.Ref('AuditCheckpoint'), ...problemResponses(401, 403) } },
+    },
+    async (req, reply) => {
+      requireRole(req.principal, ...OFFICE);
+      return reply.code(201).send(await checkpoints.create());
+    },
+  );
+
+  app.get(
+    '/api/v1/audit/export',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Verifiable export of the whole trail as NDJSON (header, public keys, checkpoints, records by chain); check it offline with verify-cli --file',
+        response: { 200: Type.String({ description: 'application/x-ndjson' }), ...problemResponses(401, 403) },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req.principal, ...OFFICE);
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+      reply.type('application/x-ndjson').header('content-disposition', `attachment; filename="audit-export-${stamp}.ndjson"`);
+      return sendStream(reply, exports.ndjson());
+    },
+  );
 }

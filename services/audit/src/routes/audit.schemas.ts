@@ -87,11 +87,16 @@ export const RecordQuery = Type.Object(
     subject: Type.Optional(Type.String({ maxLength: 200, description: 'What the event is about, e.g. a share request or grant id.' })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive.' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive.' })),
-    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('ndjson')], { default: 'json', description: '`csv` and `ndjson` stream every matching record (no paging).' })),
+    format: Type.Optional(
+      Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('ndjson')], { default: 'json', description: '`csv` and `ndjson` stream every matching record (no paging).' }),
+    ),
     ...PageQuery,
   },
   { additionalProperties: false },
 );
 export type RecordQueryType = Static<typeof RecordQuery>;
 
-export const CheckpointQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })), beforeSeq: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false });
+export const CheckpointQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })), beforeSeq: Type.Optional(Type.Integer({ minimum: 1 })) },
+  { additionalProperties: false },
+);

@@ -31,7 +31,10 @@ export function verifySignature(publicKeyPem: string, payload: string, signature
 export class AuditKeyStore {
   private keys: { keyId: string; privateKey: KeyObject; publicPem: string }[] = [];
 
-  constructor(private readonly dir: string, private readonly generate: boolean) {}
+  constructor(
+    private readonly dir: string,
+    private readonly generate: boolean,
+  ) {}
 
   load(): this {
     let files = this.pemFiles();
@@ -71,7 +74,9 @@ export class AuditKeyStore {
 
   private pemFiles(): string[] {
     try {
-      return readdirSync(this.dir).filter((f) => f.endsWith('.pem')).sort();
+      return readdirSync(this.dir)
+        .filter((f) => f.endsWith('.pem'))
+        .sort();
     } catch {
       return [];
     }

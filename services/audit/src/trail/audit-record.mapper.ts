@@ -34,7 +34,7 @@ function number(...candidates: unknown[]): number | null {
 
 function strings(value: unknown): string[] | null {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return null;
-  return value as string[];
+  return value;
 }
 
 function result(type: string, value: unknown): AuditResult | null {

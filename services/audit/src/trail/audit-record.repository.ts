@@ -72,6 +72,8 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n'
 /** A value as a field of COPY's text format: \N for null, backslash, tab and line breaks escaped. */
 function copyField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
+  // Columns hold strings, numbers, booleans and dates; objects were serialised to JSON before.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   const t = typeof value === 'string' ? value : String(value);
   return NEEDS_ESCAPE.test(t) ? t.replace(/[\\\t\n\r]/g, (ch) => ESCAPES[ch]) : t;
 }
@@ -208,10 +210,12 @@ export class AuditRecordRepository {
   async *chainRecords(chain: number, pageSize = 5000): AsyncGenerator<AuditRecord> {
     let after: [number, string] = [0, '00000000-0000-0000-0000-000000000000'];
     for (;;) {
-      const rows: AuditRecordRow[] = await this.db.query(
-        `SELECT ${COLUMNS} FROM audit_record WHERE chain = $1 AND (position, event_id) > ($2, $3::uuid) ORDER BY position, event_id LIMIT $4`,
-        [chain, after[0], after[1], pageSize],
-      );
+      const rows: AuditRecordRow[] = await this.db.query(`SELECT ${COLUMNS} FROM audit_record WHERE chain = $1 AND (position, event_id) > ($2, $3::uuid) ORDER BY position, event_id LIMIT $4`, [
+        chain,
+        after[0],
+        after[1],
+        pageSize,
+      ]);
       for (const row of rows) yield recordFromRow(row);
       if (rows.length < pageSize) return;
       const last = rows[rows.length - 1];

@@ -15,7 +15,17 @@ interface CheckpointRow {
 }
 
 function fromRow(r: CheckpointRow): Checkpoint {
-  return { seq: Number(r.seq), id: r.id, createdAt: isoMillis(r.created_at), size: Number(r.size), heads: r.heads, previousHash: r.previous_hash, keyId: r.key_id, hash: r.hash, signature: r.signature };
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    createdAt: isoMillis(r.created_at),
+    size: Number(r.size),
+    heads: r.heads,
+    previousHash: r.previous_hash,
+    keyId: r.key_id,
+    hash: r.hash,
+    signature: r.signature,
+  };
 }
 
 const COLUMNS = 'seq, id, created_at, size, heads, previous_hash, key_id, hash, signature';
@@ -30,7 +40,17 @@ export class CheckpointRepository {
   }
 
   async insert(m: EntityManager, c: Checkpoint): Promise<void> {
-    await m.query(`INSERT INTO audit_checkpoint (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [c.seq, c.id, c.createdAt, c.size, JSON.stringify(c.heads), c.previousHash, c.keyId, c.hash, c.signature]);
+    await m.query(`INSERT INTO audit_checkpoint (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+      c.seq,
+      c.id,
+      c.createdAt,
+      c.size,
+      JSON.stringify(c.heads),
+      c.previousHash,
+      c.keyId,
+      c.hash,
+      c.signature,
+    ]);
   }
 
   /** Newest first. */

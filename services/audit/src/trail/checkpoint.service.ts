@@ -46,7 +46,10 @@ export class CheckpointService {
       // Chains named by the previous checkpoint stay listed even if the configured count went down.
       const chains = new Set<number>(Array.from({ length: this.options.chains }, (_, i) => i));
       for (const h of last?.heads ?? []) chains.add(h.chain);
-      const heads = await this.records.heads(m, [...chains].sort((a, b) => a - b));
+      const heads = await this.records.heads(
+        m,
+        [...chains].sort((a, b) => a - b),
+      );
       const size = heads.reduce((n, h) => n + h.position, 0);
       if (onlyIfGrown && last && last.size === size) return null;
       const draft = { seq: (last?.seq ?? 0) + 1, id: uuidv7(), createdAt: new Date().toISOString(), size, heads, previousHash: last?.hash ?? GENESIS_HASH, keyId: this.keys.currentKeyId() };

@@ -8,13 +8,18 @@ import { setWriterRole } from './writer-role';
  * migration made, the only DDL that role can cause.
  */
 export class PartitionService {
-  constructor(private readonly db: DataSource, private readonly writerRole: string) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly writerRole: string,
+  ) {}
 
   /** The partitions of this month and the next; null for a month the default partition already holds records of. */
   async ensureAhead(now = new Date()): Promise<(string | null)[]> {
     return this.db.transaction(async (m) => {
       await setWriterRole(m, this.writerRole);
-      const rows: { name: string | null }[] = await m.query(`SELECT audit_ensure_month($1::timestamptz + make_interval(months => n)) AS name FROM generate_series(0, 1) AS n ORDER BY n`, [now.toISOString()]);
+      const rows: { name: string | null }[] = await m.query(`SELECT audit_ensure_month($1::timestamptz + make_interval(months => n)) AS name FROM generate_series(0, 1) AS n ORDER BY n`, [
+        now.toISOString(),
+      ]);
       return rows.map((r) => r.name);
     });
   }

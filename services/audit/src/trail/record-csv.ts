@@ -27,6 +27,8 @@ const COLUMNS: [string, (r: AuditRecord) => unknown][] = [
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
+  // Cells are strings, numbers, booleans, dates and item lists (joined with commas, as before).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   let s = String(value);
   // A text cell starting like a formula would run in a spreadsheet (CSV injection).
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;

@@ -89,21 +89,25 @@ export class TrailVerifier {
     const payload = checkpointPayload(c);
     const key = this.keys.get(c.keyId);
     if (!key) this.add({ code: 'checkpoint-unknown-key', detail: `checkpoint ${c.seq} is signed with key ${c.keyId}, which is not among the trusted keys`, ...at });
-    else if (!verifySignature(key, payload, c.signature)) this.add({ code: 'checkpoint-bad-signature', detail: `checkpoint ${c.seq}: the signature does not match its content (size, heads, time or link changed)`, ...at });
+    else if (!verifySignature(key, payload, c.signature))
+      this.add({ code: 'checkpoint-bad-signature', detail: `checkpoint ${c.seq}: the signature does not match its content (size, heads, time or link changed)`, ...at });
     if (checkpointHash(payload) !== c.hash) this.add({ code: 'checkpoint-changed', detail: `checkpoint ${c.seq}: the stored hash does not match its content`, ...at });
     const expectedSeq = (prev?.seq ?? 0) + 1;
-    if (c.seq !== expectedSeq) this.add({ code: 'checkpoint-missing', detail: `checkpoint ${expectedSeq}${c.seq > expectedSeq + 1 ? `..${c.seq - 1}` : ''} missing before checkpoint ${c.seq}`, ...at });
+    if (c.seq !== expectedSeq)
+      this.add({ code: 'checkpoint-missing', detail: `checkpoint ${expectedSeq}${c.seq > expectedSeq + 1 ? `..${c.seq - 1}` : ''} missing before checkpoint ${c.seq}`, ...at });
     else if (c.previousHash !== (prev?.hash ?? GENESIS_HASH)) this.add({ code: 'checkpoint-broken-link', detail: `checkpoint ${c.seq} does not link to the checkpoint before it`, ...at });
     if (c.heads.reduce((n, h) => n + h.position, 0) !== c.size) this.add({ code: 'checkpoint-bad-size', detail: `checkpoint ${c.seq}: size ${c.size} is not the sum of its chain heads`, ...at });
     for (const h of prev?.heads ?? []) {
       const now = c.heads.find((x) => x.chain === h.chain);
-      if (!now || now.position < h.position) this.add({ code: 'checkpoint-went-back', detail: `checkpoint ${c.seq}: chain ${h.chain} is shorter than in checkpoint ${prev?.seq}`, chain: h.chain, ...at });
+      if (!now || now.position < h.position)
+        this.add({ code: 'checkpoint-went-back', detail: `checkpoint ${c.seq}: chain ${h.chain} is shorter than in checkpoint ${prev?.seq}`, chain: h.chain, ...at });
     }
     for (const h of c.heads) {
       let byPosition = this.expected.get(h.chain);
-      if (!byPosition) this.expected.set(h.chain, (byPosition = new Map()));
+      if (!byPosition) this.expected.set(h.chain, (byPosition = new Map<number, { hash: string; seq: number; id: string }>()));
       if (!byPosition.has(h.position)) byPosition.set(h.position, { hash: h.hash, seq: c.seq, id: c.id });
-      else if (byPosition.get(h.position)?.hash !== h.hash) this.add({ code: 'checkpoint-head-mismatch', detail: `checkpoints disagree on the record at position ${h.position} of chain ${h.chain}`, chain: h.chain, position: h.position, ...at });
+      else if (byPosition.get(h.position)?.hash !== h.hash)
+        this.add({ code: 'checkpoint-head-mismatch', detail: `checkpoints disagree on the record at position ${h.position} of chain ${h.chain}`, chain: h.chain, position: h.position, ...at });
     }
     this.lastCheckpoint = c;
   }
@@ -114,20 +118,33 @@ export class TrailVerifier {
     this.recordCount++;
     s.records++;
     const at = { chain: r.chain, position: r.position, recordId: r.id };
-    if (this.chainRules.hashOf(r) !== r.hash) this.add({ code: 'content-changed', detail: `chain ${r.chain} position ${r.position}: the record's content does not match its hash (changed after it was written)`, ...at });
+    if (this.chainRules.hashOf(r) !== r.hash)
+      this.add({ code: 'content-changed', detail: `chain ${r.chain} position ${r.position}: the record's content does not match its hash (changed after it was written)`, ...at });
     if (r.position === s.lastPosition) {
       this.add({ code: 'duplicate-position', detail: `chain ${r.chain} position ${r.position} is held by two records (${s.lastId} and ${r.id}): one was inserted`, ...at });
       return; // the link goes on from the first of the two
     }
     if (r.position !== s.lastPosition + 1) {
       const from = s.lastPosition + 1;
-      this.add({ code: 'missing-records', detail: `chain ${r.chain}: position${r.position - 1 > from ? `s ${from}..${r.position - 1} are` : ` ${from} is`} missing (deleted)`, chain: r.chain, position: from, recordId: r.id });
+      this.add({
+        code: 'missing-records',
+        detail: `chain ${r.chain}: position${r.position - 1 > from ? `s ${from}..${r.position - 1} are` : ` ${from} is`} missing (deleted)`,
+        chain: r.chain,
+        position: from,
+        recordId: r.id,
+      });
     } else if (r.prevHash !== s.prevHash) {
       this.add({ code: 'broken-link', detail: `chain ${r.chain} position ${r.position}: the record does not link to the record before it (one of them was replaced)`, ...at });
     }
     const promised = this.expected.get(r.chain)?.get(r.position);
     if (promised && promised.hash !== r.hash) {
-      this.add({ code: 'checkpoint-head-mismatch', detail: `checkpoint ${promised.seq} signed a different record at chain ${r.chain} position ${r.position} (the chain was rewritten)`, ...at, checkpointSeq: promised.seq, checkpointId: promised.id });
+      this.add({
+        code: 'checkpoint-head-mismatch',
+        detail: `checkpoint ${promised.seq} signed a different record at chain ${r.chain} position ${r.position} (the chain was rewritten)`,
+        ...at,
+        checkpointSeq: promised.seq,
+        checkpointId: promised.id,
+      });
     }
     s.lastPosition = r.position;
     s.lastId = r.id;
@@ -139,7 +156,14 @@ export class TrailVerifier {
     for (const [chain, byPosition] of this.expected) {
       if (this.done.has(chain)) continue;
       const [position, promised] = [...byPosition].sort((a, b) => a[0] - b[0])[0];
-      this.add({ code: 'checkpoint-head-missing', detail: `checkpoint ${promised.seq} lists chain ${chain} with ${position} records, but the chain has none`, chain, position: 1, checkpointSeq: promised.seq, checkpointId: promised.id });
+      this.add({
+        code: 'checkpoint-head-missing',
+        detail: `checkpoint ${promised.seq} lists chain ${chain} with ${position} records, but the chain has none`,
+        chain,
+        position: 1,
+        checkpointSeq: promised.seq,
+        checkpointId: promised.id,
+      });
     }
     // Problems that name a place on a chain come first, in chain order; then the checkpoints' own.
     const recordProblems = this.problems.filter((p) => p.position !== undefined);
@@ -169,7 +193,14 @@ export class TrailVerifier {
     this.summaries.push({ chain: s.chain, records: s.records, headPosition: s.lastPosition, headHash: s.lastId ? s.prevHash : null });
     for (const [position, promised] of this.expected.get(s.chain) ?? []) {
       if (position > s.lastPosition) {
-        this.add({ code: 'checkpoint-head-missing', detail: `checkpoint ${promised.seq} says chain ${s.chain} had ${position} records; it ends at ${s.lastPosition} (records were cut off its end)`, chain: s.chain, position: s.lastPosition + 1, checkpointSeq: promised.seq, checkpointId: promised.id });
+        this.add({
+          code: 'checkpoint-head-missing',
+          detail: `checkpoint ${promised.seq} says chain ${s.chain} had ${position} records; it ends at ${s.lastPosition} (records were cut off its end)`,
+          chain: s.chain,
+          position: s.lastPosition + 1,
+          checkpointSeq: promised.seq,
+          checkpointId: promised.id,
+        });
         break;
       }
     }

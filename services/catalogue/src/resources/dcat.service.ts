@@ -30,7 +30,10 @@ const dateTime = (d: Date) => ({ '@value': d.toISOString(), '@type': 'xsd:dateTi
  * ckanext-dcat follow), so a large catalogue never becomes one huge document.
  */
 export class DcatService {
-  constructor(private readonly db: DataSource, private readonly baseUrl: string) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly baseUrl: string,
+  ) {}
 
   async catalog(page: { limit: number; after?: string; open?: boolean }) {
     const repo = this.db.getRepository(Resource);
@@ -42,10 +45,10 @@ export class DcatService {
     const rows = await repo.find({ where, order: { code: 'ASC' }, take: page.limit + 1 });
     const more = rows.length > page.limit;
     if (more) rows.pop();
-    const [{ modified }] = (await this.db.query("SELECT max(updated_at) AS modified FROM resource WHERE status = 'published'")) as { modified: Date | null }[];
+    const [{ modified }] = await this.db.query<{ modified: Date | null }[]>("SELECT max(updated_at) AS modified FROM resource WHERE status = 'published'");
     const catalogUrl = `${this.baseUrl}/api/v1/catalogue/dcat`;
     const pageUrl = (after?: string) => `${catalogUrl}?limit=${page.limit}${page.open !== undefined ? `&open=${page.open}` : ''}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
-    const modes = referenceData().serviceModes as Record<string, string>;
+    const modes = referenceData().serviceModes;
     return {
       '@context': {
         dcat: 'http://www.w3.org/ns/dcat#',

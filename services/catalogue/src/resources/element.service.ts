@@ -27,16 +27,20 @@ export class ElementService {
   async sync(m: EntityManager, resource: Resource, body = 'body'): Promise<void> {
     for (const [i, item] of resource.items.entries()) {
       if (!item.element || !item.authoritative) continue;
-      const [owner] = (await m.query(
+      const [owner] = await m.query<Pick<UseRow, 'item_key' | 'code' | 'name' | 'provider_unit_name'>[]>(
         `SELECT eu.item_key, r.code, r.name, r.provider_unit_name FROM element_use eu JOIN resource r ON r.id = eu.resource_id
           WHERE eu.element = $1 AND eu.authoritative AND eu.resource_id <> $2`,
         [item.element, resource.id],
-      )) as Pick<UseRow, 'item_key' | 'code' | 'name' | 'provider_unit_name'>[];
+      );
       if (owner) {
-        throw new ConflictError('ELEMENT_CLAIMED', `${item.element} already has an authoritative source: ${owner.code} ${owner.name} (${owner.provider_unit_name}), item ${owner.item_key}. Mark this item as a copy (authoritative: false).`, {
-          field: `${body}.items[${i}].element`,
-          source: { code: owner.code, name: owner.name, providerUnitName: owner.provider_unit_name, itemKey: owner.item_key },
-        });
+        throw new ConflictError(
+          'ELEMENT_CLAIMED',
+          `${item.element} already has an authoritative source: ${owner.code} ${owner.name} (${owner.provider_unit_name}), item ${owner.item_key}. Mark this item as a copy (authoritative: false).`,
+          {
+            field: `${body}.items[${i}].element`,
+            source: { code: owner.code, name: owner.name, providerUnitName: owner.provider_unit_name, itemKey: owner.item_key },
+          },
+        );
       }
     }
     await m.delete(ElementUse, { resourceId: resource.id });
@@ -56,14 +60,21 @@ export class ElementService {
   /** Elements as far as the caller may see the resources that carry them (drafts of other units stay hidden). */
   async list(viewer: Principal) {
     const office = isOffice(viewer);
-    const rows = (await this.db.query(
+    const rows = await this.db.query<UseRow[]>(
       `SELECT eu.element, eu.item_key, eu.authoritative, r.code, r.name, r.status, r.provider_unit_id, r.provider_unit_name
          FROM element_use eu JOIN resource r ON r.id = eu.resource_id
         WHERE $1 OR r.status <> 'draft' OR r.provider_unit_id = $2
         ORDER BY eu.element, r.code, eu.item_key`,
       [office, viewer.unitId],
-    )) as UseRow[];
-    const byName = new Map<string, { name: string; source: null | { code: string; name: string; itemKey: string; providerUnitId: string; providerUnitName: string; status: ResourceStatus }; copies: { code: string; itemKey: string }[] }>();
+    );
+    const byName = new Map<
+      string,
+      {
+        name: string;
+        source: null | { code: string; name: string; itemKey: string; providerUnitId: string; providerUnitName: string; status: ResourceStatus };
+        copies: { code: string; itemKey: string }[];
+      }
+    >();
     for (const row of rows) {
       let e = byName.get(row.element);
       if (!e) byName.set(row.element, (e = { name: row.element, source: null, copies: [] }));

@@ -3,7 +3,6 @@ import { referenceData } from '@gdx/codes';
 import { PageQuery } from '@gdx/service-kit';
 import { ITEM_TYPES, RESOURCE_STATUSES, SERVICE_MODES, ResourceViewSchema, SENSITIVITIES, SHARING_TYPES, StringEnum, type ResourceView } from '@gdx/contracts';
 
-
 const ref = referenceData();
 export { ITEM_TYPES, SENSITIVITIES, SHARING_TYPES, StringEnum };
 export const STATUSES = RESOURCE_STATUSES;
@@ -19,7 +18,11 @@ const Text = (max: number, description?: string) => Type.String({ minLength: 1, 
 
 export const ItemInput = Type.Object(
   {
-    key: Type.String({ pattern: '^[a-z][A-Za-z0-9]{0,47}$', description: 'Machine name of the item (camelCase, at most 48 characters: other services derive column names from it); unique within the resource.', examples: ['idNumber'] }),
+    key: Type.String({
+      pattern: '^[a-z][A-Za-z0-9]{0,47}$',
+      description: 'Machine name of the item (camelCase, at most 48 characters: other services derive column names from it); unique within the resource.',
+      examples: ['idNumber'],
+    }),
     label: Text(100, 'Chinese label (信息项名称).'),
     type: StringEnum(ITEM_TYPES, { description: 'Data type.' }),
     length: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
@@ -128,10 +131,10 @@ export const VersionSchema = Type.Intersect([VersionSummarySchema, Type.Object({
 
 export const ElementSchema = Type.Object({
   name: Type.String(),
-  source: Type.Union([
-    Type.Object({ code: Type.String(), name: Type.String(), itemKey: Type.String(), providerUnitId: Type.String(), providerUnitName: Type.String(), status: StringEnum(STATUSES) }),
-    Type.Null(),
-  ], { description: 'The one authoritative resource; null while no visible resource claims the element.' }),
+  source: Type.Union(
+    [Type.Object({ code: Type.String(), name: Type.String(), itemKey: Type.String(), providerUnitId: Type.String(), providerUnitName: Type.String(), status: StringEnum(STATUSES) }), Type.Null()],
+    { description: 'The one authoritative resource; null while no visible resource claims the element.' },
+  ),
   copies: Type.Array(Type.Object({ code: Type.String(), itemKey: Type.String() })),
 });
 

@@ -59,7 +59,7 @@ function changedFields(before: ResourceView, after: ResourceView): string[] {
 /** Refuses related codes that name no resource: a dangling relation misleads every reader. */
 async function checkRelatedCodes(m: EntityManager, codes: string[], body: string): Promise<void> {
   if (!codes.length) return;
-  const rows = (await m.query('SELECT code FROM resource WHERE code = ANY($1::text[])', [codes])) as { code: string }[];
+  const rows = await m.query<{ code: string }[]>('SELECT code FROM resource WHERE code = ANY($1::text[])', [codes]);
   const known = new Set(rows.map((r) => r.code));
   const i = codes.findIndex((c) => !known.has(c));
   if (i >= 0) throw new ValidationError(`Related code ${codes[i]} names no resource of the catalogue.`, { field: `${body}.relatedCodes[${i}]` }, 'UNKNOWN_RELATED_CODE');
@@ -87,7 +87,14 @@ export async function storeNewResource(
   const body = init.body ?? 'body';
   if (await m.existsBy(Resource, { code: fields.code })) throw new ConflictError('CODE_EXISTS', `A resource with code ${fields.code} exists.`, { field: `${body}.code` });
   await checkRelatedCodes(m, fields.relatedCodes, body);
-  const r = m.create(Resource, { ...fields, providerUnitName: unit.name, providerCreditCode: unit.creditCode, status: init.status, version: 1, publishedAt: init.status === 'published' ? new Date() : null });
+  const r = m.create(Resource, {
+    ...fields,
+    providerUnitName: unit.name,
+    providerCreditCode: unit.creditCode,
+    status: init.status,
+    version: 1,
+    publishedAt: init.status === 'published' ? new Date() : null,
+  });
   await m.save(r);
   await deps.elements.sync(m, r, body);
   return recordVersion(m, r, init.status === 'published' ? 'published' : 'created', [], init.actor);
@@ -97,7 +104,8 @@ export async function storeNewResource(
 function fromUniqueViolation(err: unknown): never {
   const driver = err instanceof QueryFailedError ? (err.driverError as { code?: string; constraint?: string }) : undefined;
   if (driver?.code === '23505' && driver.constraint === 'resource_code') throw new ConflictError('CODE_EXISTS', 'A resource with this code exists.', { field: 'body.code' });
-  if (driver?.code === '23505' && driver.constraint === 'element_use_one_source') throw new ConflictError('ELEMENT_CLAIMED', 'Another resource has just claimed one of these data elements; read the elements and try again.');
+  if (driver?.code === '23505' && driver.constraint === 'element_use_one_source')
+    throw new ConflictError('ELEMENT_CLAIMED', 'Another resource has just claimed one of these data elements; read the elements and try again.');
   throw err;
 }
 
@@ -154,7 +162,8 @@ export class ResourceService {
         const before = viewResource(r);
         const fields = checkResource({ ...inputOf(fieldsOf(r)), ...patch });
         // The provider was looked up for the row as read before the lock; if another writer moved it since, start again.
-        if (fields.providerUnitId !== r.providerUnitId && unit?.id !== fields.providerUnitId) throw new ConflictError('CONCURRENT_CHANGE', `Resource ${code} changed while this update was prepared; read it and try again.`);
+        if (fields.providerUnitId !== r.providerUnitId && unit?.id !== fields.providerUnitId)
+          throw new ConflictError('CONCURRENT_CHANGE', `Resource ${code} changed while this update was prepared; read it and try again.`);
         await checkRelatedCodes(m, fields.relatedCodes, 'body');
         Object.assign(r, fields, unit ? { providerUnitName: unit.name, providerCreditCode: unit.creditCode } : {});
         const changed = changedFields(before, viewResource(r));
@@ -234,6 +243,6 @@ export class ResourceService {
   }
 
   private event(type: 'resource.created' | 'resource.updated' | 'resource.published' | 'resource.deprecated', ctx: CallContext, data: ResourceView & { changed?: string[] }): DeclaredEvent {
-    return createEvent(type, { actor: actorOf(ctx.principal), subject: data.code, data, traceparent: ctx.traceparent }) as DeclaredEvent;
+    return createEvent(type, { actor: actorOf(ctx.principal), subject: data.code, data, traceparent: ctx.traceparent });
   }
 }

@@ -79,7 +79,13 @@ function checkClassification(parts: string[], body: string): string[] {
   if (!['1', '2', '3'].includes(parts[0])) fail('INVALID_CLASSIFICATION', `${body}.classification[0]`, '类 is 1 (base), 2 (thematic) or 3 (departmental).');
   // The five base databases are the only class-1 resources (design §4).
   if (parts[0] === '1' && !(`1${parts[1]}` in referenceData().baseDatabases)) {
-    fail('INVALID_CLASSIFICATION', `${body}.classification[1]`, `Class 1 resources belong to a base database: 项 is one of ${Object.keys(referenceData().baseDatabases).map((k) => k.slice(1)).join(', ')}.`);
+    fail(
+      'INVALID_CLASSIFICATION',
+      `${body}.classification[1]`,
+      `Class 1 resources belong to a base database: 项 is one of ${Object.keys(referenceData().baseDatabases)
+        .map((k) => k.slice(1))
+        .join(', ')}.`,
+    );
   }
   return [...parts];
 }
@@ -128,7 +134,8 @@ function checkSharing(input: CreateResource, items: ResourceItem[], body: string
   const { type, conditions, legalBasis } = input.sharing;
   const used = new Set<SharingType>([type, ...items.map((i) => i.sharing ?? type)]);
   // Sharing is the rule: any restriction, of the resource or of one item, must say why.
-  if (used.has('conditional') && !filled(conditions)) fail('CONDITIONS_REQUIRED', `${body}.sharing.conditions`, 'Conditional sharing states its conditions (of the resource or of its conditional items).');
+  if (used.has('conditional') && !filled(conditions))
+    fail('CONDITIONS_REQUIRED', `${body}.sharing.conditions`, 'Conditional sharing states its conditions (of the resource or of its conditional items).');
   if (used.has('none') && !filled(legalBasis)) fail('LEGAL_BASIS_REQUIRED', `${body}.sharing.legalBasis`, 'Not sharing (不予共享) needs a legal basis (of the resource or of its unshared items).');
   return { type, ...(filled(conditions) ? { conditions: conditions.trim() } : {}), ...(filled(legalBasis) ? { legalBasis: legalBasis.trim() } : {}) };
 }

@@ -12,7 +12,10 @@ export interface ProviderUnit {
  * caller's own token, so the directory applies its own rules to the caller.
  */
 export class UnitDirectoryClient {
-  constructor(private readonly gatewayUrl: string, private readonly timeoutMs = 3000) {}
+  constructor(
+    private readonly gatewayUrl: string,
+    private readonly timeoutMs = 3000,
+  ) {}
 
   /** The provider unit, or a 400 naming `field` when it does not exist or is disabled. */
   async provider(unitId: string, authorization: string | undefined, field: string, requestId?: string): Promise<ProviderUnit> {

@@ -35,7 +35,7 @@ export async function seedCatalogue(dataSource: DataSource, unitIdsByKey: Record
       if (!unitRef || !unitId) throw new Error(`seedCatalogue: no unit id for provider ${provider} of ${raw.code}`);
       await withTransaction(dataSource, async (m) => {
         if (await m.existsBy(Resource, { code: raw.code })) return;
-        const claimed = new Set(((await m.query('SELECT element FROM element_use WHERE authoritative')) as { element: string }[]).map((r) => r.element));
+        const claimed = new Set((await m.query<{ element: string }[]>('SELECT element FROM element_use WHERE authoritative')).map((r) => r.element));
         const items = rest.items.map((i) => {
           if (!i.element) return i;
           const first = !claimed.has(i.element);

@@ -13,19 +13,24 @@ export async function batchRoutes(app: App, { batches }: { batches: BatchService
   app.removeAllContentTypeParsers();
   for (const type of BATCH_CONTENT_TYPES) app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
 
-  app.post('/api/v1/data/:code/batches', {
-    schema: {
-      tags: ['data'],
-      summary: 'Submit a batch of rows for one of the caller unit’s resources (applied whole or refused whole)',
-      description: 'Streams NDJSON, CSV or a JSON array. Every row is validated against the catalogue items (types, lengths, required items, dates, GB/T 2260 and GB/T 2261.1 codes, identity-number and credit-code check characters). Rows are keyed by the row key: the first query key that is a standard identity element, else the first query key.',
-      params: CodeParams,
-      body: BatchBodySchema,
-      response: { 200: BatchResultSchema, 422: BatchRejectedSchema, ...problemResponses(400, 401, 403, 404, 409, 415) },
+  app.post(
+    '/api/v1/data/:code/batches',
+    {
+      schema: {
+        tags: ['data'],
+        summary: 'Submit a batch of rows for one of the caller unit’s resources (applied whole or refused whole)',
+        description:
+          'Streams NDJSON, CSV or a JSON array. Every row is validated against the catalogue items (types, lengths, required items, dates, GB/T 2260 and GB/T 2261.1 codes, identity-number and credit-code check characters). Rows are keyed by the row key: the first query key that is a standard identity element, else the first query key.',
+        params: CodeParams,
+        body: BatchBodySchema,
+        response: { 200: BatchResultSchema, 422: BatchRejectedSchema, ...problemResponses(400, 401, 403, 404, 409, 415) },
+      },
     },
-  }, async (req) => {
-    const format = formatOf(req.headers['content-type']);
-    if (!format) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', `Send application/x-ndjson, text/csv or application/json.`);
-    const ds = await batches.target(req.principal, req.params.code);
-    return batches.submit(req.principal, ds, format, req.body as Readable, tp(req.headers.traceparent));
-  });
+    async (req) => {
+      const format = formatOf(req.headers['content-type']);
+      if (!format) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', `Send application/x-ndjson, text/csv or application/json.`);
+      const ds = await batches.target(req.principal, req.params.code);
+      return batches.submit(req.principal, ds, format, req.body as Readable, tp(req.headers.traceparent));
+    },
+  );
 }

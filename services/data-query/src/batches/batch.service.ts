@@ -42,7 +42,11 @@ export class BatchRejectedError extends AppError {
  * checked, so the provider gets every problem in one report.
  */
 export class BatchService {
-  constructor(private readonly registry: DatasetRegistry, private readonly events: EventPublisher, private readonly options: BatchOptions) {}
+  constructor(
+    private readonly registry: DatasetRegistry,
+    private readonly events: EventPublisher,
+    private readonly options: BatchOptions,
+  ) {}
 
   /** The dataset a provider may submit to, or the reason it may not. */
   async target(principal: Principal, code: string): Promise<DatasetRuntime> {
@@ -71,10 +75,10 @@ export class BatchService {
       return await this.events.transaction(async (m, emit) => {
         // Taking the next sequence first locks the dataset row: batches of one resource
         // commit in sequence order, which incremental pulls by sequence rely on.
-        const [seqRows] = (await m.query(
+        const [seqRows] = await m.query<[{ change_seq: string; last_updated_at: Date }[], number]>(
           `UPDATE dataset SET change_seq = change_seq + 1, last_updated_at = now(), updated_at = now() WHERE id = $1 AND status = 'published' RETURNING change_seq, last_updated_at`,
           [ds.id],
-        )) as [{ change_seq: string; last_updated_at: Date }[], number];
+        );
         if (!seqRows.length) throw new ConflictError('RESOURCE_DEPRECATED', 'The resource is deprecated and takes no more data.');
         const { change_seq: changeSeq, last_updated_at: lastUpdatedAt } = seqRows[0];
         const writer = new RowWriter(m, ds, changeSeq, this.options.chunkRows);
@@ -94,7 +98,15 @@ export class BatchService {
         if (errorCount) throw new BatchRejectedError(rows, errorCount, errors);
         if (!rows) throw new BadRequestError('EMPTY_BATCH', 'The batch holds no records.');
         await writer.flush();
-        const result: BatchResult = { resourceCode: ds.code, changeSeq: Number(changeSeq), rows, upserted: writer.upserted, deleted: writer.deleted, unmatchedDeletes: writer.unmatchedDeletes, lastUpdatedAt: lastUpdatedAt.toISOString() };
+        const result: BatchResult = {
+          resourceCode: ds.code,
+          changeSeq: Number(changeSeq),
+          rows,
+          upserted: writer.upserted,
+          deleted: writer.deleted,
+          unmatchedDeletes: writer.unmatchedDeletes,
+          lastUpdatedAt: lastUpdatedAt.toISOString(),
+        };
         emit(createEvent('data.updated', { actor: actorOf(principal), subject: ds.code, data: { ...result, providerUnitId: ds.providerUnitId }, traceparent }));
         return result;
       });

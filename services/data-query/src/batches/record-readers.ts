@@ -191,7 +191,8 @@ async function* readJsonArray(body: AsyncIterable<Buffer | string>, max: number)
       const c = text.charCodeAt(i);
       if (inString) {
         if (escaped) escaped = false;
-        else if (c === 92) escaped = true; // backslash
+        else if (c === 92)
+          escaped = true; // backslash
         else if (c === 34) inString = false;
         continue;
       }

@@ -26,7 +26,10 @@ export class RowValidator {
   private readonly index = new Map<string, number>();
   private readonly keyIndex: number;
 
-  constructor(private readonly items: ItemView[], private readonly upsertKey: string) {
+  constructor(
+    private readonly items: ItemView[],
+    private readonly upsertKey: string,
+  ) {
     items.forEach((item, i) => this.index.set(item.key, i));
     this.keyIndex = this.index.get(upsertKey) ?? -1;
     if (this.keyIndex < 0) throw new Error(`the row key ${upsertKey} is not an item`);
@@ -47,7 +50,7 @@ export class RowValidator {
     const opRaw = rec.op;
     const op = opRaw === undefined || opRaw === null || opRaw === '' ? 'upsert' : opRaw;
     if (op !== 'upsert' && op !== 'delete') fail('op', 'must be upsert or delete');
-    const values: BoundValue[] = new Array(this.items.length).fill(null);
+    const values = new Array<BoundValue>(this.items.length).fill(null);
     for (const k of Object.keys(rec)) {
       if (k === 'op') continue;
       const i = this.index.get(k);

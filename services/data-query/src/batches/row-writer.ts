@@ -21,7 +21,12 @@ export class RowWriter {
   private readonly upsertSql: string;
   private readonly deleteSql: string;
 
-  constructor(private readonly m: EntityManager, private readonly ds: DatasetRuntime, private readonly changeSeq: string, private readonly chunkRows: number) {
+  constructor(
+    private readonly m: EntityManager,
+    private readonly ds: DatasetRuntime,
+    private readonly changeSeq: string,
+    private readonly chunkRows: number,
+  ) {
     const cols = ds.items.map((i) => q(ds.columnByKey.get(i.key)!));
     const key = q(ds.columnByKey.get(ds.upsertKey)!);
     const n = ds.items.length;
@@ -60,7 +65,7 @@ export class RowWriter {
       this.upserted += rows.length;
     } else {
       // TypeORM answers an UPDATE with [rows, affected].
-      const [, affected] = (await this.m.query(this.deleteSql, [rows.map((r) => r.key), this.changeSeq])) as [unknown, number];
+      const [, affected] = await this.m.query<[unknown, number]>(this.deleteSql, [rows.map((r) => r.key), this.changeSeq]);
       this.deleted += affected;
       this.unmatchedDeletes += rows.length - affected;
     }

@@ -79,8 +79,13 @@ export class DatasetService {
     const cols = items.map((i) => `${q(columnOf(i.key))} ${sqlTypeOf(i)}`);
     // Required items are not NOT NULL in the table: the validator enforces them, and an
     // item made required later must not fail on rows submitted before.
-    await m.query(`CREATE TABLE IF NOT EXISTS ${t} (${[...cols, `${q(SYS.changeSeq)} bigint NOT NULL`, `${q(SYS.updatedAt)} timestamptz NOT NULL DEFAULT now()`, `${q(SYS.deletedAt)} timestamptz`].join(', ')})`);
-    const existing: ColumnInfo[] = await m.query('SELECT column_name, data_type, character_maximum_length FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [ROWS_SCHEMA, table]);
+    await m.query(
+      `CREATE TABLE IF NOT EXISTS ${t} (${[...cols, `${q(SYS.changeSeq)} bigint NOT NULL`, `${q(SYS.updatedAt)} timestamptz NOT NULL DEFAULT now()`, `${q(SYS.deletedAt)} timestamptz`].join(', ')})`,
+    );
+    const existing: ColumnInfo[] = await m.query('SELECT column_name, data_type, character_maximum_length FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [
+      ROWS_SCHEMA,
+      table,
+    ]);
     const byName = new Map(existing.map((c) => [c.column_name, c]));
     for (const item of items) {
       const col = columnOf(item.key);

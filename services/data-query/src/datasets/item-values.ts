@@ -146,8 +146,14 @@ export function formatItemValue(type: ItemType, text: string): unknown {
 }
 
 /** The type oid of each item type's column (resource-model's sqlTypeOf) whose text needs formatting; text columns stay as they are. */
-const COLUMN_OIDS: [ItemType, number][] = [['date', 1082], ['datetime', 1184], ['integer', 20], ['decimal', 1700], ['boolean', 16]];
+const COLUMN_OIDS: [ItemType, number][] = [
+  ['date', 1082],
+  ['datetime', 1184],
+  ['integer', 20],
+  ['decimal', 1700],
+  ['boolean', 16],
+];
 const FORMATTERS = new Map(COLUMN_OIDS.map(([type, oid]) => [oid, (text: string) => formatItemValue(type, text)]));
 
 /** pg type parsers for query results: item columns come back formatted as above. */
-export const RESULT_TYPES = { getTypeParser: (oid: number, format?: 'text' | 'binary') => FORMATTERS.get(oid) ?? types.getTypeParser(oid, format ?? 'text') };
+export const RESULT_TYPES = { getTypeParser: (oid: number, format?: 'text' | 'binary') => FORMATTERS.get(oid) ?? (types.getTypeParser(oid, format ?? 'text') as (text: string) => unknown) };

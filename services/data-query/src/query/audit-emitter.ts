@@ -17,7 +17,11 @@ export class AuditEmitter {
   private closed = false;
 
   /** `maxInFlight` writes at a time: while they run, new events gather and leave together when one returns. */
-  constructor(private readonly redis: Redis, prefix: string, maxInFlight = 1) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    maxInFlight = 1,
+  ) {
     this.publisher = new BatchedPublisher(redis, prefix, 'query', { maxInFlight });
   }
 

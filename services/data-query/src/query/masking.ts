@@ -29,9 +29,12 @@ export function maskName(value: string): string {
  * The masker of a personal item, chosen once per dataset item rather than per
  * value; null for items that are not personal (shown as stored).
  */
+/** Item columns reach the masker as text or numbers (pg's parsers): never as objects. */
+const textOf = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : JSON.stringify(v));
+
 export function maskerOf(item: ItemView): Masker | null {
   if (item.sensitivity !== 'personal') return null;
-  if (holdsIdentityNumber(item)) return (v) => (v === null ? null : maskIdentityNumber(String(v)));
-  if (holdsName(item)) return (v) => (v === null ? null : maskName(String(v)));
+  if (holdsIdentityNumber(item)) return (v) => (v === null ? null : maskIdentityNumber(textOf(v)));
+  if (holdsName(item)) return (v) => (v === null ? null : maskName(textOf(v)));
   return (v) => (v === null ? null : '***');
 }

@@ -135,7 +135,15 @@ export class QueryPlanner {
   private condition(ds: DatasetRuntime, key: string, raw: unknown): Condition {
     const item = ds.itemsByKey.get(key);
     const field = `body.where.${key}`;
-    if (!item?.queryKey) throw new BadRequestError('NOT_A_QUERY_KEY', `${key} is not a query key of this resource; query by ${ds.items.filter((i) => i.queryKey).map((i) => i.key).join(', ')}.`, { field, item: key });
+    if (!item?.queryKey)
+      throw new BadRequestError(
+        'NOT_A_QUERY_KEY',
+        `${key} is not a query key of this resource; query by ${ds.items
+          .filter((i) => i.queryKey)
+          .map((i) => i.key)
+          .join(', ')}.`,
+        { field, item: key },
+      );
     const col = q(ds.columnByKey.get(key)!);
     const type = paramTypeOf(item);
     if (!isPlainObject(raw)) {
@@ -155,7 +163,8 @@ export class QueryPlanner {
       const lo = raw.gte === undefined ? undefined : this.scalar(item, raw.gte, `${field}.gte`);
       const hi = raw.lte === undefined ? undefined : this.scalar(item, raw.lte, `${field}.lte`);
       // A range that holds nothing is a mistake the caller can correct, not an empty answer.
-      if (typeof lo === 'string' && typeof hi === 'string' && compareItemValues(item.type, lo, hi) > 0) throw new BadRequestError('INVALID_CONDITION', `The range of ${key} is empty: gte is after lte.`, { field });
+      if (typeof lo === 'string' && typeof hi === 'string' && compareItemValues(item.type, lo, hi) > 0)
+        throw new BadRequestError('INVALID_CONDITION', `The range of ${key} is empty: gte is after lte.`, { field });
       return {
         col,
         shape: `${key}:${lo !== undefined ? 'g' : ''}${hi !== undefined ? 'l' : ''}`,

@@ -60,12 +60,16 @@ export class QueryService {
       // The one decision the gateway made too (zero trust: checked again, by the same rule).
       const decision = decideGrant(this.grants.forCaller(call.principal.unitId, ds.code), 'interface', call.body.items, Date.now());
       grant = decision.grant ?? null;
-      if (!decision.ok) throw new ForbiddenError(decision.detail, decision.code, { ...(decision.grant ? { grantId: decision.grant.id } : {}), ...(decision.item ? { field: 'body.items', item: decision.item } : {}) });
+      if (!decision.ok)
+        throw new ForbiddenError(decision.detail, decision.code, { ...(decision.grant ? { grantId: decision.grant.id } : {}), ...(decision.item ? { field: 'body.items', item: decision.item } : {}) });
       const g = decision.grant;
       items = this.projection(ds, g, call.body.items);
       const limit = Math.min(call.body.limit ?? 20, this.pageLimit);
       const plan = this.planner.plan(ds, call.body.where, g.rowFilter, call.body.cursor, limit);
-      const rows = plan.kind === 'point' ? await this.points.lookup(plan) : ((await this.pool.query({ name: plan.name, text: plan.text, values: plan.values, rowMode: 'array', types: RESULT_TYPES })).rows as unknown[][]);
+      const rows =
+        plan.kind === 'point'
+          ? await this.points.lookup(plan)
+          : ((await this.pool.query({ name: plan.name, text: plan.text, values: plan.values, rowMode: 'array', types: RESULT_TYPES })).rows as unknown[][]);
       const result = this.shape(ds, g, items, rows, limit);
       await this.record(call, 'query.executed', ds, grant, items, result.items.length, 200);
       return result;
@@ -116,23 +120,29 @@ export class QueryService {
 
   private record(call: QueryCall, type: QueryAuditType, ds: DatasetRuntime | undefined, grant: GrantEntry | null, items: string[], rowCount: number, status: number, reason?: string): Promise<void> {
     const actor = actorOf(call.principal);
-    return this.audit.emit(type, actor, call.code, {
-      unitId: call.principal.unitId,
-      ...(actor.accountId ? { accountId: actor.accountId } : { clientId: actor.clientId }),
-      grantId: grant?.id ?? null,
-      resourceCode: call.code,
-      providerUnitId: ds?.providerUnitId ?? null,
-      mode: 'interface',
-      items,
-      rowCount,
-      result: type === 'query.executed' ? 'allowed' : 'denied',
-      ...(reason ? { reason } : {}),
-      status,
-      latencyMs: Math.round(call.elapsedMs() * 1000) / 1000,
-      requestId: call.requestId,
-      sourceAddress: call.sourceAddress,
-      peerAddress: call.peerAddress,
-      via: 'data-query',
-    }, call.traceparent);
+    return this.audit.emit(
+      type,
+      actor,
+      call.code,
+      {
+        unitId: call.principal.unitId,
+        ...(actor.accountId ? { accountId: actor.accountId } : { clientId: actor.clientId }),
+        grantId: grant?.id ?? null,
+        resourceCode: call.code,
+        providerUnitId: ds?.providerUnitId ?? null,
+        mode: 'interface',
+        items,
+        rowCount,
+        result: type === 'query.executed' ? 'allowed' : 'denied',
+        ...(reason ? { reason } : {}),
+        status,
+        latencyMs: Math.round(call.elapsedMs() * 1000) / 1000,
+        requestId: call.requestId,
+        sourceAddress: call.sourceAddress,
+        peerAddress: call.peerAddress,
+        via: 'data-query',
+      },
+      call.traceparent,
+    );
   }
 }

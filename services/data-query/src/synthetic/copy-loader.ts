@@ -28,7 +28,10 @@ class CopyIn {
   private rowCount = 0;
   private error?: Error;
 
-  constructor(private readonly text: string, private readonly source: AsyncIterable<Buffer>) {}
+  constructor(
+    private readonly text: string,
+    private readonly source: AsyncIterable<Buffer>,
+  ) {}
 
   submit(connection: { query(text: string): void }): void {
     connection.query(this.text);
@@ -85,7 +88,10 @@ export async function copyNdjsonIntoDataset(client: Client | PoolClient, ds: Dat
   const validator = new RowValidator(ds.items, ds.upsertKey);
   await client.query('BEGIN');
   try {
-    const { rows } = await client.query<{ change_seq: string }>(`UPDATE data_query.dataset SET change_seq = change_seq + 1, last_updated_at = now(), updated_at = now() WHERE id = $1 RETURNING change_seq`, [ds.id]);
+    const { rows } = await client.query<{ change_seq: string }>(
+      `UPDATE data_query.dataset SET change_seq = change_seq + 1, last_updated_at = now(), updated_at = now() WHERE id = $1 RETURNING change_seq`,
+      [ds.id],
+    );
     const seq = rows[0].change_seq;
     async function* encoded(): AsyncGenerator<Buffer> {
       let n = 0;

@@ -91,7 +91,10 @@ export function creditCodeOf(i: number, region = '340300'): string {
   return first17 + creditCodeCheckChar(first17);
 }
 
-const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split('');
+const SURNAMES =
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'.split(
+    '',
+  );
 const GIVEN = '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬斌宇浩凯健俊帆帅旭宁龙林欣悦晨阳文博子涵雨轩梓睿思怡佳琪一诺'.split('');
 const STREETS = ['胜利路', '淮河路', '解放路', '南山路', '东海大道', '涂山路', '宏业路', '中荣街', '纬四路', '延安路'];
 const COMPANY_WORDS = ['华安', '淮河', '珠城', '皖北', '龙湖', '宏业', '东方', '瑞丰', '恒信', '新兴'];
@@ -123,7 +126,8 @@ function valueOf(item: ItemView, i: number, seed: number, row: Record<string, un
   if (item.key === 'period') return isKey ? `${1990 + Math.floor(i / 4)}Q${(i % 4) + 1}` : `20${10 + (hash(i, salt) % 15)}Q${(hash(i, salt + 1) % 4) + 1}`;
   if (item.key === 'year') return String(2015 + (hash(i, salt) % 10));
   if (item.key === 'grade') return pick(['A', 'B', 'M', 'C', 'D'], i, salt);
-  if (/Name$|^name$/.test(item.key) || /姓名|法定代表人|权利人/.test(item.label)) return item.key === 'entityName' ? `蚌埠${pick(COMPANY_WORDS, i, salt)}${pick(COMPANY_WORDS, i, salt + 1)}${pick(COMPANY_KINDS, i, salt + 2)}${isKey ? i : ''}` : nameOf(i, salt);
+  if (/Name$|^name$/.test(item.key) || /姓名|法定代表人|权利人/.test(item.label))
+    return item.key === 'entityName' ? `蚌埠${pick(COMPANY_WORDS, i, salt)}${pick(COMPANY_WORDS, i, salt + 1)}${pick(COMPANY_KINDS, i, salt + 2)}${isKey ? i : ''}` : nameOf(i, salt);
   if (/[Aa]ddress$|^location$/.test(item.key)) return fit(`安徽省蚌埠市${referenceData().regions[person.regionCode] ?? ''}${pick(STREETS, i, salt)}${1 + (hash(i, salt + 1) % 999)}号`, item);
   switch (item.type) {
     case 'date':

@@ -11,7 +11,15 @@ import { streamKey, StreamReader, type EventLogger } from '@gdx/events';
 export type CachedGrant = DecidableGrant & Pick<GrantView, 'consumerUnitId' | 'providerUnitId' | 'resourceCode' | 'rateLimitPerSecond' | 'dailyQuota' | 'version'>;
 
 export function cachedGrant(g: GrantView): CachedGrant {
-  return { ...decidable(g), consumerUnitId: g.consumerUnitId, providerUnitId: g.providerUnitId, resourceCode: g.resourceCode, rateLimitPerSecond: g.rateLimitPerSecond, dailyQuota: g.dailyQuota, version: g.version };
+  return {
+    ...decidable(g),
+    consumerUnitId: g.consumerUnitId,
+    providerUnitId: g.providerUnitId,
+    resourceCode: g.resourceCode,
+    rateLimitPerSecond: g.rateLimitPerSecond,
+    dailyQuota: g.dailyQuota,
+    version: g.version,
+  };
 }
 
 /** What the cache reads of request-approval's `GET /api/v1/grants/snapshot`. */
@@ -101,7 +109,9 @@ export class GrantCache extends StreamReader {
       this.position = snap.position;
       this.ready = true;
     }
-    const res = (await this.blocking(() => this.options.redis.xread('COUNT', 500, 'BLOCK', this.options.blockMs ?? 1000, 'STREAMS', this.key, this.position))) as [string, [string, string[]][]][] | null;
+    const res = await this.blocking(
+      () => this.options.redis.xread('COUNT', 500, 'BLOCK', this.options.blockMs ?? 1000, 'STREAMS', this.key, this.position) as Promise<[string, [string, string[]][]][] | null>,
+    );
     for (const [, entries] of res ?? []) {
       for (const [id, fields] of entries) {
         this.position = id;

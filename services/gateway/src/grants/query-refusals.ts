@@ -22,29 +22,31 @@ export function queryRefusals(app: App): Refuse {
     const code = (req.params as { code: string }).code;
     const body = req.body as { items?: unknown } | undefined;
     try {
-      await trail.publish(createEvent('query.denied', {
-        actor: actorOf(p),
-        subject: code,
-        traceparent: req.headers.traceparent as string | undefined,
-        data: {
-          unitId: p.unitId,
-          ...(p.kind === 'account' ? { accountId: p.subject } : { clientId: p.subject }),
-          grantId: grant?.id ?? null,
-          ...(grant ? { providerUnitId: grant.providerUnitId } : {}),
-          resourceCode: code,
-          mode: 'interface',
-          // What was asked for, as far as it reads as items: a malformed query is on the record too.
-          items: Array.isArray(body?.items) ? body.items.filter((i): i is string => typeof i === 'string') : [],
-          rowCount: 0,
-          result: 'denied',
-          reason: error.code,
-          status: error.status,
-          latencyMs: Math.round(reply.elapsedTime * 10) / 10,
-          requestId: String(req.id),
-          sourceAddress: req.ip,
-          via: 'gateway',
-        },
-      }));
+      await trail.publish(
+        createEvent('query.denied', {
+          actor: actorOf(p),
+          subject: code,
+          traceparent: req.headers.traceparent as string | undefined,
+          data: {
+            unitId: p.unitId,
+            ...(p.kind === 'account' ? { accountId: p.subject } : { clientId: p.subject }),
+            grantId: grant?.id ?? null,
+            ...(grant ? { providerUnitId: grant.providerUnitId } : {}),
+            resourceCode: code,
+            mode: 'interface',
+            // What was asked for, as far as it reads as items: a malformed query is on the record too.
+            items: Array.isArray(body?.items) ? body.items.filter((i): i is string => typeof i === 'string') : [],
+            rowCount: 0,
+            result: 'denied',
+            reason: error.code,
+            status: error.status,
+            latencyMs: Math.round(reply.elapsedTime * 10) / 10,
+            requestId: String(req.id),
+            sourceAddress: req.ip,
+            via: 'gateway',
+          },
+        }),
+      );
     } catch {
       throw new ServiceUnavailableError('The call could not be recorded, so it was not answered.', 'AUDIT_UNAVAILABLE');
     }
@@ -54,7 +56,7 @@ export function queryRefusals(app: App): Refuse {
 
 /** A query the body schema refused, as a problem naming the first offending field (`body.limit`, `body.where`). */
 export function invalidQuery(error: NonNullable<FastifyRequest['validationError']>): ValidationError {
-  const v = error.validation?.[0] as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } } | undefined;
+  const v = (error.validation as unknown[] | undefined)?.[0] as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } } | undefined;
   const path = [v?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), v?.params?.missingProperty ?? v?.params?.additionalProperty].filter(Boolean).join('.');
   const context = error.validationContext ?? 'body';
   return new ValidationError(error.message, { field: path ? `${context}.${path}` : context });

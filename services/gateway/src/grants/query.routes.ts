@@ -28,31 +28,35 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, quota, chann
   const forward = queryForwarder(app, { dataQueryUrl, ...channel });
   const refuse = queryRefusals(app);
 
-  app.post('/api/v1/query/:code', {
-    bodyLimit: 65_536,
-    // A malformed query is refused on the record too, so validation errors come to the handler.
-    attachValidation: true,
-    schema: {
-      tags: ['data'],
-      summary: 'Interface query (接口查询): one question about one person or company, answered within the caller’s grant',
-      params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64, description: 'Resource code, URL-encoded (101001%2F0001).' }) }),
-      body: QueryBodySchema,
-      response: { 200: QueryResultSchema, ...problemResponses(400, 401, 403, 429, 503) },
+  app.post(
+    '/api/v1/query/:code',
+    {
+      bodyLimit: 65_536,
+      // A malformed query is refused on the record too, so validation errors come to the handler.
+      attachValidation: true,
+      schema: {
+        tags: ['data'],
+        summary: 'Interface query (接口查询): one question about one person or company, answered within the caller’s grant',
+        params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64, description: 'Resource code, URL-encoded (101001%2F0001).' }) }),
+        body: QueryBodySchema,
+        response: { 200: QueryResultSchema, ...problemResponses(400, 401, 403, 429, 503) },
+      },
     },
-  }, async (req, reply) => {
-    if (req.validationError) return refuse(req, reply, invalidQuery(req.validationError));
-    if (!grants.ready) throw new ServiceUnavailableError('Grants are loading; try again shortly.', 'GRANTS_UNAVAILABLE');
-    const decision = decideGrant(grants.find(req.principal.unitId, req.params.code), 'interface', req.body.items, Date.now());
-    if (!decision.ok) return refuse(req, reply, new ForbiddenError(decision.detail, decision.code, decision.item ? { field: 'body.items', item: decision.item } : {}), decision.grant);
-    const g = decision.grant;
-    let q;
-    try {
-      q = await quota.take(g.id, g.rateLimitPerSecond, g.dailyQuota);
-    } catch {
-      throw new ServiceUnavailableError('Quotas cannot be checked right now.', 'QUOTA_UNAVAILABLE');
-    }
-    if (!q.allowed) return refuse(req, reply, quotaRefusal(q, g), g);
-    reply.headers(rateLimitHeaders(q, g));
-    return forward(req, reply, g.id);
-  });
+    async (req, reply) => {
+      if (req.validationError) return refuse(req, reply, invalidQuery(req.validationError));
+      if (!grants.ready) throw new ServiceUnavailableError('Grants are loading; try again shortly.', 'GRANTS_UNAVAILABLE');
+      const decision = decideGrant(grants.find(req.principal.unitId, req.params.code), 'interface', req.body.items, Date.now());
+      if (!decision.ok) return refuse(req, reply, new ForbiddenError(decision.detail, decision.code, decision.item ? { field: 'body.items', item: decision.item } : {}), decision.grant);
+      const g = decision.grant;
+      let q;
+      try {
+        q = await quota.take(g.id, g.rateLimitPerSecond, g.dailyQuota);
+      } catch {
+        throw new ServiceUnavailableError('Quotas cannot be checked right now.', 'QUOTA_UNAVAILABLE');
+      }
+      if (!q.allowed) return refuse(req, reply, quotaRefusal(q, g), g);
+      reply.headers(rateLimitHeaders(q, g));
+      return forward(req, reply, g.id);
+    },
+  );
 }

@@ -72,7 +72,11 @@ export class QuotaCounter {
   private readonly maxLease: number;
 
   /** `sweepMs: 0` turns the background hand-back off (tests that take with a clock of their own). */
-  constructor(private readonly redis: Redis, private readonly prefix: string, options: { maxLease?: number; sweepMs?: number } = {}) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    options: { maxLease?: number; sweepMs?: number } = {},
+  ) {
     this.maxLease = options.maxLease ?? 64;
     redis.defineCommand('gdxQuotaLease', { numberOfKeys: 2, lua: SCRIPT });
     this.script = (redis as unknown as { gdxQuotaLease: QuotaScript }).gdxQuotaLease.bind(redis);
@@ -152,9 +156,10 @@ export class QuotaCounter {
       state.refused = undefined;
       return undefined;
     }
-    const decision: QuotaDecision = code === 0
-      ? { allowed: false, reason: 'rate', rateRemaining: 0, quotaRemaining: -1, resetSeconds: 1 }
-      : { allowed: false, reason: 'quota', rateRemaining: Math.max(0, ratePerSecond - rate), quotaRemaining: 0, resetSeconds: secondsToEndOfDay(now) };
+    const decision: QuotaDecision =
+      code === 0
+        ? { allowed: false, reason: 'rate', rateRemaining: 0, quotaRemaining: -1, resetSeconds: 1 }
+        : { allowed: false, reason: 'quota', rateRemaining: Math.max(0, ratePerSecond - rate), quotaRemaining: 0, resetSeconds: secondsToEndOfDay(now) };
     state.refused = { second, day, decision };
     return decision;
   }

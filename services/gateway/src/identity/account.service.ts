@@ -16,7 +16,7 @@ export function viewAccount(a: Account, now = new Date()) {
     unitId: a.unitId,
     username: a.username,
     displayName: a.displayName,
-    roles: a.roles.filter((r) => r !== 'client') as Exclude<Role, 'client'>[],
+    roles: a.roles.filter((r): r is Exclude<Role, 'client'> => r !== 'client'),
     status: a.status,
     locked: !!a.lockedUntil && a.lockedUntil > now,
     createdAt: a.createdAt.toISOString(),
@@ -34,7 +34,10 @@ export function canManageUnit(actor: Principal, unitId: string): boolean {
 }
 
 export class AccountService {
-  constructor(private readonly db: DataSource, private readonly events: EventPublisher) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly events: EventPublisher,
+  ) {}
 
   async list(actor: Principal, unitId?: string) {
     if (!isOffice(actor) && !hasRole(actor, 'unit_admin')) throw new ForbiddenError('Only administrators list accounts.', 'ROLE_REQUIRED');
@@ -58,7 +61,18 @@ export class AccountService {
       this.checkRoles(actor, unit, input.roles);
       const repo = m.getRepository(Account);
       if (await repo.existsBy({ username: input.username })) throw new ConflictError('USERNAME_TAKEN', 'This username is taken.', { field: 'body.username' });
-      const account = await repo.save(repo.create({ unitId: unit.id, username: input.username, displayName: input.displayName, roles: input.roles, passwordHash: await hashPassword(input.password), failedLogins: 0, lockedUntil: null, status: 'active' }));
+      const account = await repo.save(
+        repo.create({
+          unitId: unit.id,
+          username: input.username,
+          displayName: input.displayName,
+          roles: input.roles,
+          passwordHash: await hashPassword(input.password),
+          failedLogins: 0,
+          lockedUntil: null,
+          status: 'active',
+        }),
+      );
       emit(createEvent('account.created', { actor: actorOf(actor), subject: account.id, data: { unitId: unit.id, username: account.username, roles: account.roles }, traceparent }));
       return viewAccount(account);
     });

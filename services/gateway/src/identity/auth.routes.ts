@@ -27,53 +27,65 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
   await app.register(formbody, { bodyLimit: 8192 });
   app.addSchema(OAuthErrorSchema);
 
-  app.post('/api/v1/auth/token', {
-    config: { public: true },
-    schema: {
-      tags: ['identity'],
-      summary: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4) for business systems',
-      body: TokenRequest,
-      response: { 200: TokenResponseSchema, 400: Type.Ref('OAuthError'), 401: Type.Ref('OAuthError') },
+  app.post(
+    '/api/v1/auth/token',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['identity'],
+        summary: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4) for business systems',
+        body: TokenRequest,
+        response: { 200: TokenResponseSchema, 400: Type.Ref('OAuthError'), 401: Type.Ref('OAuthError') },
+      },
+      // The token endpoint answers its own errors in RFC 6749 form.
+      attachValidation: true,
     },
-    // The token endpoint answers its own errors in RFC 6749 form.
-    attachValidation: true,
-  }, async (req, reply) => {
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    const basic = basicCredentials(req.headers.authorization);
-    try {
-      if (req.validationError || !req.body) throw new OAuthError(400, 'invalid_request', 'The request body is malformed.');
-      const body = req.body;
-      if (!body.grant_type) throw new OAuthError(400, 'invalid_request', 'grant_type is missing.');
-      if (body.grant_type !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'Only client_credentials is supported.');
-      if (basic && body.client_id) throw new OAuthError(400, 'invalid_request', 'Use one client authentication method, not two.');
-      const id = basic?.id ?? body.client_id;
-      const secret = basic?.secret ?? body.client_secret;
-      if (!id || !secret) throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are required.');
-      return await auth.clientCredentials(id, secret, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined });
-    } catch (err) {
-      if (!(err instanceof OAuthError)) throw err;
-      if (err.status === 401 && basic) reply.header('www-authenticate', 'Basic realm="gdx"');
-      return reply.code(err.status).send({ error: err.error, error_description: err.description });
-    }
-  });
-
-  app.post('/api/v1/auth/login', {
-    config: { public: true },
-    schema: { tags: ['identity'], summary: 'Staff sign-in with username and password', body: LoginSchema, response: { 200: TokenResponseSchema, ...problemResponses(400, 401) } },
-  }, async (req, reply) => {
-    reply.header('cache-control', 'no-store');
-    return auth.login(req.body.username, req.body.password, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined });
-  });
-
-  app.get('/.well-known/jwks.json', {
-    config: { public: true },
-    schema: {
-      tags: ['identity'],
-      summary: 'Token verification keys (RFC 7517)',
-      response: { 200: Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() })) }) },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+      const basic = basicCredentials(req.headers.authorization);
+      try {
+        if (req.validationError || !req.body) throw new OAuthError(400, 'invalid_request', 'The request body is malformed.');
+        const body = req.body;
+        if (!body.grant_type) throw new OAuthError(400, 'invalid_request', 'grant_type is missing.');
+        if (body.grant_type !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'Only client_credentials is supported.');
+        if (basic && body.client_id) throw new OAuthError(400, 'invalid_request', 'Use one client authentication method, not two.');
+        const id = basic?.id ?? body.client_id;
+        const secret = basic?.secret ?? body.client_secret;
+        if (!id || !secret) throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are required.');
+        return await auth.clientCredentials(id, secret, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined });
+      } catch (err) {
+        if (!(err instanceof OAuthError)) throw err;
+        if (err.status === 401 && basic) reply.header('www-authenticate', 'Basic realm="gdx"');
+        return reply.code(err.status).send({ error: err.error, error_description: err.description });
+      }
     },
-  }, async (_req, reply) => {
-    reply.header('cache-control', 'public, max-age=60');
-    return keys.jwks();
-  });
+  );
+
+  app.post(
+    '/api/v1/auth/login',
+    {
+      config: { public: true },
+      schema: { tags: ['identity'], summary: 'Staff sign-in with username and password', body: LoginSchema, response: { 200: TokenResponseSchema, ...problemResponses(400, 401) } },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return auth.login(req.body.username, req.body.password, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined });
+    },
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['identity'],
+        summary: 'Token verification keys (RFC 7517)',
+        response: { 200: Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() })) }) },
+      },
+    },
+    async (_req, reply) => {
+      reply.header('cache-control', 'public, max-age=60');
+      return keys.jwks();
+    },
+  );
 }

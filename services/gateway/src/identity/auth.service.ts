@@ -11,7 +11,11 @@ import type { TokenService, IssuedToken } from './token.service';
 
 /** RFC 6749 §5.2: the token endpoint answers with its own error body, not problem+json. */
 export class OAuthError extends Error {
-  constructor(readonly status: 400 | 401, readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type', readonly description: string) {
+  constructor(
+    readonly status: 400 | 401,
+    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type',
+    readonly description: string,
+  ) {
     super(description);
   }
 }
@@ -37,11 +41,23 @@ export class AuthService {
     const unit = client ? await this.db.getRepository(Unit).findOneBy({ id: client.unitId }) : null;
     const ok = !!client && verifyClientSecret(secret, client.secretHash) && client.status === 'active' && unit?.status === 'active';
     if (!client || !ok) {
-      await this.record('auth.token_refused', client ? { kind: 'client', unitId: client.unitId, clientId: client.id } : anonymous, client?.id ?? clientId, { clientId, reason: 'invalid_client', ip: ctx.ip, requestId: ctx.requestId }, ctx);
+      await this.record(
+        'auth.token_refused',
+        client ? { kind: 'client', unitId: client.unitId, clientId: client.id } : anonymous,
+        client?.id ?? clientId,
+        { clientId, reason: 'invalid_client', ip: ctx.ip, requestId: ctx.requestId },
+        ctx,
+      );
       throw new OAuthError(401, 'invalid_client', 'Client authentication failed.');
     }
     const token = this.tokens.issue({ kind: 'client', id: client.id, unitId: client.unitId, roles: ['client'] });
-    await this.record('auth.token_issued', { kind: 'client', unitId: client.unitId, clientId: client.id }, client.id, { clientId, jti: token.jti, expiresIn: token.expires_in, ip: ctx.ip, requestId: ctx.requestId }, ctx);
+    await this.record(
+      'auth.token_issued',
+      { kind: 'client', unitId: client.unitId, clientId: client.id },
+      client.id,
+      { clientId, jti: token.jti, expiresIn: token.expires_in, ip: ctx.ip, requestId: ctx.requestId },
+      ctx,
+    );
     return { access_token: token.access_token, token_type: token.token_type, expires_in: token.expires_in };
   }
 
@@ -58,7 +74,14 @@ export class AuthService {
     const unit = account ? await this.db.getRepository(Unit).findOneBy({ id: account.unitId }) : null;
     if (!account || !valid || account.status !== 'active' || unit?.status !== 'active') {
       if (account && !valid) await this.countFailure(account, ctx);
-      else await this.record('auth.login_failed', account ? actorOfAccount(account) : anonymous, account?.id ?? username, { username, reason: account ? 'disabled' : 'unknown_user', ip: ctx.ip, requestId: ctx.requestId }, ctx);
+      else
+        await this.record(
+          'auth.login_failed',
+          account ? actorOfAccount(account) : anonymous,
+          account?.id ?? username,
+          { username, reason: account ? 'disabled' : 'unknown_user', ip: ctx.ip, requestId: ctx.requestId },
+          ctx,
+        );
       throw new AppError(401, 'INVALID_CREDENTIALS', 'Unauthorized', 'The username or password is wrong.');
     }
     if (account.failedLogins) await repo.update({ id: account.id }, { failedLogins: 0 });
@@ -70,20 +93,41 @@ export class AuthService {
   /** Counts the failure atomically (concurrent guesses cannot slip past the threshold) and locks at the threshold. */
   private async countFailure(account: Account, ctx: RequestContext): Promise<void> {
     await this.events.transaction(async (m, emit) => {
-      const [row] = (await m.query(
+      const [row] = await m.query<[{ locked_until: Date | null }[], number]>(
         `UPDATE account SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
                 locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END,
                 updated_at = now()
           WHERE id = $1 RETURNING locked_until`,
         [account.id, this.lockout.threshold, this.lockout.minutes],
-      )) as [{ locked_until: Date | null }[], number];
+      );
       const locked = !!row?.[0]?.locked_until && new Date(row[0].locked_until) > new Date();
-      emit(createEvent('auth.login_failed', { actor: actorOfAccount(account), subject: account.id, data: { username: account.username, reason: 'bad_password', ip: ctx.ip, requestId: ctx.requestId }, traceparent: ctx.traceparent }));
-      if (locked) emit(createEvent('auth.locked_out', { actor: actorOfAccount(account), subject: account.id, data: { username: account.username, minutes: this.lockout.minutes, ip: ctx.ip, requestId: ctx.requestId }, traceparent: ctx.traceparent }));
+      emit(
+        createEvent('auth.login_failed', {
+          actor: actorOfAccount(account),
+          subject: account.id,
+          data: { username: account.username, reason: 'bad_password', ip: ctx.ip, requestId: ctx.requestId },
+          traceparent: ctx.traceparent,
+        }),
+      );
+      if (locked)
+        emit(
+          createEvent('auth.locked_out', {
+            actor: actorOfAccount(account),
+            subject: account.id,
+            data: { username: account.username, minutes: this.lockout.minutes, ip: ctx.ip, requestId: ctx.requestId },
+            traceparent: ctx.traceparent,
+          }),
+        );
     });
   }
 
-  private record<T extends 'auth.token_issued' | 'auth.token_refused' | 'auth.login_succeeded' | 'auth.login_failed'>(type: T, actor: Actor, subject: string, data: EventData<T>, ctx: RequestContext): Promise<void> {
+  private record<T extends 'auth.token_issued' | 'auth.token_refused' | 'auth.login_succeeded' | 'auth.login_failed'>(
+    type: T,
+    actor: Actor,
+    subject: string,
+    data: EventData<T>,
+    ctx: RequestContext,
+  ): Promise<void> {
     return this.events.transaction(async (_m, emit) => {
       emit(createEvent<T>(type, { actor, subject, data, traceparent: ctx.traceparent }) as DeclaredEvent);
     });

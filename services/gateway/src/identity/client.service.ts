@@ -15,7 +15,10 @@ export function viewClient(c: Client) {
 
 /** Business-system clients: the secret is shown once, at creation or rotation, and stored hashed. */
 export class ClientService {
-  constructor(private readonly db: DataSource, private readonly events: EventPublisher) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly events: EventPublisher,
+  ) {}
 
   async list(actor: Principal, unitId?: string) {
     if (!isOffice(actor) && !hasRole(actor, 'unit_admin')) throw new ForbiddenError('Only administrators list clients.', 'ROLE_REQUIRED');
@@ -38,7 +41,9 @@ export class ClientService {
       if (!unit) throw new ValidationError('unitId names no unit.', { field: 'body.unitId' }, 'UNKNOWN_UNIT');
       const secret = newClientSecret();
       const repo = m.getRepository(Client);
-      const client = await repo.save(repo.create({ unitId: unit.id, clientId: `${unit.key.toLowerCase()}-${randomBytes(6).toString('hex')}`, name: input.name, secretHash: hashClientSecret(secret), status: 'active' }));
+      const client = await repo.save(
+        repo.create({ unitId: unit.id, clientId: `${unit.key.toLowerCase()}-${randomBytes(6).toString('hex')}`, name: input.name, secretHash: hashClientSecret(secret), status: 'active' }),
+      );
       emit(createEvent('client.created', { actor: actorOf(actor), subject: client.id, data: { unitId: unit.id, clientId: client.clientId, name: client.name }, traceparent }));
       return { ...viewClient(client), clientSecret: secret };
     });

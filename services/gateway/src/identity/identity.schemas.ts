@@ -1,7 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ROLES } from '@gdx/auth';
 
-export const RoleSchema = Type.Union(ROLES.filter((r) => r !== 'client').map((r) => Type.Literal(r)), { description: 'Staff role (§2 of the platform design).' });
+export const RoleSchema = Type.Union(
+  ROLES.filter((r) => r !== 'client').map((r) => Type.Literal(r)),
+  { description: 'Staff role (§2 of the platform design).' },
+);
 
 export const UnitSchema = Type.Object(
   {
@@ -124,10 +127,7 @@ export const OAuthErrorSchema = Type.Object(
   { $id: 'OAuthError', description: 'RFC 6749 §5.2 error response' },
 );
 
-export const LoginSchema = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
-  { additionalProperties: false },
-);
+export const LoginSchema = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const UnitFilter = Type.Object({ unitId: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: false });

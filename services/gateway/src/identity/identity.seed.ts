@@ -23,11 +23,26 @@ export async function seedIdentity(ds: DataSource, units: ReferenceUnit[], known
     const unitRepo = ds.getRepository(Unit);
     let unit = await unitRepo.findOneBy({ key: ref.key });
     if (!unit) {
-      unit = await unitRepo.save(unitRepo.create({ key: ref.key, name: ref.name, creditCode: ref.creditCode, regionCode: ref.regionCode, kind: ref.kind as Unit['kind'], contactName: null, contactPhone: null, status: 'active' }));
+      unit = await unitRepo.save(
+        unitRepo.create({
+          key: ref.key,
+          name: ref.name,
+          creditCode: ref.creditCode,
+          regionCode: ref.regionCode,
+          kind: ref.kind as Unit['kind'],
+          contactName: null,
+          contactPhone: null,
+          status: 'active',
+        }),
+      );
     }
-    const wanted: { username: string; roles: Role[] }[] = ref.kind === 'office'
-      ? [{ username: 'office.admin', roles: ['office_admin'] }, { username: 'office.auditor', roles: ['office_auditor'] }]
-      : [{ username: `${ref.key.toLowerCase()}.admin`, roles: ['unit_admin', 'unit_operator'] }];
+    const wanted: { username: string; roles: Role[] }[] =
+      ref.kind === 'office'
+        ? [
+            { username: 'office.admin', roles: ['office_admin'] },
+            { username: 'office.auditor', roles: ['office_auditor'] },
+          ]
+        : [{ username: `${ref.key.toLowerCase()}.admin`, roles: ['unit_admin', 'unit_operator'] }];
     for (const w of wanted) {
       const existing = await ds.getRepository(Account).findOneBy({ username: w.username });
       if (existing) {
@@ -36,7 +51,18 @@ export async function seedIdentity(ds: DataSource, units: ReferenceUnit[], known
         continue;
       }
       const password = randomBytes(9).toString('base64url');
-      await ds.getRepository(Account).save(ds.getRepository(Account).create({ unitId: unit.id, username: w.username, displayName: `${ref.name} ${w.roles[0]}`, roles: w.roles, passwordHash: await hashPassword(password), failedLogins: 0, lockedUntil: null, status: 'active' }));
+      await ds.getRepository(Account).save(
+        ds.getRepository(Account).create({
+          unitId: unit.id,
+          username: w.username,
+          displayName: `${ref.name} ${w.roles[0]}`,
+          roles: w.roles,
+          passwordHash: await hashPassword(password),
+          failedLogins: 0,
+          lockedUntil: null,
+          status: 'active',
+        }),
+      );
       out.accounts.push({ unit: ref.key, username: w.username, password, roles: w.roles });
     }
     const clientId = `${ref.key.toLowerCase()}-demo`;

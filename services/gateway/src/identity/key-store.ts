@@ -46,7 +46,11 @@ export function writeNewKey(dir: string, now = new Date()): string {
 export class KeyStore {
   private keys: SigningKey[] = [];
 
-  constructor(private readonly dir: string, private readonly generate: boolean, private readonly activationDelayMs = 10_000) {}
+  constructor(
+    private readonly dir: string,
+    private readonly generate: boolean,
+    private readonly activationDelayMs = 10_000,
+  ) {}
 
   load(): void {
     let files: string[] = [];
@@ -67,7 +71,13 @@ export class KeyStore {
       if (privateKey.asymmetricKeyType !== 'ed25519') continue;
       const pub = createPublicKey(privateKey);
       const jwk = pub.export({ format: 'jwk' }) as { kty: string; crv: string; x: string };
-      keys.push({ kid, addedAt: statSync(join(this.dir, f)).mtimeMs, privateKey, publicPem: pub.export({ type: 'spki', format: 'pem' }).toString(), jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' } });
+      keys.push({
+        kid,
+        addedAt: statSync(join(this.dir, f)).mtimeMs,
+        privateKey,
+        publicPem: pub.export({ type: 'spki', format: 'pem' }).toString(),
+        jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' },
+      });
     }
     if (!keys.length) throw new Error(`no Ed25519 signing key in ${this.dir} (set GENERATE_KEYS=true for development)`);
     // Oldest first, by when the file appeared (kids of one second would not order reliably).

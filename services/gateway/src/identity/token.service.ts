@@ -13,13 +13,21 @@ export interface IssuedToken {
 export class TokenService {
   private signers = new Map<string, (payload: Record<string, unknown>) => string>();
 
-  constructor(private readonly keys: KeyStore, private readonly options: { issuer: string; audience: string; ttlSeconds: number }) {}
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly options: { issuer: string; audience: string; ttlSeconds: number },
+  ) {}
 
   issue(subject: { kind: 'account' | 'client'; id: string; unitId: string; roles: Role[] }, now = Date.now()): IssuedToken & { jti: string } {
     const key = this.keys.current();
     let sign = this.signers.get(key.kid);
     if (!sign) {
-      sign = createSigner({ key: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), algorithm: 'EdDSA', kid: key.kid, header: { alg: 'EdDSA', typ: 'at+jwt' } }) as (p: Record<string, unknown>) => string;
+      sign = createSigner<Record<string, unknown>>({
+        key: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        algorithm: 'EdDSA',
+        kid: key.kid,
+        header: { alg: 'EdDSA', typ: 'at+jwt' },
+      });
       this.signers.set(key.kid, sign);
     }
     const iat = Math.floor(now / 1000);

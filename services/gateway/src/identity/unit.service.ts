@@ -9,12 +9,25 @@ import type { CreateUnit, UpdateUnit } from './identity.schemas';
 
 /** What a caller may see of a unit: contact details only for the office and the unit itself. */
 export function viewUnit(u: Unit, viewer: Principal) {
-  const base = { id: u.id, key: u.key, name: u.name, creditCode: u.creditCode, regionCode: u.regionCode, kind: u.kind, status: u.status, createdAt: u.createdAt.toISOString(), updatedAt: u.updatedAt.toISOString() };
+  const base = {
+    id: u.id,
+    key: u.key,
+    name: u.name,
+    creditCode: u.creditCode,
+    regionCode: u.regionCode,
+    kind: u.kind,
+    status: u.status,
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
+  };
   return isOffice(viewer) || viewer.unitId === u.id ? { ...base, contactName: u.contactName, contactPhone: u.contactPhone } : base;
 }
 
 export class UnitService {
-  constructor(private readonly db: DataSource, private readonly events: EventPublisher) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly events: EventPublisher,
+  ) {}
 
   /** The directory of units is known to every authenticated caller: requests must name a provider. */
   async list(viewer: Principal) {
@@ -30,14 +43,22 @@ export class UnitService {
 
   async create(actor: Principal, input: CreateUnit, traceparent?: string) {
     requireRole(actor, 'office_admin');
-    if (!isValidCreditCode(input.creditCode)) throw new ValidationError('creditCode is not a valid unified social credit code (GB 32100 check character).', { field: 'body.creditCode' }, 'INVALID_CREDIT_CODE');
+    if (!isValidCreditCode(input.creditCode))
+      throw new ValidationError('creditCode is not a valid unified social credit code (GB 32100 check character).', { field: 'body.creditCode' }, 'INVALID_CREDIT_CODE');
     return this.events.transaction(async (m, emit) => {
       const repo = m.getRepository(Unit);
       if (await repo.exist({ where: [{ key: input.key }, { creditCode: input.creditCode }] })) {
         throw new ConflictError('UNIT_EXISTS', 'A unit with this key or credit code exists.', { field: 'body.creditCode' });
       }
       const unit = await repo.save(repo.create({ ...input, contactName: input.contactName ?? null, contactPhone: input.contactPhone ?? null, status: 'active' }));
-      emit(createEvent('unit.created', { actor: actorOf(actor), subject: unit.id, data: { key: unit.key, name: unit.name, creditCode: unit.creditCode, kind: unit.kind, regionCode: unit.regionCode }, traceparent }));
+      emit(
+        createEvent('unit.created', {
+          actor: actorOf(actor),
+          subject: unit.id,
+          data: { key: unit.key, name: unit.name, creditCode: unit.creditCode, kind: unit.kind, regionCode: unit.regionCode },
+          traceparent,
+        }),
+      );
       return viewUnit(unit, actor);
     });
   }

@@ -16,7 +16,11 @@ export interface Upstream {
 export function upstreamsOf(config: GatewayConfig): Upstream[] {
   return [
     { name: 'catalogue', url: config.catalogueUrl, prefixes: ['/api/v1/catalogue'] },
-    { name: 'request-approval', url: config.requestApprovalUrl, prefixes: ['/api/v1/requests', '/api/v1/grants', '/api/v1/commitment', '/api/v1/objections', '/api/v1/complaints', '/api/v1/rectifications', '/api/v1/notices'] },
+    {
+      name: 'request-approval',
+      url: config.requestApprovalUrl,
+      prefixes: ['/api/v1/requests', '/api/v1/grants', '/api/v1/commitment', '/api/v1/objections', '/api/v1/complaints', '/api/v1/rectifications', '/api/v1/notices'],
+    },
     { name: 'data-query', url: config.dataQueryUrl, prefixes: ['/api/v1/data', '/api/v1/subscriptions', '/api/v1/jobs'] },
     { name: 'audit', url: config.auditUrl, prefixes: ['/api/v1/audit', '/api/v1/assessments', '/api/v1/inspections'] },
   ];
@@ -43,7 +47,12 @@ export async function proxyRoutes(app: App, { upstreams }: { upstreams: Upstream
           rewriteRequestHeaders: (_r, headers) => ({ ...headers, 'x-request-id': String(req.id), 'x-forwarded-for': req.ip }),
           onError: (r, { error }) => {
             req.log.warn({ err: error, upstream: upstream.name }, 'upstream unavailable');
-            sendProblem(r as unknown as FastifyReply, { status: 503, code: 'UPSTREAM_UNAVAILABLE', title: 'Service unavailable', detail: `The ${upstream.name} service is not answering; try again shortly.` });
+            sendProblem(r as unknown as FastifyReply, {
+              status: 503,
+              code: 'UPSTREAM_UNAVAILABLE',
+              title: 'Service unavailable',
+              detail: `The ${upstream.name} service is not answering; try again shortly.`,
+            });
           },
         });
       for (const prefix of upstream.prefixes) {

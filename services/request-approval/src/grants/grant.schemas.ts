@@ -21,7 +21,10 @@ export const GrantFilterSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const GrantChangeSchema = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Why; required to suspend or revoke.' })) }, { additionalProperties: false });
+export const GrantChangeSchema = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Why; required to suspend or revoke.' })) },
+  { additionalProperties: false },
+);
 
 export const SnapshotSchema = Type.Object({
   position: Type.String({ description: 'Last entry id of the grant stream read before the snapshot; follow the stream from here (exclusive).' }),

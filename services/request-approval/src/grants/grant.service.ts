@@ -59,7 +59,10 @@ export interface GrantFilter {
   cursor?: string;
 }
 
-const ACTION_EVENT = { suspend: 'grant.suspended', resume: 'grant.resumed', revoke: 'grant.revoked', expire: 'grant.expired', supersede: 'grant.superseded' } as const satisfies Record<GrantAction, DeclaredEvent['type']>;
+const ACTION_EVENT = { suspend: 'grant.suspended', resume: 'grant.resumed', revoke: 'grant.revoked', expire: 'grant.expired', supersede: 'grant.superseded' } as const satisfies Record<
+  GrantAction,
+  DeclaredEvent['type']
+>;
 const ACTION_STATUS: Record<GrantAction, GrantStatus> = { suspend: 'suspended', resume: 'active', revoke: 'revoked', expire: 'expired', supersede: 'superseded' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -75,7 +78,13 @@ export function canSeeGrant(p: Principal, g: Grant): boolean {
  * to call back.
  */
 export class GrantService {
-  constructor(private readonly db: DataSource, private readonly events: EventPublisher, private readonly redis: Redis, private readonly streamPrefix: string, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly events: EventPublisher,
+    private readonly redis: Redis,
+    private readonly streamPrefix: string,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Issues a grant inside the caller's transaction (the request's final step commits
@@ -91,7 +100,11 @@ export class GrantService {
     const older = await manager
       .getRepository(Grant)
       .createQueryBuilder('g')
-      .where("g.consumer_unit_id = :unit AND g.resource_code = :code AND g.status IN ('active', 'suspended') AND g.modes ?| ARRAY[:...modes]::text[]", { unit: input.consumerUnitId, code: input.resourceCode, modes: input.modes })
+      .where("g.consumer_unit_id = :unit AND g.resource_code = :code AND g.status IN ('active', 'suspended') AND g.modes ?| ARRAY[:...modes]::text[]", {
+        unit: input.consumerUnitId,
+        code: input.resourceCode,
+        modes: input.modes,
+      })
       .orderBy('g.id', 'ASC')
       .setLock('pessimistic_write')
       .getMany();
@@ -120,7 +133,10 @@ export class GrantService {
     if (f.active === false) q.andWhere("NOT (g.status = 'active' AND g.valid_to > :now)", { now: this.clock.now() });
     if (f.cursor) q.andWhere('g.id < :cursor', { cursor: f.cursor });
     const limit = f.limit ?? 50;
-    const rows = await q.orderBy('g.id', 'DESC').take(limit + 1).getMany();
+    const rows = await q
+      .orderBy('g.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
     const more = rows.length > limit;
     const items = rows.slice(0, limit);
     return { items: items.map(viewGrant), nextCursor: more ? items[items.length - 1].id : null };
@@ -201,7 +217,7 @@ export class GrantService {
     g.version += 1;
     await m.getRepository(Grant).update({ id: g.id }, { status: g.status, statusReason: reason, version: g.version, supersededBy: g.supersededBy });
     await recordTransition(m, { subjectType: 'grant', subjectId: g.id, action, from, to: g.status, actor, at, reason });
-    emit(createEvent(ACTION_EVENT[action], { actor: eventActor(actor), subject: g.id, data: { ...viewGrant(g), reason }, traceparent, occurredAt: at }) as DeclaredEvent);
+    emit(createEvent(ACTION_EVENT[action], { actor: eventActor(actor), subject: g.id, data: { ...viewGrant(g), reason }, traceparent, occurredAt: at }));
   }
 }
 

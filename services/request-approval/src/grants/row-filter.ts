@@ -21,16 +21,24 @@ export function validateRowFilter(filter: RowFilter, queryKeys: readonly QueryKe
   filter.all.forEach((c, i) => {
     const qk = queryKeys.find((k) => k.key === c.key);
     if (!qk) {
-      throw new ValidationError(`${c.key} is not a query key of this resource (query keys: ${queryKeys.map((k) => k.key).join(', ') || 'none'}).`, { field: `${field}.all[${i}].key` }, 'ROW_FILTER_KEY_NOT_QUERYABLE');
+      throw new ValidationError(
+        `${c.key} is not a query key of this resource (query keys: ${queryKeys.map((k) => k.key).join(', ') || 'none'}).`,
+        { field: `${field}.all[${i}].key` },
+        'ROW_FILTER_KEY_NOT_QUERYABLE',
+      );
     }
     const want = qk.type && NUMERIC.has(qk.type) ? 'number' : 'string';
     const values = Array.isArray(c.value) ? c.value : [c.value];
     if (values.some((v) => typeof v !== want)) {
-      throw new ValidationError(`${c.key} holds ${want === 'number' ? 'numbers' : 'text'}; compare it with ${want === 'number' ? 'numbers' : 'strings'}.`, { field: `${field}.all[${i}].value` }, 'ROW_FILTER_INVALID');
+      throw new ValidationError(
+        `${c.key} holds ${want === 'number' ? 'numbers' : 'text'}; compare it with ${want === 'number' ? 'numbers' : 'strings'}.`,
+        { field: `${field}.all[${i}].value` },
+        'ROW_FILTER_INVALID',
+      );
     }
     if (c.op === 'between' && c.value[0] > c.value[1]) {
       throw new ValidationError('The range is empty: its lower end is above its upper end.', { field: `${field}.all[${i}].value` }, 'ROW_FILTER_INVALID');
     }
   });
-  return { all: filter.all.map((c) => (c.op === 'in' ? { ...c, value: [...new Set(c.value)] } : c)) } as RowFilter;
+  return { all: filter.all.map((c) => (c.op === 'in' ? { ...c, value: [...new Set(c.value)] } : c)) };
 }

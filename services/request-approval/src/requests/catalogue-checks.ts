@@ -10,7 +10,10 @@ import type { TermsInput } from './request.schemas';
  * its items, and a reviewer's terms may only narrow what was asked.
  */
 export class CatalogueChecks {
-  constructor(private readonly catalogue: CatalogueClient, private readonly defaults: { rateLimitPerSecond: number; dailyQuota: number }) {}
+  constructor(
+    private readonly catalogue: CatalogueClient,
+    private readonly defaults: { rateLimitPerSecond: number; dailyQuota: number },
+  ) {}
 
   /**
    * A reviewer may only narrow what was asked: fewer items, fewer rows, a shorter

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { page, problemResponses, type App } from '@gdx/service-kit';
-import { CommitmentSchema, ConfirmSchema, FileRequestSchema, filingSchema, RequestDetailSchema, RequestFilterSchema, ReviewSchema, WithdrawSchema, type FilingInput } from './request.schemas';
+import { CommitmentSchema, ConfirmSchema, FileRequestSchema, filingSchema, RequestDetailSchema, RequestFilterSchema, ReviewSchema, WithdrawSchema } from './request.schemas';
 import type { RequestService } from './request.service';
 import { currentCommitment } from './commitment';
 
@@ -8,27 +8,100 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const tp = (h: unknown) => (typeof h === 'string' ? h : undefined);
 
 export async function requestRoutes(app: App, { requests }: { requests: RequestService }): Promise<void> {
-
   // Also under /requests: the gateway forwards that prefix today, while /api/v1/commitment needs a gateway route.
   for (const url of ['/api/v1/commitment', '/api/v1/requests/commitment']) {
-    app.get(url, { schema: { tags: ['requests'], summary: 'The commitment (承诺书) in force: show this text, send it (or its hash) back when filing', response: { 200: CommitmentSchema, ...problemResponses(401) } } }, async () => currentCommitment());
+    app.get(
+      url,
+      {
+        schema: {
+          tags: ['requests'],
+          summary: 'The commitment (承诺书) in force: show this text, send it (or its hash) back when filing',
+          response: { 200: CommitmentSchema, ...problemResponses(401) },
+        },
+      },
+      async () => currentCommitment(),
+    );
   }
 
-  app.post('/api/v1/requests', { schema: { tags: ['requests'], summary: 'File a request for a catalogue resource or an out-of-catalogue need', body: FileRequestSchema, response: { 201: RequestDetailSchema, ...problemResponses(400, 401, 403, 409, 503) } } }, async (req, reply) =>
-    reply.code(201).send(await requests.file(req.principal, req.body, req.headers.authorization, tp(req.headers.traceparent))),
+  app.post(
+    '/api/v1/requests',
+    {
+      schema: {
+        tags: ['requests'],
+        summary: 'File a request for a catalogue resource or an out-of-catalogue need',
+        body: FileRequestSchema,
+        response: { 201: RequestDetailSchema, ...problemResponses(400, 401, 403, 409, 503) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await requests.file(req.principal, req.body, req.headers.authorization, tp(req.headers.traceparent))),
   );
-  app.get('/api/v1/requests', { schema: { tags: ['requests'], summary: 'List requests the caller’s unit filed or must answer (the office: all); `delayed=true` lists delayed provision', querystring: RequestFilterSchema, response: { 200: page(Type.Ref('Request')), ...problemResponses(400, 401) } } }, async (req) => requests.list(req.principal, req.query));
-  app.get('/api/v1/requests/:id', { schema: { tags: ['requests'], summary: 'Read a request, its record form and its history', params: IdParams, response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 404) } } }, async (req) => requests.get(req.principal, req.params.id));
-  app.post('/api/v1/requests/:id/filing', { schema: { tags: ['requests'], summary: 'Unconditional resources: file the record form (备案表) and accept the commitment (承诺书); the grant is issued at once', params: IdParams, body: filingSchema(), response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 403, 404, 409, 503) } } }, async (req) =>
-    requests.filing(req.principal, req.params.id, req.body as FilingInput, req.headers.authorization, tp(req.headers.traceparent)),
+  app.get(
+    '/api/v1/requests',
+    {
+      schema: {
+        tags: ['requests'],
+        summary: 'List requests the caller’s unit filed or must answer (the office: all); `delayed=true` lists delayed provision',
+        querystring: RequestFilterSchema,
+        response: { 200: page(Type.Ref('Request')), ...problemResponses(400, 401) },
+      },
+    },
+    async (req) => requests.list(req.principal, req.query),
   );
-  app.post('/api/v1/requests/:id/review', { schema: { tags: ['requests'], summary: 'The provider approves (possibly narrowing) or refuses with a legal basis', params: IdParams, body: ReviewSchema, response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 403, 404, 409, 503) } } }, async (req) =>
-    requests.review(req.principal, req.params.id, req.body, req.headers.authorization, tp(req.headers.traceparent)),
+  app.get(
+    '/api/v1/requests/:id',
+    { schema: { tags: ['requests'], summary: 'Read a request, its record form and its history', params: IdParams, response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 404) } } },
+    async (req) => requests.get(req.principal, req.params.id),
   );
-  app.post('/api/v1/requests/:id/confirm', { schema: { tags: ['requests'], summary: 'The office confirms, returns to the provider, or refuses; for a resource not shared, an exception needs a legal basis', params: IdParams, body: ConfirmSchema, response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 403, 404, 409, 503) } } }, async (req) =>
-    requests.confirm(req.principal, req.params.id, req.body, req.headers.authorization, tp(req.headers.traceparent)),
+  app.post(
+    '/api/v1/requests/:id/filing',
+    {
+      schema: {
+        tags: ['requests'],
+        summary: 'Unconditional resources: file the record form (备案表) and accept the commitment (承诺书); the grant is issued at once',
+        params: IdParams,
+        body: filingSchema(),
+        response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (req) => requests.filing(req.principal, req.params.id, req.body, req.headers.authorization, tp(req.headers.traceparent)),
   );
-  app.post('/api/v1/requests/:id/withdraw', { schema: { tags: ['requests'], summary: 'The applicant withdraws an open request', params: IdParams, body: WithdrawSchema, response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 403, 404, 409) } } }, async (req) =>
-    requests.withdraw(req.principal, req.params.id, req.body.reason, tp(req.headers.traceparent)),
+  app.post(
+    '/api/v1/requests/:id/review',
+    {
+      schema: {
+        tags: ['requests'],
+        summary: 'The provider approves (possibly narrowing) or refuses with a legal basis',
+        params: IdParams,
+        body: ReviewSchema,
+        response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (req) => requests.review(req.principal, req.params.id, req.body, req.headers.authorization, tp(req.headers.traceparent)),
+  );
+  app.post(
+    '/api/v1/requests/:id/confirm',
+    {
+      schema: {
+        tags: ['requests'],
+        summary: 'The office confirms, returns to the provider, or refuses; for a resource not shared, an exception needs a legal basis',
+        params: IdParams,
+        body: ConfirmSchema,
+        response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (req) => requests.confirm(req.principal, req.params.id, req.body, req.headers.authorization, tp(req.headers.traceparent)),
+  );
+  app.post(
+    '/api/v1/requests/:id/withdraw',
+    {
+      schema: {
+        tags: ['requests'],
+        summary: 'The applicant withdraws an open request',
+        params: IdParams,
+        body: WithdrawSchema,
+        response: { 200: RequestDetailSchema, ...problemResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) => requests.withdraw(req.principal, req.params.id, req.body.reason, tp(req.headers.traceparent)),
   );
 }

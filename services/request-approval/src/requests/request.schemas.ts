@@ -7,8 +7,18 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 const DateTime = Type.String({ format: 'date-time' });
 
 export const ServiceModeSchema = StringEnum(SERVICE_MODES, { description: '接口查询 / 数据调用 / 数据定制' });
-export const RequestStatusSchema = Type.Union([Type.Literal('awaiting_filing'), Type.Literal('provider_review'), Type.Literal('office_review'), Type.Literal('granted'), Type.Literal('refused'), Type.Literal('withdrawn')]);
-const TrackSchema = Type.Union(['unconditional', 'conditional', 'none', 'uncatalogued'].map((s) => Type.Literal(s)), { description: 'How the request is decided: the resource’s sharing type, or uncatalogued for an out-of-catalogue need.' });
+export const RequestStatusSchema = Type.Union([
+  Type.Literal('awaiting_filing'),
+  Type.Literal('provider_review'),
+  Type.Literal('office_review'),
+  Type.Literal('granted'),
+  Type.Literal('refused'),
+  Type.Literal('withdrawn'),
+]);
+const TrackSchema = Type.Union(
+  ['unconditional', 'conditional', 'none', 'uncatalogued'].map((s) => Type.Literal(s)),
+  { description: 'How the request is decided: the resource’s sharing type, or uncatalogued for an out-of-catalogue need.' },
+);
 const ItemKey = Type.String({ minLength: 1, maxLength: 64 });
 
 export const AttachmentSchema = Type.Object(
@@ -66,7 +76,9 @@ export type ReviewInput = Static<typeof ReviewSchema>;
 
 export const ConfirmSchema = Type.Object(
   {
-    decision: Type.Union([Type.Literal('confirm'), Type.Literal('return'), Type.Literal('refuse')], { description: 'confirm the provider’s answer (or, for a resource not shared, grant an exception); return it to the provider; or refuse.' }),
+    decision: Type.Union([Type.Literal('confirm'), Type.Literal('return'), Type.Literal('refuse')], {
+      description: 'confirm the provider’s answer (or, for a resource not shared, grant an exception); return it to the provider; or refuse.',
+    }),
     legalBasis: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Required to refuse, and to grant an exception for a resource that is not shared.' })),
     comment: Type.Optional(Type.String({ maxLength: 2000, description: 'Required to return.' })),
     terms: Type.Optional(TermsSchema),

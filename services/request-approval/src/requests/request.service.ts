@@ -116,7 +116,16 @@ export class RequestService {
       await m.save(ShareRequest, r);
       await recordTransition(m, { subjectType: 'request', subjectId: r.id, action: 'file', from: null, to: r.status, actor: p, at: now, reason: r.purpose });
       emit(createEvent('request.filed', { actor: eventActor(p), subject: r.id, data: eventData(r, null), traceparent, occurredAt: now }));
-      if (r.submittedAt) emit(createEvent('request.submitted', { actor: eventActor(p), subject: r.id, data: eventData(r, null, { to: r.status === 'provider_review' ? 'provider' : 'office' }), traceparent, occurredAt: now }));
+      if (r.submittedAt)
+        emit(
+          createEvent('request.submitted', {
+            actor: eventActor(p),
+            subject: r.id,
+            data: eventData(r, null, { to: r.status === 'provider_review' ? 'provider' : 'office' }),
+            traceparent,
+            occurredAt: now,
+          }),
+        );
       return this.view(m, r);
     });
   }
@@ -134,7 +143,10 @@ export class RequestService {
     if (f.delayed !== undefined) q.andWhere('r.delayed = :delayed', { delayed: f.delayed });
     if (f.cursor) q.andWhere('r.id < :cursor', { cursor: f.cursor });
     const limit = f.limit ?? 50;
-    const rows = await q.orderBy('r.id', 'DESC').take(limit + 1).getMany();
+    const rows = await q
+      .orderBy('r.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
     const more = rows.length > limit;
     const items = rows.slice(0, limit);
     return { items: items.map(viewRequest), nextCursor: more ? items[items.length - 1].id : null };
@@ -163,9 +175,25 @@ export class RequestService {
     return this.events.transaction(async (m, emit) => {
       const r = await this.lock(m, id, 'filing');
       r.filingForm = form;
-      await m.insert(CommitmentAcceptance, { id: uuidv7(), requestId: r.id, unitId: p.unitId, signerAccountId: p.subject, acceptedAt: now, commitmentVersion: commitment.version, textSha256: commitment.sha256 } as CommitmentAcceptance);
+      await m.insert(CommitmentAcceptance, {
+        id: uuidv7(),
+        requestId: r.id,
+        unitId: p.unitId,
+        signerAccountId: p.subject,
+        acceptedAt: now,
+        commitmentVersion: commitment.version,
+        textSha256: commitment.sha256,
+      });
       r.submittedAt = now;
-      emit(createEvent('request.submitted', { actor: eventActor(p), subject: r.id, data: eventData(r, r.status, { filing: true, commitmentVersion: commitment.version, commitmentSha256: commitment.sha256 }), traceparent, occurredAt: now }));
+      emit(
+        createEvent('request.submitted', {
+          actor: eventActor(p),
+          subject: r.id,
+          data: eventData(r, r.status, { filing: true, commitmentVersion: commitment.version, commitmentSha256: commitment.sha256 }),
+          traceparent,
+          occurredAt: now,
+        }),
+      );
       await this.grant(m, emit, r, {}, p, now, 'filing', 'record form filed and commitment accepted', traceparent);
       return this.view(m, r);
     });
@@ -188,12 +216,37 @@ export class RequestService {
     return this.events.transaction(async (m, emit) => {
       const r = await this.lock(m, id, 'review');
       const from = r.status;
-      r.review = { decision: input.decision, unitId: p.unitId, by: p.subject, at: now.toISOString(), ...(terms ? { terms } : {}), ...(input.legalBasis ? { legalBasis: input.legalBasis.trim() } : {}), ...(input.comment ? { comment: input.comment } : {}) };
+      r.review = {
+        decision: input.decision,
+        unitId: p.unitId,
+        by: p.subject,
+        at: now.toISOString(),
+        ...(terms ? { terms } : {}),
+        ...(input.legalBasis ? { legalBasis: input.legalBasis.trim() } : {}),
+        ...(input.comment ? { comment: input.comment } : {}),
+      };
       r.status = 'office_review';
       r.providerDeadline = null;
       await this.save(m, r);
-      await recordTransition(m, { subjectType: 'request', subjectId: r.id, action: `review:${input.decision}`, from, to: r.status, actor: p, at: now, reason: input.legalBasis ?? input.comment ?? null });
-      emit(createEvent('request.reviewed', { actor: eventActor(p), subject: r.id, data: eventData(r, from, { decision: input.decision, legalBasis: input.legalBasis ?? null, terms: terms ?? null, answeredAt: now.toISOString() }), traceparent, occurredAt: now }));
+      await recordTransition(m, {
+        subjectType: 'request',
+        subjectId: r.id,
+        action: `review:${input.decision}`,
+        from,
+        to: r.status,
+        actor: p,
+        at: now,
+        reason: input.legalBasis ?? input.comment ?? null,
+      });
+      emit(
+        createEvent('request.reviewed', {
+          actor: eventActor(p),
+          subject: r.id,
+          data: eventData(r, from, { decision: input.decision, legalBasis: input.legalBasis ?? null, terms: terms ?? null, answeredAt: now.toISOString() }),
+          traceparent,
+          occurredAt: now,
+        }),
+      );
       return this.view(m, r);
     });
   }
@@ -215,7 +268,8 @@ export class RequestService {
       if (blank(input.legalBasis) && r0.track === 'none') input = { ...input, legalBasis: await this.checks.notSharedBasis(r0.resourceCode!, authorization) };
       if (blank(input.legalBasis)) throw new ValidationError('A refusal must state its legal basis.', { field: 'body.legalBasis' }, 'LEGAL_BASIS_REQUIRED');
     } else if (r0.track === 'none') {
-      if (blank(input.legalBasis)) throw new ValidationError('A resource that is not shared is granted only as an exception with a recorded legal basis.', { field: 'body.legalBasis' }, 'LEGAL_BASIS_REQUIRED');
+      if (blank(input.legalBasis))
+        throw new ValidationError('A resource that is not shared is granted only as an exception with a recorded legal basis.', { field: 'body.legalBasis' }, 'LEGAL_BASIS_REQUIRED');
       terms = await this.checks.narrowTerms(r0, input.terms ?? {}, authorization, now, undefined);
       grants = true;
     } else {
@@ -232,7 +286,13 @@ export class RequestService {
     return this.events.transaction(async (m, emit) => {
       const r = await this.lock(m, id, action);
       const from = r.status;
-      r.officeDecision = { decision: input.decision, by: p.subject, at: now.toISOString(), ...(input.legalBasis ? { legalBasis: input.legalBasis.trim() } : {}), ...(input.comment ? { comment: input.comment } : {}) };
+      r.officeDecision = {
+        decision: input.decision,
+        by: p.subject,
+        at: now.toISOString(),
+        ...(input.legalBasis ? { legalBasis: input.legalBasis.trim() } : {}),
+        ...(input.comment ? { comment: input.comment } : {}),
+      };
       const reason = input.legalBasis ?? input.comment ?? null;
       if (input.decision === 'return') {
         r.status = 'provider_review';
@@ -242,16 +302,33 @@ export class RequestService {
         await recordTransition(m, { subjectType: 'request', subjectId: r.id, action: 'return', from, to: r.status, actor: p, at: now, reason });
         emit(createEvent('request.returned', { actor: eventActor(p), subject: r.id, data: eventData(r, from, { comment: input.comment }), traceparent, occurredAt: now }));
       } else if (input.decision === 'confirm' && grants) {
-        emit(createEvent('request.confirmed', { actor: eventActor(p), subject: r.id, data: eventData(r, from, { outcome: 'granted', legalBasis: input.legalBasis ?? null }), traceparent, occurredAt: now }));
+        emit(
+          createEvent('request.confirmed', {
+            actor: eventActor(p),
+            subject: r.id,
+            data: eventData(r, from, { outcome: 'granted', legalBasis: input.legalBasis ?? null }),
+            traceparent,
+            occurredAt: now,
+          }),
+        );
         await this.grant(m, emit, r, terms, p, now, 'confirm', reason ?? 'confirmed by the office', traceparent);
       } else {
-        if (input.decision === 'confirm') emit(createEvent('request.confirmed', { actor: eventActor(p), subject: r.id, data: eventData(r, from, { outcome: 'refused' }), traceparent, occurredAt: now }));
+        if (input.decision === 'confirm')
+          emit(createEvent('request.confirmed', { actor: eventActor(p), subject: r.id, data: eventData(r, from, { outcome: 'refused' }), traceparent, occurredAt: now }));
         r.status = 'refused';
         r.closedAt = now;
         await this.save(m, r);
         const basis = input.legalBasis ?? r.review?.legalBasis ?? null;
         await recordTransition(m, { subjectType: 'request', subjectId: r.id, action, from, to: r.status, actor: p, at: now, reason: basis });
-        emit(createEvent('request.refused', { actor: eventActor(p), subject: r.id, data: eventData(r, from, { legalBasis: basis, refusedBy: input.decision === 'confirm' ? 'provider' : 'office' }), traceparent, occurredAt: now }));
+        emit(
+          createEvent('request.refused', {
+            actor: eventActor(p),
+            subject: r.id,
+            data: eventData(r, from, { legalBasis: basis, refusedBy: input.decision === 'confirm' ? 'provider' : 'office' }),
+            traceparent,
+            occurredAt: now,
+          }),
+        );
       }
       return this.view(m, r);
     });
@@ -296,8 +373,24 @@ export class RequestService {
         r.delayed = true;
         r.delayedAt = now;
         await this.save(m, r);
-        await recordTransition(m, { subjectType: 'request', subjectId: r.id, action: 'delay', from: r.status, to: r.status, actor: 'system', at: now, reason: `provider deadline ${r.providerDeadline!.toISOString()} passed` });
-        emit(createEvent('request.delayed', { actor: { kind: 'system' }, subject: r.id, data: eventData(r, r.status, { deadline: r.providerDeadline!.toISOString(), workingDays: this.rules.providerDeadlineWorkingDays }), occurredAt: now }));
+        await recordTransition(m, {
+          subjectType: 'request',
+          subjectId: r.id,
+          action: 'delay',
+          from: r.status,
+          to: r.status,
+          actor: 'system',
+          at: now,
+          reason: `provider deadline ${r.providerDeadline!.toISOString()} passed`,
+        });
+        emit(
+          createEvent('request.delayed', {
+            actor: { kind: 'system' },
+            subject: r.id,
+            data: eventData(r, r.status, { deadline: r.providerDeadline!.toISOString(), workingDays: this.rules.providerDeadlineWorkingDays }),
+            occurredAt: now,
+          }),
+        );
       }
       return due.length;
     });
@@ -361,7 +454,6 @@ export class RequestService {
     await recordTransition(m, { subjectType: 'request', subjectId: r.id, action, from, to: r.status, actor, at: now, reason });
   }
 
-
   private async view(m: EntityManager, r: ShareRequest) {
     const [transitions, acceptance] = await Promise.all([
       m.getRepository(Transition).find({ where: { subjectId: r.id, subjectType: 'request' }, order: { at: 'ASC', id: 'ASC' } }),
@@ -371,7 +463,12 @@ export class RequestService {
     return {
       ...viewRequest(fresh),
       filing: r.filingForm
-        ? { form: r.filingForm, commitment: acceptance ? { signerAccountId: acceptance.signerAccountId, acceptedAt: acceptance.acceptedAt.toISOString(), version: acceptance.commitmentVersion, sha256: acceptance.textSha256 } : null }
+        ? {
+            form: r.filingForm,
+            commitment: acceptance
+              ? { signerAccountId: acceptance.signerAccountId, acceptedAt: acceptance.acceptedAt.toISOString(), version: acceptance.commitmentVersion, sha256: acceptance.textSha256 }
+              : null,
+          }
         : null,
       transitions: transitions.map(viewTransition),
     };

@@ -27,7 +27,10 @@ export interface CatalogueClient {
  * see there cannot be requested here.
  */
 export class HttpCatalogueClient implements CatalogueClient {
-  constructor(private readonly baseUrl: string, private readonly timeoutMs = 3_000) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = 3_000,
+  ) {}
 
   async resource(code: string, authorization: string | undefined): Promise<CatalogueResource | undefined> {
     // A 400 means the code is malformed: it names no resource, which the caller reports against its own input.

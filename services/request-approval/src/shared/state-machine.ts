@@ -67,5 +67,5 @@ export async function recordTransition(
     actorId: system ? null : (t.actor as Principal).subject,
     at: t.at,
     reason: t.reason ?? null,
-  } as Transition);
+  });
 }

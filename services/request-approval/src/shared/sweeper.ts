@@ -18,7 +18,11 @@ export class Sweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<SweepResult>;
 
-  constructor(private readonly requests: Sweepable, private readonly grants: Expirable, private readonly onError: (err: unknown) => void) {}
+  constructor(
+    private readonly requests: Sweepable,
+    private readonly grants: Expirable,
+    private readonly onError: (err: unknown) => void,
+  ) {}
 
   async run(): Promise<SweepResult> {
     // One sweep at a time per process; a tick that finds one running waits for it instead of piling up.

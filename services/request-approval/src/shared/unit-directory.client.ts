@@ -7,7 +7,10 @@ export interface UnitDirectory {
 
 /** The gateway owns units; an out-of-catalogue request must name one that exists. */
 export class HttpUnitDirectory implements UnitDirectory {
-  constructor(private readonly gatewayUrl: string, private readonly timeoutMs = 3_000) {}
+  constructor(
+    private readonly gatewayUrl: string,
+    private readonly timeoutMs = 3_000,
+  ) {}
 
   async exists(unitId: string, authorization: string | undefined): Promise<boolean> {
     const unit = await readFromService(`${this.gatewayUrl}/api/v1/units/${encodeURIComponent(unitId)}`, {
