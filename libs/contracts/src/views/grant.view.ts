@@ -53,6 +53,12 @@ export const GrantViewSchema = Type.Object(
     statusReason: Type.Union([Type.String(), Type.Null()]),
     /** Grows with every change of this grant, so a cache applying events can drop stale ones. */
     version: Type.Integer({ minimum: 1 }),
+    /**
+     * Items served in clear although their sensitivity would mask them (§6): `personal` items
+     * when the grant lists them; `secret` items only with `clearLegalBasis`, recorded by the office.
+     */
+    clearItems: Type.Optional(Type.Array(Type.String())),
+    clearLegalBasis: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     /** The grant that took this one's place (state `superseded`). */
     supersededBy: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
   },

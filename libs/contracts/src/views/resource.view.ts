@@ -2,6 +2,20 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ITEM_TYPES, RESOURCE_STATUSES, SENSITIVITIES, SERVICE_MODES, SHARING_TYPES, StringEnum } from '../enums';
 
 /** A catalogue item (信息项) as the catalogue shows it and puts it in `resource.*` events. */
+/**
+ * How an item is masked when it may not leave in clear (§6: declared per item in the
+ * catalogue, never guessed from its key or label): `full` hides the whole value; otherwise
+ * the first `keepStart` and last `keepEnd` characters stay and the rest become `*`.
+ */
+export const ItemMaskSchema = Type.Union(
+  [Type.Literal('full'), Type.Object({ keepStart: Type.Integer({ minimum: 0, maximum: 32 }), keepEnd: Type.Integer({ minimum: 0, maximum: 32 }) }, { additionalProperties: false })],
+  {
+    description: 'How the item is masked when it may not leave in clear: `full`, or the characters kept at each end.',
+    examples: ['full', { keepStart: 6, keepEnd: 4 }],
+  },
+);
+export type ItemMask = Static<typeof ItemMaskSchema>;
+
 export const ItemViewSchema = Type.Object({
   key: Type.String(),
   label: Type.String(),
@@ -14,6 +28,10 @@ export const ItemViewSchema = Type.Object({
   authoritative: Type.Optional(Type.Boolean()),
   codeTable: Type.Optional(Type.String()),
   sharing: Type.Optional(StringEnum(SHARING_TYPES)),
+  /** Declared for `personal` and `secret` items; a default applies when it is left out. */
+  mask: Type.Optional(ItemMaskSchema),
+  /** Digits after the decimal point of a `decimal` item: values are served as strings with this scale. */
+  scale: Type.Optional(Type.Integer({ minimum: 0, maximum: 18 })),
 });
 export type ItemView = Static<typeof ItemViewSchema>;
 
