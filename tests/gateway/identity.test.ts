@@ -160,9 +160,11 @@ describe('accounts', () => {
       const r = await api().post('/api/v1/auth/login').send({ username: victim.username, password: 'wrong password' }).expect(401);
       expect(r.body.code).toBe('INVALID_CREDENTIALS');
     }
+    // Locked: even the right password is refused, with the answer an unknown name gets.
     const locked = await api().post('/api/v1/auth/login').send({ username: victim.username, password: victim.password }).expect(401);
-    expect(locked.body.code).toBe('ACCOUNT_LOCKED');
-    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(locked.body.code).toBe('INVALID_CREDENTIALS');
+    const view = await api().get(`/api/v1/accounts/${victim.id}`).set(auth(gaAdmin)).expect(200);
+    expect(view.body.locked).toBe(true);
     await api().post(`/api/v1/accounts/${victim.id}/unlock`).set(auth(rsAdmin)).expect(404);
     const unlocked = await api().post(`/api/v1/accounts/${victim.id}/unlock`).set(auth(gaAdmin)).expect(200);
     expect(unlocked.body.locked).toBe(false);
@@ -174,6 +176,31 @@ describe('accounts', () => {
     const b = await api().post('/api/v1/auth/login').send({ username: gaAdmin.username, password: 'whatever it is' }).expect(401);
     expect(a.body.code).toBe(b.body.code);
     expect(a.body.detail).toBe(b.body.detail);
+  });
+
+  test('past the lockout threshold a real account answers exactly like an unknown name (status, code, body, headers); the trail still says locked', async () => {
+    const victim = await addUser(app, 'GA', ['unit_operator']);
+    const ghost = `ghost.${Math.random().toString(36).slice(2, 8)}`;
+    const attempt = (username: string) => api().post('/api/v1/auth/login').send({ username, password: 'guess number n' });
+    for (let i = 0; i < 5; i++) {
+      const real = await attempt(victim.username);
+      const unknown = await attempt(ghost);
+      const shape = (r: request.Response) => ({
+        status: r.status,
+        type: r.headers['content-type'],
+        retryAfter: r.headers['retry-after'],
+        body: { ...r.body, instance: undefined, requestId: undefined },
+      });
+      expect(shape(real)).toEqual(shape(unknown));
+      expect(real.body.code).toBe('INVALID_CREDENTIALS');
+    }
+    await app.relay.drain();
+    const r = new Redis(REDIS_URL);
+    const entries = await r.xrange(streamKey(prefix, 'auth'), '-', '+');
+    r.disconnect();
+    const reasons = entries.map(([, f]) => JSON.parse(f[1]) as { type: string; subject: string; data: { reason?: string } }).filter((e) => e.subject === victim.id);
+    expect(reasons.map((e) => e.type)).toContain('auth.locked_out');
+    expect(reasons.filter((e) => e.data.reason === 'locked').length).toBeGreaterThan(0);
   });
 
   test('a disabled account cannot sign in', async () => {
@@ -216,6 +243,23 @@ describe('business-system clients and the client credentials grant', () => {
     }
     const basic = await api().post('/api/v1/auth/token').type('form').auth(clientId, 'wrong').send({ grant_type: 'client_credentials' }).expect(401);
     expect(basic.headers['www-authenticate']).toMatch(/^Basic/);
+  });
+
+  test('a malformed body or Basic header answers RFC 6749 errors, never 500', async () => {
+    for (const [type, body] of [
+      ['application/json', '{"grant_type":'],
+      ['application/json', '"client_credentials"'],
+      ['application/x-www-form-urlencoded', 'grant_type=client_credentials&client_id=%zz'],
+      ['text/plain', 'grant_type=client_credentials'],
+    ]) {
+      const res = await api().post('/api/v1/auth/token').set('content-type', type).send(body);
+      expect([res.status, res.body.error, res.headers['content-type']]).toEqual([400, 'invalid_request', expect.stringMatching(/^application\/json/)]);
+    }
+    for (const header of ['Basic %E0%A4%A:%zz', `Basic ${Buffer.from('%E0%A4%A:%zz').toString('base64')}`, 'Basic !!!not base64', `Basic ${Buffer.from('no colon').toString('base64')}`, 'Basic ']) {
+      const res = await api().post('/api/v1/auth/token').type('form').set('authorization', header).send({ grant_type: 'client_credentials' });
+      expect([res.status, res.body.error]).toEqual([401, 'invalid_client']);
+      expect(res.headers['www-authenticate']).toMatch(/^Basic/);
+    }
   });
 
   test('clients are managed by their own unit only', async () => {

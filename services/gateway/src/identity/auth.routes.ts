@@ -15,12 +15,24 @@ const TokenRequest = Type.Object(
   { description: 'application/x-www-form-urlencoded (RFC 6749) or JSON; the client may authenticate with HTTP Basic instead of client_id/client_secret.' },
 );
 
+/**
+ * RFC 7617 / RFC 6749 §2.3.1: `Basic base64(urlencode(id):urlencode(secret))`. Anything that
+ * does not decode (bad base64, bad percent-encoding, no colon) is a failed client
+ * authentication, never an exception.
+ */
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
-  if (!header?.startsWith('Basic ')) return undefined;
-  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  if (!header || !/^Basic(\s|$)/i.test(header)) return undefined;
+  const encoded = header.slice(6).trim();
+  const invalid = new OAuthError(401, 'invalid_client', 'The Basic credentials are malformed.');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) throw invalid;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const i = decoded.indexOf(':');
-  if (i < 0) return undefined;
-  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  if (i < 0) throw invalid;
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  } catch {
+    throw invalid;
+  }
 }
 
 export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; keys: KeyStore }): Promise<void> {
@@ -37,13 +49,20 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
         body: TokenRequest,
         response: { 200: TokenResponseSchema, 400: Type.Ref('OAuthError'), 401: Type.Ref('OAuthError') },
       },
-      // The token endpoint answers its own errors in RFC 6749 form.
+      // The token endpoint answers its own errors in RFC 6749 form, including a body that does not parse.
       attachValidation: true,
+      errorHandler: (err, _req, reply) => {
+        const status = (err as { statusCode?: number }).statusCode ?? 500;
+        if (status >= 500) throw err;
+        reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+        return reply.code(400).send({ error: 'invalid_request', error_description: 'The request body is malformed or of an unsupported type.' });
+      },
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-      const basic = basicCredentials(req.headers.authorization);
+      let basic: { id: string; secret: string } | undefined;
       try {
+        basic = basicCredentials(req.headers.authorization);
         if (req.validationError || !req.body) throw new OAuthError(400, 'invalid_request', 'The request body is malformed.');
         const body = req.body;
         if (!body.grant_type) throw new OAuthError(400, 'invalid_request', 'grant_type is missing.');
@@ -55,7 +74,7 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
         return await auth.clientCredentials(id, secret, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined });
       } catch (err) {
         if (!(err instanceof OAuthError)) throw err;
-        if (err.status === 401 && basic) reply.header('www-authenticate', 'Basic realm="gdx"');
+        if (err.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('www-authenticate', 'Basic realm="gdx"');
         return reply.code(err.status).send({ error: err.error, error_description: err.description });
       }
     },

@@ -64,11 +64,13 @@ export class AuthService {
   async login(username: string, password: string, ctx: RequestContext): Promise<IssuedToken> {
     const repo = this.db.getRepository(Account);
     const account = await repo.findOneBy({ username });
-    const now = new Date();
-    if (account?.lockedUntil && account.lockedUntil > now) {
+    // A locked account answers exactly like an unknown name or a wrong password (status, code,
+    // body, and the same scrypt work against the dummy hash): the lockout must not tell which
+    // names exist. It still cannot sign in, even with the right password, and the trail says why.
+    if (account?.lockedUntil && account.lockedUntil > new Date()) {
+      await verifyPassword(password, DUMMY_PASSWORD_HASH);
       await this.record('auth.login_failed', actorOfAccount(account), account.id, { username, reason: 'locked', ip: ctx.ip, requestId: ctx.requestId }, ctx);
-      const retry = Math.ceil((account.lockedUntil.getTime() - now.getTime()) / 1000);
-      throw new AppError(401, 'ACCOUNT_LOCKED', 'Unauthorized', 'Too many failed sign-ins; the account is locked for a while.', {}, { 'retry-after': String(retry) });
+      throw invalidCredentials();
     }
     const valid = await verifyPassword(password, account?.passwordHash ?? DUMMY_PASSWORD_HASH);
     const unit = account ? await this.db.getRepository(Unit).findOneBy({ id: account.unitId }) : null;
@@ -82,7 +84,7 @@ export class AuthService {
           { username, reason: account ? 'disabled' : 'unknown_user', ip: ctx.ip, requestId: ctx.requestId },
           ctx,
         );
-      throw new AppError(401, 'INVALID_CREDENTIALS', 'Unauthorized', 'The username or password is wrong.');
+      throw invalidCredentials();
     }
     if (account.failedLogins) await repo.update({ id: account.id }, { failedLogins: 0 });
     const token = this.tokens.issue({ kind: 'account', id: account.id, unitId: account.unitId, roles: account.roles });
@@ -132,6 +134,10 @@ export class AuthService {
       emit(createEvent<T>(type, { actor, subject, data, traceparent: ctx.traceparent }) as DeclaredEvent);
     });
   }
+}
+
+function invalidCredentials(): AppError {
+  return new AppError(401, 'INVALID_CREDENTIALS', 'Unauthorized', 'The username or password is wrong.');
 }
 
 function actorOfAccount(a: Account): Actor {
