@@ -151,7 +151,9 @@ describe('accounts', () => {
     const wrong = await api().put(`/api/v1/accounts/${gaOperator.id}/password`).set(auth(gaOperator)).send({ password: 'brand new password', currentPassword: 'nope' }).expect(403);
     expect(wrong.body.code).toBe('WRONG_PASSWORD');
     await api().put(`/api/v1/accounts/${gaOperator.id}/password`).set(auth(gaOperator)).send({ password: 'brand new password', currentPassword: gaOperator.password }).expect(204);
-    await api().post('/api/v1/auth/login').send({ username: gaOperator.username, password: 'brand new password' }).expect(200);
+    const again = await api().post('/api/v1/auth/login').send({ username: gaOperator.username, password: 'brand new password' }).expect(200);
+    // The token issued before the change is revoked (tests/gateway/sessions.test.ts): later tests use the new one.
+    gaOperator = { ...gaOperator, password: 'brand new password', token: again.body.access_token as string };
   });
 
   test('repeated failures lock the account; the admin unlocks it', async () => {

@@ -2,9 +2,10 @@ import fp from 'fastify-plugin';
 import fastifyJwt from '@fastify/jwt';
 import { createVerifier, TokenError } from 'fast-jwt';
 import type { FastifyRequest } from 'fastify';
-import { UnauthorizedError } from '@gdx/errors';
+import { ServiceUnavailableError, UnauthorizedError } from '@gdx/errors';
 import { principalFromClaims, type Principal } from './principal';
 import type { KeyResolver } from './jwks-client';
+import { TokenRevocations } from './token-revocations';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,6 +34,8 @@ export interface AuthPluginOptions {
   issuer: string;
   audience: string;
   keyFor: KeyResolver;
+  /** Subjects whose older tokens are refused; the plugin makes an empty one (app.tokenRevocations) when not given. */
+  revocations?: TokenRevocations;
 }
 
 export const ALGORITHMS = ['EdDSA'] as const;
@@ -91,7 +94,7 @@ export function createBearerVerifier(options: AuthPluginOptions): BearerVerifier
     const token = m[1];
     const now = Date.now();
     const hit = remembered.get(token);
-    if (hit && now < hit.until) return hit.principal;
+    if (hit && now < hit.until) return notRevoked(options.revocations, hit.principal);
     let claims: Record<string, unknown>;
     try {
       claims = (await verify(token)) as Record<string, unknown>;
@@ -104,8 +107,16 @@ export function createBearerVerifier(options: AuthPluginOptions): BearerVerifier
     // Bounded the simple way: a full map starts again (tokens live an hour; 10,000 is many callers).
     if (remembered.size >= REMEMBER_MAX) remembered.clear();
     remembered.set(token, { principal, until: Math.min(Number(claims.exp) * 1000, now + REMEMBER_MS) });
-    return principal;
+    return notRevoked(options.revocations, principal);
   };
+}
+
+/** A disabled account's, a revoked client's or a pre-password-change token: refused, remembered or not. */
+function notRevoked(revocations: TokenRevocations | undefined, principal: Principal): Principal {
+  if (!revocations) return principal;
+  if (!revocations.ready) throw new ServiceUnavailableError('Token revocations are not loaded yet.', 'REVOCATIONS_NOT_READY');
+  if (revocations.isRevoked(principal.subject, principal.issuedAt ?? 0)) throw new UnauthorizedError('The token was revoked (account disabled, client revoked or password changed).', 'TOKEN_REVOKED');
+  return principal;
 }
 
 /**
@@ -128,7 +139,9 @@ export const authPlugin = fp<AuthPluginOptions>(
     // engine of @fastify/jwt) called directly, because @fastify/jwt's request path decodes
     // every token again to find its key before the cache is even asked, which was a
     // tenth of the gateway's CPU per interface query (docs/benchmarks.md).
-    const authenticate = createBearerVerifier(options);
+    const revocations = options.revocations ?? new TokenRevocations();
+    app.decorate('tokenRevocations', revocations);
+    const authenticate = createBearerVerifier({ ...options, revocations });
     app.decorate('authenticate', authenticate);
 
     app.decorateRequest('principal', null as unknown as Principal);

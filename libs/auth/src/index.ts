@@ -1,3 +1,4 @@
 export * from './principal';
 export * from './jwks-client';
 export * from './auth.plugin';
+export * from './token-revocations';

@@ -12,6 +12,8 @@ export interface Principal {
   roles: Role[];
   /** The token's id, for the audit trail. */
   tokenId?: string;
+  /** When the token was issued (ms): `iat_ms`, else `iat` × 1000; checked against revocations. */
+  issuedAt?: number;
 }
 
 /** The claims the gateway puts in every access token. */
@@ -21,6 +23,8 @@ export interface AccessTokenClaims {
   sub: string;
   exp: number;
   iat: number;
+  /** `iat` to the millisecond, so a revocation and a token issued in the same second are told apart. */
+  iat_ms?: number;
   nbf?: number;
   jti: string;
   typ: 'account' | 'client';
@@ -36,6 +40,7 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
     unitId: typeof claims.unit === 'string' ? claims.unit : '',
     roles,
     tokenId: typeof claims.jti === 'string' ? claims.jti : undefined,
+    issuedAt: typeof claims.iat_ms === 'number' ? claims.iat_ms : typeof claims.iat === 'number' ? claims.iat * 1000 : undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
-import type { KeyResolver } from '@gdx/auth';
+import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { AuditConfig } from './config';
 import { auditDataSource } from './data-source';
 import { AuditKeyStore } from './trail/audit-key.store';
@@ -39,6 +39,8 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
     dataSource: auditDataSource(config.databaseUrl, config.databasePoolSize),
     openapi: { title: 'GDX audit', description: 'The tamper-evident audit trail and its verification.', tags: [{ name: 'audit', description: 'Audit trail' }] },
   });
+  // Tokens of disabled accounts, revoked clients and changed passwords stop working here within a second.
+  await app.register(revocationFeedPlugin, { redis: app.newRedis(), prefix: app.streamPrefix });
 
   const options = { chains: config.auditChains, writerRole: config.auditWriterRole };
   const recordRepo = new AuditRecordRepository(app.db);

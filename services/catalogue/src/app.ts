@@ -1,5 +1,5 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
-import type { KeyResolver } from '@gdx/auth';
+import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { CatalogueConfig } from './config';
 import { catalogueDataSource } from './data-source';
 import { ResourceService } from './resources/resource.service';
@@ -35,6 +35,8 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Catal
       tags: [{ name: 'catalogue', description: 'Catalogue resources and standard data elements' }],
     },
   });
+  // Tokens of disabled accounts, revoked clients and changed passwords stop working here within a second.
+  await app.register(revocationFeedPlugin, { redis: app.newRedis(), prefix: app.streamPrefix });
   const elements = new ElementService(app.db);
   const units = new UnitDirectoryClient(config.gatewayUrl, config.unitLookupTimeoutMs);
   await app.register(resourceRoutes, {

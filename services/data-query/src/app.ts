@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { Redis } from 'ioredis';
 import { createBaseApp, redisOptions, type App } from '@gdx/service-kit';
-import type { KeyResolver } from '@gdx/auth';
+import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
 import { idempotent } from '@gdx/events';
 import { eventHandlers, isEventOf, type EventOf } from '@gdx/contracts';
@@ -66,6 +66,8 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
       ],
     },
   });
+  // Tokens of disabled accounts, revoked clients and changed passwords stop working here within a second.
+  await app.register(revocationFeedPlugin, { redis: app.newRedis(), prefix: app.streamPrefix });
 
   // The hot paths use the pg pool under TypeORM directly: prepared statements, no entity mapping.
   const pool = (app.db.driver as unknown as { master: Pool }).master;

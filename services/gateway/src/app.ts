@@ -1,5 +1,5 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
-import type { KeyResolver } from '@gdx/auth';
+import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { GatewayConfig } from './config';
 import { gatewayDataSource } from './data-source';
 import { KeyStore } from './identity/key-store';
@@ -57,6 +57,8 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
     },
     openapiDocument: new MergedOpenapi(upstreams),
   });
+  // Tokens of disabled accounts, revoked clients and changed passwords stop working here within a second.
+  await app.register(revocationFeedPlugin, { redis: app.newRedis(), prefix: app.streamPrefix });
 
   const reload = setInterval(() => {
     try {

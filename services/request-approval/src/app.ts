@@ -1,5 +1,5 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
-import type { KeyResolver } from '@gdx/auth';
+import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { RequestApprovalConfig } from './config';
 import { parseIsoDates } from './config';
 import { requestApprovalDataSource } from './data-source';
@@ -66,6 +66,8 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor, clock =
       ],
     },
   });
+  // Tokens of disabled accounts, revoked clients and changed passwords stop working here within a second.
+  await app.register(revocationFeedPlugin, { redis: app.newRedis(), prefix: app.streamPrefix });
 
   const calendar = new WorkingCalendar({ holidays: parseIsoDates(config.extraHolidays), workingDays: parseIsoDates(config.extraWorkingDays), utcOffsetMinutes: config.calendarUtcOffsetMinutes });
   const grants = new GrantService(app.db, app.events, app.redis, app.streamPrefix, clock);

@@ -18,6 +18,9 @@ const DateTime = Type.String({ format: 'date-time' });
 /** Where a call came from and which request it was: on every call-driven event. */
 const CallContext = { ip: Type.String(), requestId: Type.String() };
 
+/** Tokens of the subject issued before this instant (ms since the epoch, the gateway's clock) are refused. */
+const NotBefore = Type.Integer({ minimum: 0, description: 'Milliseconds since the epoch; tokens of the subject issued earlier are refused.' });
+
 const def = <P extends TProperties>(version: number, description: string, properties: P) => ({ version, description, data: Type.Object<P>(properties) });
 
 // ——— auth: authentication of people and systems (gateway) ———
@@ -34,12 +37,23 @@ const identity = {
   'unit.created': def(1, 'A unit (department) was registered.', { key: Type.String(), name: Type.String(), creditCode: Type.String(), kind: Type.String(), regionCode: Nullable(Type.String()) }),
   'unit.updated': def(1, 'A unit was changed.', { changed: Type.Array(Type.String()) }),
   'account.created': def(1, 'An account was created in a unit.', { unitId: Uuid, username: Type.String(), roles: Type.Array(Type.String()) }),
-  'account.updated': def(1, 'An account was changed (roles, status, name).', { changed: Type.Array(Type.String()), roles: Type.Array(Type.String()), status: Type.String() }),
-  'account.password_changed': def(1, 'An account’s password was changed.', { by: StringEnum(['self', 'admin'] as const) }),
+  'account.updated': def(1, 'An account was changed (roles, status, name). With `notBefore`, its tokens issued before then are revoked on every service.', {
+    changed: Type.Array(Type.String()),
+    roles: Type.Array(Type.String()),
+    status: Type.String(),
+    notBefore: Type.Optional(NotBefore),
+  }),
+  'account.password_changed': def(1, 'An account’s password was changed; its tokens issued before `notBefore` (else the event’s time) are revoked on every service.', {
+    by: StringEnum(['self', 'admin'] as const),
+    notBefore: Type.Optional(NotBefore),
+  }),
   'account.unlocked': def(1, 'A locked account was unlocked by an administrator.', {}),
   'client.created': def(1, 'A business system client was registered.', { unitId: Uuid, clientId: Type.String(), name: Type.String() }),
   'client.secret_rotated': def(1, 'A client’s secret was rotated.', { clientId: Type.String() }),
-  'client.revoked': def(1, 'A client was revoked.', { clientId: Type.String() }),
+  'client.revoked': def(1, 'A client was revoked; its tokens issued before `notBefore` (else the event’s time) are revoked on every service.', {
+    clientId: Type.String(),
+    notBefore: Type.Optional(NotBefore),
+  }),
 };
 
 // ——— resource: the catalogue (catalogue); every event carries the whole resource view ———

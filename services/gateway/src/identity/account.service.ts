@@ -85,9 +85,13 @@ export class AccountService {
         const unit = await m.getRepository(Unit).findOneByOrFail({ id: account.unitId });
         this.checkRoles(actor, unit, input.roles);
       }
+      const rolesBefore = [...account.roles].sort().join(',');
       Object.assign(account, input);
       await m.getRepository(Account).save(account);
-      emit(createEvent('account.updated', { actor: actorOf(actor), subject: account.id, data: { changed: Object.keys(input), roles: account.roles, status: account.status }, traceparent }));
+      // Disabled, or its roles changed: the tokens it holds (which carry the old roles) stop working on every service.
+      const revoke = account.status !== 'active' || [...account.roles].sort().join(',') !== rolesBefore;
+      const data = { changed: Object.keys(input), roles: account.roles, status: account.status, ...(revoke ? { notBefore: Date.now() } : {}) };
+      emit(createEvent('account.updated', { actor: actorOf(actor), subject: account.id, data, traceparent }));
       return viewAccount(account);
     });
   }
@@ -106,7 +110,7 @@ export class AccountService {
       account.failedLogins = 0;
       account.lockedUntil = null;
       await repo.save(account);
-      emit(createEvent('account.password_changed', { actor: actorOf(actor), subject: account.id, data: { by: self ? 'self' : 'admin' }, traceparent }));
+      emit(createEvent('account.password_changed', { actor: actorOf(actor), subject: account.id, data: { by: self ? 'self' : 'admin', notBefore: Date.now() }, traceparent }));
     });
   }
 

@@ -66,7 +66,7 @@ export class ClientService {
       const client = await this.lockManageable(m, actor, id);
       client.status = 'revoked';
       await m.getRepository(Client).save(client);
-      emit(createEvent('client.revoked', { actor: actorOf(actor), subject: client.id, data: { clientId: client.clientId }, traceparent }));
+      emit(createEvent('client.revoked', { actor: actorOf(actor), subject: client.id, data: { clientId: client.clientId, notBefore: Date.now() }, traceparent }));
       return viewClient(client);
     });
   }

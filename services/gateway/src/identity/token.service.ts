@@ -31,11 +31,13 @@ export class TokenService {
       this.signers.set(key.kid, sign);
     }
     const iat = Math.floor(now / 1000);
+    const issuedAtMs = Math.floor(now);
     const claims: AccessTokenClaims = {
       iss: this.options.issuer,
       aud: this.options.audience,
       sub: subject.id,
       iat,
+      iat_ms: issuedAtMs,
       exp: iat + this.options.ttlSeconds,
       jti: randomUUID(),
       typ: subject.kind,
