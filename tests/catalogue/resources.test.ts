@@ -134,6 +134,22 @@ describe('bad input names the field and saves nothing', () => {
     ['a code item without its code table', (u) => resourceBody(u, { items: [{ key: 'sex', label: '性别', type: 'code' }] }), 400, 'CODE_TABLE_REQUIRED', 'body.items[0].codeTable'],
     ['an unknown member', (u) => resourceBody(u, { items: [{ key: 'a', label: '甲', type: 'string', colour: 'red' }] }), 400, 'VALIDATION_FAILED', 'body.items[0].colour'],
     ['a related code that names no resource', (u) => resourceBody(u, { relatedCodes: ['101001/0001'] }), 400, 'UNKNOWN_RELATED_CODE', 'body.relatedCodes[0]'],
+    [
+      'a mask on an item that leaves in clear',
+      (u) => resourceBody(u, { items: [{ key: 'a', label: '甲', type: 'string', sensitivity: 'internal', mask: 'full' }] }),
+      400,
+      'MASK_NOT_APPLICABLE',
+      'body.items[0].mask',
+    ],
+    [
+      'a mask keeping more than 32 characters',
+      (u) => resourceBody(u, { items: [{ key: 'a', label: '甲', type: 'string', sensitivity: 'secret', mask: { keepStart: 40, keepEnd: 0 } }] }),
+      400,
+      'VALIDATION_FAILED',
+      'body.items[0].mask',
+    ],
+    ['a scale on an item that is not a decimal', (u) => resourceBody(u, { items: [{ key: 'a', label: '甲', type: 'integer', scale: 2 }] }), 400, 'SCALE_NOT_APPLICABLE', 'body.items[0].scale'],
+    ['a scale beyond 18 digits', (u) => resourceBody(u, { items: [{ key: 'a', label: '甲', type: 'decimal', scale: 19 }] }), 400, 'VALIDATION_FAILED', 'body.items[0].scale'],
   ];
 
   const count = async () => (await api().get('/api/v1/catalogue/resources?limit=200').set(auth(office)).expect(200)).body.items.length as number;
@@ -422,5 +438,59 @@ describe('one data, one source', () => {
     const answers = await Promise.all([1, 2, 3].map(() => create(office, body)));
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409]);
     for (const a of answers.filter((x) => x.status === 409)) expect(a.body).toMatchObject({ code: 'CODE_EXISTS', field: 'body.code' });
+  });
+});
+
+describe('masks and scales (§6): declared per item, defaulted once by the catalogue, carried in the view and the events', () => {
+  const code = '301030/0001';
+  const items = [
+    { key: 'idNumber', label: '公民身份号码', type: 'string', length: 18, queryKey: true, sensitivity: 'personal', element: '居民身份证号码' },
+    { key: 'holder', label: '开户人', type: 'string', sensitivity: 'personal', element: '姓名' },
+    { key: 'address', label: '住址', type: 'string', sensitivity: 'personal' },
+    { key: 'account', label: '银行账号', type: 'string', sensitivity: 'secret' },
+    { key: 'card', label: '卡号', type: 'string', sensitivity: 'secret', mask: { keepStart: 0, keepEnd: 4 } },
+    // Looks like a name and an identity number, but declares no element: the default hides it whole, nothing is guessed.
+    { key: 'spouseIdNumber', label: '配偶姓名及身份证号', type: 'string', sensitivity: 'personal' },
+    { key: 'orgName', label: '单位名称', type: 'string' },
+    { key: 'amount', label: '金额(元)', type: 'decimal', scale: 2 },
+    { key: 'ratio', label: '比例', type: 'decimal' },
+  ];
+
+  test('personal and secret items get their declared mask or the default; public and internal ones none; decimals keep their scale', async () => {
+    const res = await create(gaAdmin, resourceBody(gaAdmin.unitId, { code, classification: ['3', '01', '030'], items })).expect(201);
+    const byKey = Object.fromEntries(res.body.items.map((i: { key: string }) => [i.key, i]));
+    expect(byKey.idNumber.mask).toEqual({ keepStart: 6, keepEnd: 4 });
+    expect(byKey.holder.mask).toEqual({ keepStart: 1, keepEnd: 0 });
+    expect(byKey.address.mask).toBe('full');
+    expect(byKey.account.mask).toBe('full'); // secret, nothing declared: hidden whole
+    expect(byKey.card.mask).toEqual({ keepStart: 0, keepEnd: 4 });
+    expect(byKey.spouseIdNumber.mask).toBe('full');
+    expect(byKey.orgName.mask).toBeUndefined();
+    expect(byKey.amount).toEqual({ key: 'amount', label: '金额(元)', type: 'decimal', required: false, queryKey: false, sensitivity: 'internal', scale: 2 });
+    expect(byKey.ratio.scale).toBeUndefined();
+    // Read back as stored.
+    expect((await api().get(path(code)).set(auth(gaAdmin)).expect(200)).body.items).toEqual(res.body.items);
+  });
+
+  test('a declared mask can be changed by update; the published event carries masks and scales as the contracts declare them', async () => {
+    const changed = items.map((i) => (i.key === 'address' ? { ...i, mask: { keepStart: 3, keepEnd: 0 } } : i));
+    const res = await api().patch(path(code)).set(auth(gaAdmin)).send({ items: changed }).expect(200);
+    expect(res.body.items.find((i: { key: string }) => i.key === 'address').mask).toEqual({ keepStart: 3, keepEnd: 0 });
+    await api().post(path(code, '/publish')).set(auth(office)).expect(200);
+    const published = (await resourceEvents(platform)).filter((e) => e.type === 'resource.published' && e.subject === code);
+    expect(published).toHaveLength(1);
+    expect(checkEvent(published[0])).toBeUndefined();
+    const eventItems = (published[0].data as { items: { key: string; mask?: unknown; scale?: number }[] }).items;
+    expect(Object.fromEntries(eventItems.map((i) => [i.key, [i.mask ?? null, i.scale ?? null]]))).toEqual({
+      idNumber: [{ keepStart: 6, keepEnd: 4 }, null],
+      holder: [{ keepStart: 1, keepEnd: 0 }, null],
+      address: [{ keepStart: 3, keepEnd: 0 }, null],
+      account: ['full', null],
+      card: [{ keepStart: 0, keepEnd: 4 }, null],
+      spouseIdNumber: ['full', null],
+      orgName: [null, null],
+      amount: [null, 2],
+      ratio: [null, null],
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
 
-import type { ItemType, ResourceStatus, Sensitivity, ServiceMode, SharingType } from '@gdx/contracts';
+import type { ItemMask, ItemType, ResourceStatus, Sensitivity, ServiceMode, SharingType } from '@gdx/contracts';
 
 export type { ItemType, ResourceStatus, Sensitivity, SharingType };
 
@@ -18,6 +18,10 @@ export interface ResourceItem {
   authoritative?: boolean;
   codeTable?: string;
   sharing?: SharingType;
+  /** Personal and secret items always have one (declared, or the catalogue's default). */
+  mask?: ItemMask;
+  /** Decimal items only: digits after the decimal point. */
+  scale?: number;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { referenceData } from '@gdx/codes';
 import { PageQuery } from '@gdx/service-kit';
-import { ITEM_TYPES, RESOURCE_STATUSES, SERVICE_MODES, ResourceViewSchema, SENSITIVITIES, SHARING_TYPES, StringEnum, type ResourceView } from '@gdx/contracts';
+import { ITEM_TYPES, ItemMaskSchema, RESOURCE_STATUSES, SERVICE_MODES, ResourceViewSchema, SENSITIVITIES, SHARING_TYPES, StringEnum, type ResourceView } from '@gdx/contracts';
 
 const ref = referenceData();
 export { ITEM_TYPES, SENSITIVITIES, SHARING_TYPES, StringEnum };
@@ -33,6 +33,15 @@ export const ItemInput = Type.Object(
     authoritative: Type.Optional(Type.Boolean({ description: 'This resource is the one authoritative source of `element` (一数一源). Defaults to false: a copy.' })),
     codeTable: Type.Optional(Text(100, 'Code table of a `code` item, e.g. GB/T 2260.')),
     sharing: Type.Optional(StringEnum(SHARING_TYPES, { description: 'Per-item override; may only be stricter than the resource’s sharing type.' })),
+    mask: Type.Optional(
+      Type.Union(ItemMaskSchema.anyOf, {
+        description:
+          'How a `personal` or `secret` item is masked when it may not leave in clear: `full`, or the characters kept at each end. Left out, the catalogue declares a default (an item of element 居民身份证号码 keeps 6 + 4, one of element 姓名 its first character, any other `full`). Not allowed on `public` or `internal` items.',
+      }),
+    ),
+    scale: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 18, description: 'Digits after the decimal point of a `decimal` item; its values are served as strings with this scale. Left out: as stored.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 import { ValidationError } from '@gdx/errors';
 import { referenceData } from '@gdx/codes';
-import type { ServiceMode } from '@gdx/contracts';
+import type { ItemMask, ServiceMode } from '@gdx/contracts';
 import type { OpenAttribute, ResourceItem, Sharing, SharingType } from '../entities/resource.entity';
 import type { CreateResource } from './resource.schemas';
 
@@ -33,6 +33,22 @@ function fail(code: string, field: string, detail: string): never {
 }
 
 const filled = (s: string | undefined): s is string => typeof s === 'string' && s.trim().length > 0;
+
+/** Standard data elements whose default mask keeps part of the value for a human to recognise the record. */
+export const IDENTITY_NUMBER_ELEMENT = '居民身份证号码';
+export const NAME_ELEMENT = '姓名';
+
+/**
+ * The mask an item gets when it declares none (§6: decided here, once, from what the item
+ * declares — its standard data element — and shown in the view; nobody downstream guesses):
+ * an identity number keeps its region (6) and last 4 characters, a name its first
+ * character, anything else is hidden whole.
+ */
+export function defaultMaskOf(element: string | undefined): ItemMask {
+  if (element === IDENTITY_NUMBER_ELEMENT) return { keepStart: 6, keepEnd: 4 };
+  if (element === NAME_ELEMENT) return { keepStart: 1, keepEnd: 0 };
+  return 'full';
+}
 
 /**
  * The metadata rules of a resource that need no database: code shape and its match with
@@ -107,13 +123,17 @@ function checkItems(input: CreateResource, body: string): ResourceItem[] {
     if (item.sharing && STRICTNESS[item.sharing] < STRICTNESS[input.sharing.type]) {
       fail('ITEM_SHARING_LOOSER', `${at}.sharing`, `An item may only be shared more strictly than its resource (${input.sharing.type}), not ${item.sharing}.`);
     }
+    const sensitivity = item.sensitivity ?? 'internal';
+    const masked = sensitivity === 'personal' || sensitivity === 'secret';
+    if (item.mask !== undefined && !masked) fail('MASK_NOT_APPLICABLE', `${at}.mask`, `A ${sensitivity} item leaves in clear and has no mask; only personal and secret items declare one.`);
+    if (item.scale !== undefined && item.type !== 'decimal') fail('SCALE_NOT_APPLICABLE', `${at}.scale`, `Only a decimal item has a scale, not a ${item.type} item.`);
     const out: ResourceItem = {
       key: item.key,
       label: item.label.trim(),
       type: item.type,
       required: item.required ?? false,
       queryKey: queryKeys ? queryKeys.has(item.key) : (item.queryKey ?? false),
-      sensitivity: item.sensitivity ?? 'internal',
+      sensitivity,
     };
     if (item.length !== undefined) out.length = item.length;
     if (filled(item.element)) {
@@ -122,6 +142,8 @@ function checkItems(input: CreateResource, body: string): ResourceItem[] {
     }
     if (filled(item.codeTable)) out.codeTable = item.codeTable.trim();
     if (item.sharing) out.sharing = item.sharing;
+    if (masked) out.mask = item.mask ?? defaultMaskOf(out.element);
+    if (item.scale !== undefined) out.scale = item.scale;
     return out;
   });
   input.queryKeys?.forEach((k, i) => {

@@ -1,5 +1,6 @@
 import type { Resource, ResourceItem } from '../entities/resource.entity';
 import type { ResourceView } from './resource.schemas';
+import { defaultMaskOf } from './resource.validator';
 
 /** Optional members are left out rather than sent as null, as the input had them. */
 function viewItem(i: ResourceItem): ResourceItem {
@@ -11,6 +12,10 @@ function viewItem(i: ResourceItem): ResourceItem {
   }
   if (i.codeTable !== undefined) out.codeTable = i.codeTable;
   if (i.sharing !== undefined) out.sharing = i.sharing;
+  if (i.mask !== undefined) out.mask = typeof i.mask === 'string' ? i.mask : { keepStart: i.mask.keepStart, keepEnd: i.mask.keepEnd };
+  // Stored before masks were declared: the default, as the validator would give it now.
+  else if (i.sensitivity === 'personal' || i.sensitivity === 'secret') out.mask = defaultMaskOf(i.element);
+  if (i.scale !== undefined) out.scale = i.scale;
   return out;
 }
 
