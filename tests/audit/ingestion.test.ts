@@ -162,14 +162,19 @@ describe('audit ingestion: exactly one record per event', () => {
   });
 
   it('shows lag, pending entries and dead letters on /metrics', async () => {
+    const before = await redis.xlen(`${prefix}events:dead-letter`);
     await redis.xadd(streamKey(prefix, 'grant'), '*', 'junk', 'not an event');
-    await waitFor('the dead letter', async () => (await redis.xlen(`${prefix}events:dead-letter`)) > 0);
+    // This entry's dead letter, and its acknowledgement (which follows the dead letter).
+    await waitFor('the dead letter', async () => (await redis.xlen(`${prefix}events:dead-letter`)) > before);
+    await waitFor('the junk acknowledged', async () => Number(((await redis.xpending(streamKey(prefix, 'grant'), 'audit')) as [number])[0]) === 0);
     const metrics = await request(apps[0].server).get('/metrics').expect(200);
     expect(metrics.text).toMatch(new RegExp(`audit_consumer_lag\\{stream="${prefix}events:query",service="audit"\\} 0`));
     expect(metrics.text).toMatch(/audit_consumer_pending\{stream="[^"]+events:grant",service="audit"\} 0/);
     expect(metrics.text).toMatch(/audit_dead_letters\{service="audit"\} [1-9]/);
     expect(metrics.text).toMatch(/audit_records_written_total\{service="audit"\} [1-9]/);
-    await request(apps[0].server).get('/health/ready').expect(200);
+    // A dead-lettered audit event is an alarm (issue 11): readiness fails, naming the count.
+    const ready = await request(apps[0].server).get('/health/ready').expect(503);
+    expect(ready.body.checks).toMatchObject({ 'audit-dead-letters': expect.stringMatching(/^failed: [1-9]\d* audit events? dead-lettered$/), postgres: 'ok', redis: 'ok' });
   });
 
   it('fails readiness while the consumer lag is past its bound, and recovers once caught up', async () => {

@@ -44,6 +44,14 @@ export type DeadLetterCause = 'malformed' | 'invalid' | 'failing';
 type Entry = [id: string, fields: string[]];
 
 /**
+ * A hash: consumer group → entries it moved to the dead-letter stream. Operators
+ * reset a group's count (HDEL) once its dead letters are dealt with.
+ */
+export function deadLetterCountKey(prefix: string): string {
+  return `${prefix}events:dead-lettered`;
+}
+
+/**
  * A consumer-group reader: acknowledge after processing, reclaim entries left
  * pending by dead consumers (XAUTOCLAIM), and move an entry that keeps failing, or
  * that is not an event at all, to the dead-letter stream.
@@ -169,6 +177,8 @@ export class StreamConsumer extends StreamReader {
     this.options.logger?.error({ stream: key, entryId: id, reason, group: this.options.group }, 'event moved to the dead-letter stream');
     this.options.onDeadLetter?.(cause);
     await this.options.redis.xadd(deadLetterKey(this.options.prefix), '*', 'stream', key, 'entryId', id, 'group', this.options.group, 'reason', reason, 'deliveries', String(deliveries), ...fields);
+    // Counted per group where every replica (and readiness) can see it, across restarts.
+    await this.options.redis.hincrby(deadLetterCountKey(this.options.prefix), this.options.group, 1);
     await this.options.redis.xack(key, this.options.group, id);
   }
 }

@@ -8,6 +8,12 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Thrown by a readiness check whose reason is safe to show on /health/ready
+ * (`failed: <message>`, e.g. a count); any other error shows as `failed` only.
+ */
+export class ReadinessFailure extends Error {}
+
 const HealthSchema = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]), checks: Type.Optional(Type.Record(Type.String(), Type.String())) }, { $id: 'Health' });
 
 export const healthPlugin = fp(
@@ -28,9 +34,9 @@ export const healthPlugin = fp(
             try {
               await withTimeout(check(), 2_000);
               results[name] = 'ok';
-            } catch {
+            } catch (err) {
               ok = false;
-              results[name] = 'failed';
+              results[name] = err instanceof ReadinessFailure ? `failed: ${err.message}` : 'failed';
             }
           }),
         );

@@ -12,7 +12,7 @@ import { VerificationService } from './trail/verification.service';
 import { ExportService } from './trail/export.service';
 import { PartitionService } from './trail/partition.service';
 import { AUDITED_DOMAINS } from './trail/audit-record.model';
-import { AUDIT_GROUP, registerAuditConsumers } from './ingest/audit.consumer';
+import { AUDIT_GROUP, registerAuditConsumers, registerDeadLetterAlarm } from './ingest/audit.consumer';
 import { ConsumerLagService } from './ingest/consumer-lag.service';
 import { auditRoutes } from './routes/audit.routes';
 
@@ -51,6 +51,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
   const lag = new ConsumerLagService(app.redis, app.streamPrefix, AUDITED_DOMAINS, AUDIT_GROUP);
 
   registerAuditConsumers(app, records, config);
+  registerDeadLetterAlarm(app);
   lag.register(app.metrics);
   app.readinessChecks.set('consumer-lag', async () => {
     const { totalLag } = await lag.snapshot();

@@ -12,3 +12,5 @@ export { AuditRecordRepository } from './trail/audit-record.repository';
 export { CheckpointRepository } from './trail/checkpoint.repository';
 export { AuditKeyStore } from './trail/audit-key.store';
 export { VerificationService } from './trail/verification.service';
+export { TrailVerifier } from './trail/trail-verifier';
+export { escapeText, unescapeText } from './trail/escape';

@@ -1,6 +1,6 @@
-import { Counter } from 'prom-client';
-import type { App } from '@gdx/service-kit';
-import type { StreamConsumer } from '@gdx/events';
+import { Counter, Gauge } from 'prom-client';
+import { ReadinessFailure, type App } from '@gdx/service-kit';
+import { deadLetterCountKey, type StreamConsumer } from '@gdx/events';
 import { AUDITED_DOMAINS } from '../trail/audit-record.model';
 import type { AuditRecordService } from '../trail/audit-record.service';
 import type { AuditConfig } from '../config';
@@ -39,4 +39,29 @@ export function registerAuditConsumers(app: App, records: AuditRecordService, co
     );
   }
   return consumers;
+}
+
+/**
+ * A dead-lettered audit event is a call missing from the record: an alarm, never
+ * silence. The count (kept in Redis by every replica's consumers, so it survives
+ * restarts) is a gauge on /metrics and fails readiness with the count in its detail
+ * until an operator has dealt with the dead letters and reset it
+ * (`HDEL <prefix>events:dead-lettered audit`). The service kit's
+ * gdx_events_dead_lettered_total{group="audit"} counts this process's as well.
+ */
+export function registerDeadLetterAlarm(app: App): void {
+  const key = deadLetterCountKey(app.streamPrefix);
+  const count = async () => Number((await app.redis.hget(key, AUDIT_GROUP)) ?? 0);
+  new Gauge({
+    name: 'audit_events_dead_lettered',
+    help: 'Audit events moved to the dead-letter stream and not yet dealt with (all replicas): each one is a call missing from the trail',
+    registers: [app.metrics],
+    async collect() {
+      this.set(await count());
+    },
+  });
+  app.readinessChecks.set('audit-dead-letters', async () => {
+    const n = await count();
+    if (n > 0) throw new ReadinessFailure(`${n} audit event${n === 1 ? '' : 's'} dead-lettered`);
+  });
 }

@@ -1,5 +1,6 @@
 import { Initial1795688922417 } from './1795688922417-initial.migration';
 import { AuditTrail1795689233405 } from './1795689233405-audit-trail.migration';
+import { EscapedRecords1795700000000 } from './1795700000000-escaped-records.migration';
 
 // Applied in this order.
-export const migrations = [Initial1795688922417, AuditTrail1795689233405];
+export const migrations = [Initial1795688922417, AuditTrail1795689233405, EscapedRecords1795700000000];

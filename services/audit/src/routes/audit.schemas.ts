@@ -28,6 +28,13 @@ export const AuditRecordSchema = Type.Object(
     sourceAddress: nullable(Type.String()),
     ownerUnitId: nullable(Type.String(), 'The unit whose resource the call was about (the provider).'),
     data: Type.Record(Type.String(), Type.Unknown(), { description: 'The event’s data, as it was emitted.' }),
+    originalSha256: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{64}$',
+        description:
+          'Only on a record whose event held what PostgreSQL cannot store (NUL, a lone UTF-16 surrogate). Every string of such a record is escaped: `\\` as `\\\\`, NUL as `\\u0000`, a lone surrogate as `\\udxxx` (undo it by reading `\\\\` as `\\` and `\\uXXXX` as that UTF-16 code unit). This is the SHA-256 (hex) of `gdx-audit-original/1` and a line feed followed by the RFC 8785 canonical JSON of the record content before escaping (every field but chain, position, prevHash, hash and this one). The record hash covers it; the verifier checks it.',
+      }),
+    ),
     prevHash: Hash,
     hash: Hash,
   },

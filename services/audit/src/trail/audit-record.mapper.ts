@@ -124,6 +124,7 @@ export interface AuditRecordRow {
   data: Record<string, unknown>;
   prev_hash: string;
   hash: string;
+  original_sha256?: string | null;
 }
 
 export function recordFromRow(r: AuditRecordRow): AuditRecord {
@@ -151,5 +152,6 @@ export function recordFromRow(r: AuditRecordRow): AuditRecord {
     data: r.data,
     prevHash: r.prev_hash,
     hash: r.hash,
+    ...(r.original_sha256 ? { originalSha256: r.original_sha256 } : {}),
   };
 }

@@ -44,6 +44,11 @@ export interface RecordDraft {
   /** The unit whose resource the event is about (the provider): it may see the record too. */
   ownerUnitId: string | null;
   data: Record<string, unknown>;
+  /**
+   * Only on a record that held what PostgreSQL cannot store (NUL, a lone surrogate):
+   * its strings are escaped and this is the SHA-256 of the original content (see escape.ts).
+   */
+  originalSha256?: string;
 }
 
 /** A record as stored, exported and verified. */

@@ -30,7 +30,7 @@ export interface PageKey {
 
 const COLUMNS = `event_id, chain, position, type, occurred_at, recorded_at, actor_kind, actor_unit_id, actor_account_id, actor_client_id,
   subject, traceparent, resource_code, grant_id, route, mode, items, row_count, result, latency_ms, request_id, source_address,
-  owner_unit_id, data, prev_hash, hash`;
+  owner_unit_id, data, prev_hash, hash, original_sha256`;
 
 /**
  * Column, SQL type, value: the leading fields of each row the insert sends.
@@ -60,6 +60,8 @@ const LEADING_COLUMNS: [string, string, (r: AuditRecord) => unknown][] = [
   ['request_id', 'text', (r) => r.requestId],
   ['source_address', 'text', (r) => r.sourceAddress],
   ['owner_unit_id', 'text', (r) => r.ownerUnitId],
+  // Null but on the rare escaped record (escape.ts).
+  ['original_sha256', 'text', (r) => r.originalSha256 ?? null],
 ];
 const COPY_SQL = `COPY audit_record (${LEADING_COLUMNS.map(([c]) => c).join(', ')}, data, prev_hash, hash) FROM STDIN`;
 

@@ -94,8 +94,21 @@ function pageCursor(key: PageKey): string {
   return encodeCursor([key.occurredAt, key.id]);
 }
 
-function pageKey(cursor: string): PageKey {
-  return decodeCursor(cursor, ([occurredAt, id]) =>
-    typeof occurredAt === 'string' && !Number.isNaN(Date.parse(occurredAt)) && typeof id === 'string' && UUID.test(id) ? { occurredAt, id } : undefined,
-  );
+/** The form pageCursor writes (toISOString): anything else, `"1"` included, which Date.parse takes, is refused. */
+const ISO_MILLIS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function isCursorTime(v: unknown): v is string {
+  if (typeof v !== 'string' || !ISO_MILLIS_UTC.test(v)) return false;
+  const d = new Date(v);
+  // A real instant (no 30 February), written back the same, in a year PostgreSQL takes.
+  return !Number.isNaN(d.getTime()) && d.toISOString() === v && d.getUTCFullYear() >= 1;
+}
+
+/** Exactly what pageCursor gives out, else 400 INVALID_CURSOR: a forged cursor never reaches the SQL. */
+export function pageKey(cursor: string): PageKey {
+  return decodeCursor(cursor, (parts) => {
+    if (parts.length !== 2) return undefined;
+    const [occurredAt, id] = parts;
+    return isCursorTime(occurredAt) && typeof id === 'string' && UUID.test(id) ? { occurredAt, id } : undefined;
+  });
 }

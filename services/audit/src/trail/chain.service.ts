@@ -1,5 +1,6 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { canonicalize, sortedCopy } from './canonical-json';
+import { escapeDraft, needsEscape } from './escape';
 import { GENESIS_HASH, type AuditRecord, type ChainHead, type RecordDraft } from './audit-record.model';
 
 /** Domain separation: a record hash can never be mistaken for a checkpoint hash. */
@@ -41,6 +42,11 @@ export class ChainService {
       record.position = ++position;
       record.prevHash = prevHash;
       dataJson[i] = canonicalData(record.data);
+      // The rare record PostgreSQL could not hold as it is: escaped, its original hashed (escape.ts).
+      if (needsEscape(record, dataJson[i])) {
+        escapeDraft(record);
+        dataJson[i] = canonicalData(record.data);
+      }
       record.hash = sha256(RECORD_TAG + canonicalRecord(record, dataJson[i]));
       prevHash = record.hash;
       records[i] = record;
@@ -71,7 +77,10 @@ function canonicalRecord(r: Omit<AuditRecord, 'hash'>, data: string): string {
   return (
     `{"actor":{"accountId":${j(a.accountId)},"clientId":${j(a.clientId)},"kind":${j(a.kind)},"unitId":${j(a.unitId)}}` +
     `,"chain":${j(r.chain)},"data":${data},"grantId":${j(r.grantId)},"id":${j(r.id)},"items":${r.items ? canonicalize(r.items) : 'null'}` +
-    `,"latencyMs":${j(r.latencyMs)},"mode":${j(r.mode)},"occurredAt":${j(r.occurredAt)},"ownerUnitId":${j(r.ownerUnitId)}` +
+    `,"latencyMs":${j(r.latencyMs)},"mode":${j(r.mode)},"occurredAt":${j(r.occurredAt)}` +
+    // Present only on escaped records, so every other record hashes as it always did.
+    (r.originalSha256 === undefined || r.originalSha256 === null ? '' : `,"originalSha256":${j(r.originalSha256)}`) +
+    `,"ownerUnitId":${j(r.ownerUnitId)}` +
     `,"position":${j(r.position)},"prevHash":${j(r.prevHash)},"recordedAt":${j(r.recordedAt)},"requestId":${j(r.requestId)}` +
     `,"resourceCode":${j(r.resourceCode)},"result":${j(r.result)},"route":${j(r.route)},"rowCount":${j(r.rowCount)}` +
     `,"sourceAddress":${j(r.sourceAddress)},"subject":${j(r.subject)},"traceparent":${j(r.traceparent)},"type":${j(r.type)}}`

@@ -2,9 +2,11 @@ import { ChainService } from './chain.service';
 import { checkpointHash, checkpointPayload } from './checkpoint.service';
 import { GENESIS_HASH, type AuditRecord, type Checkpoint } from './audit-record.model';
 import { verifySignature, type PublicKeyEntry } from './audit-key.store';
+import { originalVerifies } from './escape';
 
 export type ProblemCode =
   | 'content-changed'
+  | 'original-mismatch'
   | 'broken-link'
   | 'missing-records'
   | 'duplicate-position'
@@ -120,6 +122,9 @@ export class TrailVerifier {
     const at = { chain: r.chain, position: r.position, recordId: r.id };
     if (this.chainRules.hashOf(r) !== r.hash)
       this.add({ code: 'content-changed', detail: `chain ${r.chain} position ${r.position}: the record's content does not match its hash (changed after it was written)`, ...at });
+    // An escaped record (escape.ts): undoing the escaping must give back the content its originalSha256 names.
+    if (r.originalSha256 && !originalVerifies(r))
+      this.add({ code: 'original-mismatch', detail: `chain ${r.chain} position ${r.position}: the escaped record does not unescape to the content its originalSha256 names`, ...at });
     if (r.position === s.lastPosition) {
       this.add({ code: 'duplicate-position', detail: `chain ${r.chain} position ${r.position} is held by two records (${s.lastId} and ${r.id}): one was inserted`, ...at });
       return; // the link goes on from the first of the two
