@@ -1,5 +1,5 @@
 import type { ItemType, ItemView } from '@gdx/contracts';
-import { compareItemValues, creditCodeOf, formatItemValue, parseItemValue, personOf } from '@gdx/data-query/testing';
+import { compareItemValues, creditCodeOf, formatDecimal, formatItemValue, parseItemValue, personOf } from '@gdx/data-query/testing';
 
 /** The one value model of data-query: what batches accept, what queries compare, what answers carry. */
 
@@ -48,7 +48,16 @@ describe('parse: JSON or CSV text into the value a column binds, or the reason i
   test('date and time: ISO 8601 with a time zone, on a real day', () => {
     for (const good of ['2025-03-01T08:00:00+08:00', '2025-03-01 08:00Z', '2025-03-01T08:00:00.123456Z', '2024-02-29T00:00:00+0800'])
       expect(parse('datetime', good)).toEqual({ ok: true, value: good });
-    for (const bad of ['2025-03-01T08:00:00', '2025-02-30T00:00:00Z', '2025-03-01T25:00:00Z', 'yesterday'])
+    for (const bad of [
+      '2025-03-01T08:00:00',
+      '2025-02-30T00:00:00Z',
+      '2025-02-30T08:00:00+08:00',
+      '0000-01-01T00:00:00Z',
+      '0001-01-01T00:00:00+08:00', // the instant falls in year 0
+      '2025-03-01T08:00:00+20:00', // no time zone is that far east: PostgreSQL refuses it
+      '2025-03-01T25:00:00Z',
+      'yesterday',
+    ])
       expect(parse('datetime', bad)).toEqual({ ok: false, reason: 'must be an ISO 8601 date and time with a time zone' });
   });
 
@@ -60,6 +69,15 @@ describe('parse: JSON or CSV text into the value a column binds, or the reason i
     expect(parse('decimal', '-0.000000000000000000001')).toMatchObject({ ok: false });
     expect(parse('decimal', '123456789012345678901234567890.12')).toEqual({ ok: true, value: '123456789012345678901234567890.12' });
     for (const bad of ['1,5', 'NaN', Infinity]) expect(parse('decimal', bad)).toEqual({ ok: false, reason: 'must be a decimal number' });
+  });
+
+  test('a decimal with a declared scale takes no more digits than it: they would be rounded away when served', () => {
+    expect(parse('decimal', '999', { scale: 2 })).toEqual({ ok: true, value: '999' });
+    expect(parse('decimal', '999.5', { scale: 2 })).toEqual({ ok: true, value: '999.5' });
+    expect(parse('decimal', 0.25, { scale: 2 })).toEqual({ ok: true, value: '0.25' });
+    expect(parse('decimal', '1.005', { scale: 2 })).toEqual({ ok: false, reason: 'has more than 2 digits after the decimal point' });
+    expect(parse('decimal', 0.1 + 0.2, { scale: 2 })).toMatchObject({ ok: false });
+    expect(parse('decimal', '1.5', { scale: 0 })).toMatchObject({ ok: false });
   });
 
   test('booleans: true/false, 1/0', () => {
@@ -102,8 +120,19 @@ describe('format: a stored value (PostgreSQL text) as the JSON answer carries it
     expect(formatItemValue('datetime', '2025-01-01 08:00:00+08')).toBe('2025-01-01T00:00:00.000Z');
     expect(formatItemValue('integer', '42')).toBe(42);
     expect(formatItemValue('integer', '9007199254740993')).toBe('9007199254740993');
-    expect(formatItemValue('decimal', '12.50')).toBe(12.5);
+    expect(formatItemValue('decimal', '12.50')).toBe('12.50'); // exact, as text: never a lossy double
+    expect(formatItemValue('decimal', '999.00')).toBe('999.00');
     expect(formatItemValue('boolean', 't')).toBe(true);
     expect(formatItemValue('boolean', 'f')).toBe(false);
+  });
+
+  test('decimals with their declared scale: padded, or (stored before the scale) rounded half away from zero', () => {
+    expect(formatDecimal('999', 2)).toBe('999.00');
+    expect(formatDecimal('1234.5', 2)).toBe('1234.50');
+    expect(formatDecimal('0.0350', 2)).toBe('0.04');
+    expect(formatDecimal('-2.345', 2)).toBe('-2.35');
+    expect(formatDecimal('-0.001', 2)).toBe('0.00');
+    expect(formatDecimal('12.6', 0)).toBe('13');
+    expect(formatDecimal('123456789012345678901234567890.1', 3)).toBe('123456789012345678901234567890.100');
   });
 });

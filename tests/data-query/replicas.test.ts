@@ -85,7 +85,7 @@ test('many concurrent lookups, batched together, each get their own row only', a
     providerUnitId: provider.unitId,
     resourceCode: CODE,
     items: ['idNumber', 'sex'],
-    maskPersonal: false,
+    clearItems: ['idNumber'],
     rowFilter: { all: [{ key: 'regionCode', op: 'in', value: [person.regionCode] }] },
   });
   await events.grant(grant);

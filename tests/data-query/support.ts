@@ -15,7 +15,7 @@ export function starterResource(code: string, providerUnitId: string, overrides:
   return starterResourceView(code, providerUnitId, overrides);
 }
 
-/** A grant as request-approval carries it in `grant.*` events (the whole view, and data-query's optional maskPersonal). */
+/** A grant as request-approval carries it in `grant.*` events (the whole view, clear items and legal basis included). */
 export type Grant = EventData<'grant.issued'>;
 
 type ResourceEventType = 'resource.published' | 'resource.updated' | 'resource.deprecated';

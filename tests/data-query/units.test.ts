@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { isValidCreditCode, isValidResidentId, isRegionCode, referenceData } from '@gdx/codes';
+import type { ItemView } from '@gdx/contracts';
 import {
   columnOf,
   tableNameOf,
@@ -11,8 +12,8 @@ import {
   BatchFormatError,
   type BatchFormat,
   maskerOf,
-  maskIdentityNumber,
-  maskName,
+  applyMask,
+  isClear,
   creditCodeOf,
   personOf,
   rowMaker,
@@ -111,15 +112,44 @@ describe('streaming readers', () => {
 });
 
 describe('masking', () => {
-  test('identity numbers keep the first 6 and last 4, names the first character, anything else ***', () => {
-    expect(maskIdentityNumber('340302199001011234')).toBe('340302********1234');
-    expect(maskName('张三丰')).toBe('张*');
+  const item = (sensitivity: ItemView['sensitivity'], mask?: ItemView['mask']): ItemView => ({
+    key: 'x',
+    label: 'x',
+    type: 'string',
+    required: false,
+    queryKey: false,
+    sensitivity,
+    ...(mask ? { mask } : {}),
+  });
+
+  test('each item is masked as the catalogue declared it, never by its key or label', () => {
+    expect(applyMask({ keepStart: 6, keepEnd: 4 }, '340302199001011234')).toBe('340302********1234');
+    expect(applyMask({ keepStart: 1, keepEnd: 0 }, '张三丰')).toBe('张**');
+    expect(applyMask('full', '安徽省蚌埠市')).toBe('***');
+    expect(applyMask({ keepStart: 6, keepEnd: 4 }, '3403021234')).toBe('***'); // nothing left to hide
     const items = population.items;
     const mask = (key: string, v: unknown) => maskerOf(items.find((i) => i.key === key)!)?.(v) ?? v;
     expect(mask('idNumber', '340302199001011234')).toBe('340302********1234');
     expect(mask('name', '李四')).toBe('李*');
-    expect(mask('householdAddress', '安徽省蚌埠市')).toBe('***');
+    expect(mask('householdAddress', '安徽省蚌埠市')).toBe('***'); // personal, no mask declared: hidden whole
     expect(mask('sex', '1')).toBe('1'); // not personal
+    // A key or label that looks like a name or an identity number changes nothing: only the declaration counts.
+    expect(maskerOf({ ...item('personal'), key: 'idNumber', label: '公民身份号码' })?.('340302199001011234')).toBe('***');
+    expect(maskerOf({ ...item('internal'), key: 'name', label: '姓名' })).toBeNull();
+    expect(maskerOf(item('secret', { keepStart: 0, keepEnd: 4 }))?.('6222020200112233445')).toBe('***************3445');
+    expect(maskerOf(item('public', undefined))).toBeNull();
+  });
+
+  test('personal items leave in clear only when the grant lists them; secret items only with a legal basis as well', () => {
+    const terms = (clear: string[], basis: string | null) => ({ clearItems: new Set(clear), clearLegalBasis: basis });
+    expect(isClear(item('public'), terms([], null))).toBe(true);
+    expect(isClear(item('internal'), terms([], null))).toBe(true);
+    expect(isClear(item('personal'), terms([], null))).toBe(false);
+    expect(isClear(item('personal'), terms(['x'], null))).toBe(true);
+    expect(isClear(item('secret'), terms([], '《反洗钱法》第三十五条'))).toBe(false);
+    expect(isClear(item('secret'), terms(['x'], null))).toBe(false);
+    expect(isClear(item('secret'), terms(['x'], '  '))).toBe(false);
+    expect(isClear(item('secret'), terms(['x'], '《反洗钱法》第三十五条'))).toBe(true);
   });
 });
 

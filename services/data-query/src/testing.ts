@@ -7,7 +7,7 @@ export { creditCodeOf, personOf, rowMaker, starterResources, starterResourceView
 export { copyNdjsonIntoDataset } from './synthetic/copy-loader';
 export { DatasetRegistry } from './datasets/dataset-registry';
 export { columnOf, tableNameOf, upsertKeyOf } from './datasets/resource-model';
-export { compareItemValues, formatItemValue, parseItemValue } from './datasets/item-values';
+export { compareItemValues, formatDecimal, formatItemValue, parseItemValue } from './datasets/item-values';
 export { RowValidator, type RowError } from './batches/row-validator';
 export { readRecords, RecordParseError, BatchFormatError, type BatchFormat } from './batches/record-readers';
-export { maskerOf, maskIdentityNumber, maskName } from './query/masking';
+export { applyMask, isClear, maskerOf } from './query/masking';

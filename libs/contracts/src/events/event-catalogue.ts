@@ -111,8 +111,6 @@ const request = {
 const GrantData = {
   ...GrantViewSchema.properties,
   reason: Type.Optional(Nullable(Type.String())),
-  /** false: data-query lets the grant's personal items through unmasked; absent or true, they are masked. */
-  maskPersonal: Type.Optional(Type.Boolean()),
 };
 const grant = {
   'grant.issued': def(1, 'A grant was issued: data may flow under its terms.', GrantData),

@@ -16,7 +16,9 @@ export type BoundValue = string | boolean | null;
 export type Parsed = { ok: true; value: BoundValue } | { ok: false; reason: string };
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-](\d{2})(:?(\d{2}))?)$/;
+/** 0001-01-01T00:00:00Z: an earlier instant (year 0001 with an eastern offset) is a year PostgreSQL writes as BC and nobody means. */
+const FIRST_INSTANT = -62_135_596_800_000;
 const INTEGER = /^-?\d{1,18}$/;
 const DECIMAL = /^-?\d{1,30}(\.\d{1,20})?$/;
 const ok = (value: BoundValue): Parsed => ({ ok: true, value });
@@ -57,15 +59,24 @@ export function parseItemValue(item: ItemView, raw: unknown): Parsed {
     }
     case 'date':
       return typeof raw === 'string' && isCalendarDate(raw) ? ok(raw) : bad('must be a date YYYY-MM-DD');
-    case 'datetime':
-      // Its day is checked on its own: Date.parse rolls 2025-02-30T… over into March, PostgreSQL refuses it.
-      return typeof raw === 'string' && DATETIME.test(raw) && isCalendarDate(raw.slice(0, 10)) && !Number.isNaN(Date.parse(raw)) ? ok(raw) : bad('must be an ISO 8601 date and time with a time zone');
+    case 'datetime': {
+      // Its day is checked on its own: Date.parse rolls 2025-02-30T… over into March, PostgreSQL refuses it; so is year 0000.
+      const m = typeof raw === 'string' ? DATETIME.exec(raw) : null;
+      const at = m ? Date.parse(m[0]) : NaN;
+      // Offsets as real time zones have them (UTC−12 … UTC+14): PostgreSQL refuses beyond ±15:59, JavaScript does not.
+      const offsetOk = !m?.[4] || (Number(m[4]) <= 14 && Number(m[6] ?? 0) < 60);
+      return m && isCalendarDate(m[0].slice(0, 10)) && offsetOk && !Number.isNaN(at) && at >= FIRST_INSTANT ? ok(m[0]) : bad('must be an ISO 8601 date and time with a time zone');
+    }
     case 'integer':
       if (typeof raw === 'number') return Number.isSafeInteger(raw) ? ok(String(raw)) : bad('must be an integer');
       return typeof raw === 'string' && INTEGER.test(raw) ? ok(raw) : bad('must be an integer');
-    case 'decimal':
-      if (typeof raw === 'number') return Number.isFinite(raw) ? ok(String(raw)) : bad('must be a decimal number');
-      return typeof raw === 'string' && DECIMAL.test(raw) ? ok(raw) : bad('must be a decimal number');
+    case 'decimal': {
+      const text = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
+      if (typeof text !== 'string' || !(DECIMAL.test(text) || (typeof raw === 'number' && /e/i.test(text)))) return bad('must be a decimal number');
+      // More digits than the declared scale would be rounded away when served: refused rather than silently changed.
+      if (item.scale !== undefined && scaled(text).scale > item.scale) return bad(`has more than ${item.scale} digits after the decimal point`);
+      return ok(text);
+    }
     case 'boolean':
       if (typeof raw === 'boolean') return ok(raw);
       if (raw === 'true' || raw === '1') return ok(true);
@@ -125,8 +136,9 @@ export function compareItemValues(type: RangeType, a: string, b: string): number
 
 /**
  * A stored value as the JSON answer carries it, from PostgreSQL's text form: dates
- * as written, timestamps in ISO form, numbers as numbers where exact (an integer
- * beyond 2^53 stays text), booleans as booleans.
+ * as written, timestamps in ISO form, integers as numbers where exact (beyond 2^53
+ * they stay text), decimals as text (exact, with their scale: see formatDecimal),
+ * booleans as booleans.
  */
 export function formatItemValue(type: ItemType, text: string): unknown {
   switch (type) {
@@ -139,10 +151,40 @@ export function formatItemValue(type: ItemType, text: string): unknown {
     case 'integer':
       return Number.isSafeInteger(Number(text)) ? Number(text) : text;
     case 'decimal':
-      return Number(text);
+      return text;
     case 'boolean':
       return text === 't' || text === 'true';
   }
+}
+
+/**
+ * A decimal's text with exactly `scale` digits after the point (`999` → `999.00` for
+ * scale 2). Values stored with more digits (before the scale was declared) are rounded
+ * half away from zero.
+ */
+export function formatDecimal(text: string, scale: number): string {
+  const x = scaled(text);
+  let digits = x.digits;
+  if (x.scale < scale) digits *= 10n ** BigInt(scale - x.scale);
+  else if (x.scale > scale) {
+    const unit = 10n ** BigInt(x.scale - scale);
+    const negative = digits < 0n;
+    const abs = negative ? -digits : digits;
+    const rounded = (abs + unit / 2n) / unit;
+    digits = negative ? -rounded : rounded;
+  }
+  const negative = digits < 0n;
+  const abs = (negative ? -digits : digits).toString().padStart(scale + 1, '0');
+  const whole = abs.slice(0, abs.length - scale);
+  const frac = abs.slice(abs.length - scale);
+  return `${negative ? '-' : ''}${whole}${scale ? `.${frac}` : ''}`;
+}
+
+/** How a decimal item's stored text leaves: with its declared scale, else as stored. */
+export function decimalPresenter(item: ItemView): ((v: unknown) => unknown) | null {
+  if (item.type !== 'decimal' || item.scale === undefined) return null;
+  const scale = item.scale;
+  return (v) => (typeof v === 'string' ? formatDecimal(v, scale) : v);
 }
 
 /** The type oid of each item type's column (resource-model's sqlTypeOf) whose text needs formatting; text columns stay as they are. */

@@ -46,7 +46,11 @@ export class GrantCopy extends Base {
   @Column('integer')
   version: number;
 
-  /** false only when the grant explicitly lets personal items through unmasked. */
-  @Column('boolean', { default: true })
-  maskPersonal: boolean;
+  /** Items the grant lets leave in clear (§6); null or empty: none. */
+  @Column('jsonb', { nullable: true })
+  clearItems: string[] | null;
+
+  /** The office-recorded legal basis without which no secret item leaves in clear. */
+  @Column('text', { nullable: true })
+  clearLegalBasis: string | null;
 }

@@ -8,7 +8,9 @@ export type GrantEntry = DecidableGrant & {
   resourceCode: string;
   rowFilter: RowFilter | null;
   version: number;
-  maskPersonal: boolean;
+  /** What the grant lets leave in clear (see query/masking.ts isClear). */
+  clearItems: ReadonlySet<string>;
+  clearLegalBasis: string | null;
 };
 
 interface GrantRow {
@@ -23,10 +25,11 @@ interface GrantRow {
   valid_to: Date | null;
   status: GrantStatus;
   version: number;
-  mask_personal: boolean;
+  clear_items: string[] | null;
+  clear_legal_basis: string | null;
 }
 
-const SELECT = 'SELECT id, consumer_unit_id, provider_unit_id, resource_code, items, row_filter, modes, valid_from, valid_to, status, version, mask_personal FROM grant_copy';
+const SELECT = 'SELECT id, consumer_unit_id, provider_unit_id, resource_code, items, row_filter, modes, valid_from, valid_to, status, version, clear_items, clear_legal_basis FROM grant_copy';
 
 // A row kept before grants had to carry their validity is open-ended, as it was then.
 const EARLIEST = new Date(-8.64e15);
@@ -40,7 +43,8 @@ function entryOf(r: GrantRow): GrantEntry {
     resourceCode: r.resource_code,
     rowFilter: r.row_filter,
     version: r.version,
-    maskPersonal: r.mask_personal,
+    clearItems: new Set(r.clear_items ?? []),
+    clearLegalBasis: r.clear_legal_basis,
   };
 }
 

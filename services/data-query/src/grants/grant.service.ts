@@ -32,8 +32,9 @@ export class GrantService {
       validTo: new Date(g.validTo),
       status: g.status,
       version: g.version,
-      // Personal items are masked unless the grant explicitly says otherwise.
-      maskPersonal: g.maskPersonal !== false,
+      // Masked items are masked unless the grant lists them (and, for secret items, carries a legal basis).
+      clearItems: g.clearItems ?? null,
+      clearLegalBasis: g.clearLegalBasis ?? null,
     } satisfies Partial<GrantCopy>);
     await repo.save(row);
     await m.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, `grant:${g.id}`]);

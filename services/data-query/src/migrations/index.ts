@@ -1,6 +1,7 @@
 import { Initial1795688922081 } from './1795688922081-initial.migration';
 import { Datasets1795689674546 } from './1795689674546-datasets.migration';
 import { RowsSchema1795689674547 } from './1795689674547-rows-schema.migration';
+import { ClearItems1795689674548 } from './1795689674548-clear-items.migration';
 
 // Applied in this order.
-export const migrations = [Initial1795688922081, Datasets1795689674546, RowsSchema1795689674547];
+export const migrations = [Initial1795688922081, Datasets1795689674546, RowsSchema1795689674547, ClearItems1795689674548];

@@ -1,40 +1,55 @@
-import type { ItemView } from '@gdx/contracts';
-import { IDENTITY_ELEMENT } from '../datasets/resource-model';
+import type { ItemMask, ItemView } from '@gdx/contracts';
 
 export type Masker = (value: unknown) => unknown;
 
-const NAME_LABELS = ['姓名', '法定代表人', '权利人'];
-
-/** Identity numbers: every item that holds one, whether or not it names the standard element. */
-function holdsIdentityNumber(item: ItemView): boolean {
-  return item.element === IDENTITY_ELEMENT || /(^id|IdNumber)$/i.test(item.key) || /身份号码|身份证/.test(item.label ?? '');
+/** What a grant says about clear items (§6): the items it lists, and the office-recorded legal basis secret items need. */
+export interface ClearTerms {
+  clearItems: ReadonlySet<string>;
+  clearLegalBasis: string | null;
 }
 
-function holdsName(item: ItemView): boolean {
-  return /name$/i.test(item.key) || NAME_LABELS.some((l) => (item.label ?? '').includes(l));
+/** What a fully masked value, or one too short to keep its ends, becomes: nothing of it, not even its length. */
+const HIDDEN = '***';
+
+/**
+ * One value masked as its item declares: `full` hides it, otherwise the first
+ * `keepStart` and last `keepEnd` characters (code points) stay and the rest become `*`.
+ * A value with nothing left to hide once its ends are kept is hidden whole.
+ */
+export function applyMask(mask: ItemMask, value: string): string {
+  if (mask === 'full') return HIDDEN;
+  const chars = [...value];
+  const hidden = chars.length - mask.keepStart - mask.keepEnd;
+  if (hidden <= 0) return HIDDEN;
+  return `${chars.slice(0, mask.keepStart).join('')}${'*'.repeat(hidden)}${mask.keepEnd ? chars.slice(-mask.keepEnd).join('') : ''}`;
 }
 
-/** `340302199001011234` → `340302********1234`: region and the last four stay for a human to recognise the record. */
-export function maskIdentityNumber(value: string): string {
-  return value.length > 10 ? `${value.slice(0, 6)}${'*'.repeat(value.length - 10)}${value.slice(-4)}` : '***';
-}
+/** Item columns reach the masker as text, numbers or booleans (pg's parsers): never as objects. */
+const textOf = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? v.toString() : JSON.stringify(v));
 
-/** `张三丰` → `张*`: the surname only. */
-export function maskName(value: string): string {
-  const first = String.fromCodePoint(value.codePointAt(0) ?? 42);
-  return value.length ? `${first}*` : value;
+/** Whether the item's sensitivity masks it at all: `public` and `internal` items leave in clear. */
+export function isMasked(item: ItemView): boolean {
+  return item.sensitivity === 'personal' || item.sensitivity === 'secret';
 }
 
 /**
- * The masker of a personal item, chosen once per dataset item rather than per
- * value; null for items that are not personal (shown as stored).
+ * The masker of an item, from the mask the catalogue declared for it (never guessed
+ * from its key or label); null for items that leave in clear. A personal or secret
+ * item that reached us without a mask (stored before masks were declared) is hidden whole.
  */
-/** Item columns reach the masker as text or numbers (pg's parsers): never as objects. */
-const textOf = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : JSON.stringify(v));
-
 export function maskerOf(item: ItemView): Masker | null {
-  if (item.sensitivity !== 'personal') return null;
-  if (holdsIdentityNumber(item)) return (v) => (v === null ? null : maskIdentityNumber(textOf(v)));
-  if (holdsName(item)) return (v) => (v === null ? null : maskName(textOf(v)));
-  return (v) => (v === null ? null : '***');
+  if (!isMasked(item)) return null;
+  const mask = item.mask ?? 'full';
+  return (v) => (v === null || v === undefined ? null : applyMask(mask, textOf(v)));
+}
+
+/**
+ * Whether a grant lets a masked item leave in clear: a `personal` item when the grant
+ * lists it; a `secret` item only when it is listed and the grant carries an
+ * office-recorded legal basis.
+ */
+export function isClear(item: ItemView, grant: ClearTerms): boolean {
+  if (!isMasked(item)) return true;
+  if (!grant.clearItems.has(item.key)) return false;
+  return item.sensitivity === 'personal' || (grant.clearLegalBasis !== null && grant.clearLegalBasis.trim().length > 0);
 }

@@ -3,9 +3,9 @@ import { actorOf, type Principal } from '@gdx/auth';
 import { decideGrant, type QueryBody, type QueryResult } from '@gdx/contracts';
 import { AppError, BadRequestError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
 import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
-import { RESULT_TYPES } from '../datasets/item-values';
+import { decimalPresenter, RESULT_TYPES } from '../datasets/item-values';
 import type { GrantCache, GrantEntry } from '../grants/grant-cache';
-import { maskerOf, type Masker } from './masking';
+import { isClear, maskerOf, type Masker } from './masking';
 import type { QueryPlanner } from './query-planner';
 import type { PointBatcher } from './point-batcher';
 import type { AuditEmitter, QueryAuditType } from './audit-emitter';
@@ -34,7 +34,8 @@ export interface QueryCall {
  * answer is released.
  */
 export class QueryService {
-  private readonly maskers = new WeakMap<DatasetRuntime, (Masker | null)[]>();
+  /** Per dataset item: how its value leaves in clear (a decimal's scale), and its masker. */
+  private readonly presenters = new WeakMap<DatasetRuntime, { clear: (Masker | null)[]; masked: (Masker | null)[] }>();
 
   constructor(
     private readonly pool: Pool,
@@ -63,6 +64,7 @@ export class QueryService {
       if (!decision.ok)
         throw new ForbiddenError(decision.detail, decision.code, { ...(decision.grant ? { grantId: decision.grant.id } : {}), ...(decision.item ? { field: 'body.items', item: decision.item } : {}) });
       const g = decision.grant;
+      this.checkConditionsGranted(ds, g, call.body.where);
       items = this.projection(ds, g, call.body.items);
       const limit = Math.min(call.body.limit ?? 20, this.pageLimit);
       const plan = this.planner.plan(ds, call.body.where, g.rowFilter, call.body.cursor, limit);
@@ -88,6 +90,14 @@ export class QueryService {
     });
   }
 
+  /** A condition on an item the grant does not cover would let the caller infer its values: conditions only on granted items. */
+  private checkConditionsGranted(ds: DatasetRuntime, g: GrantEntry, where: QueryBody['where']): void {
+    for (const key of Object.keys(where ?? {})) {
+      if (ds.itemsByKey.has(key) && !g.items.has(key))
+        throw new ForbiddenError(`Your unit’s grant does not cover ${key}: conditions may only name granted items.`, 'ITEM_NOT_GRANTED', { grantId: g.id, field: `body.where.${key}`, item: key });
+    }
+  }
+
   /** The requested items (the decision found them granted); none requested means every granted item the resource still has. */
   private projection(ds: DatasetRuntime, g: GrantEntry, requested: string[] | undefined): string[] {
     if (requested?.length) return [...new Set(requested)];
@@ -97,20 +107,29 @@ export class QueryService {
   }
 
   private shape(ds: DatasetRuntime, g: GrantEntry, items: string[], rows: unknown[][], limit: number): QueryResult {
-    let maskers = this.maskers.get(ds);
-    if (!maskers) {
-      maskers = ds.items.map(maskerOf);
-      this.maskers.set(ds, maskers);
+    let presenters = this.presenters.get(ds);
+    if (!presenters) {
+      const clear = ds.items.map(decimalPresenter);
+      const masked = ds.items.map((item, n) => {
+        const mask = maskerOf(item);
+        const present = clear[n];
+        return mask && present ? (v: unknown) => mask(present(v)) : mask;
+      });
+      presenters = { clear, masked };
+      this.presenters.set(ds, presenters);
     }
     const picks = items.map((key) => ds.indexByKey.get(key)!);
+    // Masked unless the grant lets the item leave in clear (§6), decided once per answer and item.
+    const { clear, masked } = presenters;
+    const presentOf = picks.map((c) => (isClear(ds.items[c], g) ? clear[c] : (masked[c] ?? clear[c])));
     const keyIndex = ds.keyIndex;
     const page = rows.length > limit ? rows.slice(0, limit) : rows;
     const out = page.map((row) => {
       const o: Record<string, unknown> = {};
       for (let j = 0; j < picks.length; j++) {
         const c = picks[j];
-        const mask = g.maskPersonal ? maskers[c] : null;
-        o[items[j]] = mask ? mask(row[c]) : row[c];
+        const present = presentOf[j];
+        o[items[j]] = present ? present(row[c]) : row[c];
       }
       return o;
     });
