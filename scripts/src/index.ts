@@ -5,3 +5,4 @@
  */
 export { SERVICE_DATABASES } from './services';
 export { buildOpenapiDocuments, serialise } from './openapi-documents';
+export { seedAll, resetNotice, CREDENTIALS_FILE } from './seed';

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { migrateAll } from './migrate';
-import { seedAll, CREDENTIALS_FILE } from './seed';
+import { seedAll, resetNotice, CREDENTIALS_FILE } from './seed';
 import { DEFAULT_DATABASE_URL } from './database';
 
 /**
@@ -61,6 +61,8 @@ async function main(): Promise<void> {
   await migrateAll(databaseUrl, (s) => console.log(`  ${s}`));
   console.log('gdx: seeding demo data…');
   const creds = await seedAll(databaseUrl);
+  const notice = resetNotice(creds.reset);
+  if (notice) console.log(`gdx: ${notice}`);
 
   const ports = Object.fromEntries(SERVICES.map((s) => [s.name, Number(env[`GDX_${s.name.toUpperCase().replace('-', '_')}_PORT`] ?? s.port)]));
   const children: ChildProcess[] = [];
@@ -119,7 +121,7 @@ gdx is ${ready.every(Boolean) ? 'up' : 'partly up (see the logs above)'}.
   JWKS         ${gw}/.well-known/jwks.json
   office admin ${office ? `${office.username} / ${office.password}` : 'see ' + CREDENTIALS_FILE}
   a client     ${client ? `${client.clientId} / ${client.clientSecret}` : 'see ' + CREDENTIALS_FILE}
-  all demo credentials: ${CREDENTIALS_FILE}
+  all demo credentials: ${CREDENTIALS_FILE}${creds.reset.length ? `\n  (demo secrets reset on this start: ${creds.reset.join(', ')})` : ''}
 
   curl -s -X POST ${gw}/api/v1/auth/token -d grant_type=client_credentials -d client_id=${client?.clientId ?? 'ID'} -d client_secret=${client?.clientSecret ?? 'SECRET'}
 Ctrl-C stops everything.
