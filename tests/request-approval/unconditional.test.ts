@@ -153,6 +153,15 @@ describe('unconditional sharing: record form and commitment issue the grant at o
       .send({ form: { ...form, resourceCode: '101001/0001' }, commitment: { version: commitment.version, text: commitment.text } })
       .expect(400);
     expect(contradicts.body).toMatchObject({ code: 'FILING_MISMATCH', field: 'body.form.resourceCode' });
+    // 使用单位 is the caller's own unit, not free text: another unit's name (or any name) is refused.
+    for (const applicantUnit of ['蚌埠市公安局', '任意单位']) {
+      const otherUnit = await api()
+        .post(url)
+        .set(bearer(c.rs))
+        .send({ form: { ...form, applicantUnit }, commitment: { version: commitment.version, text: commitment.text } })
+        .expect(400);
+      expect(otherUnit.body).toMatchObject({ code: 'FILING_MISMATCH', field: 'body.form.applicantUnit' });
+    }
 
     const after = await api().get(`/api/v1/requests/${filed.body.id}`).set(bearer(c.rs)).expect(200);
     expect(after.body).toMatchObject({ status: 'awaiting_filing', grantId: null, filing: null, version: 1 });
@@ -172,6 +181,21 @@ describe('unconditional sharing: record form and commitment issue the grant at o
     await api().post(url).set(bearer(c.rs)).send(body).expect(200);
     const again = await api().post(url).set(bearer(c.rs)).send(body).expect(409);
     expect(again.body.code).toBe('ILLEGAL_TRANSITION');
+  });
+
+  it('fills 使用单位 from the caller’s unit when the form leaves it out', async () => {
+    const filed = await api()
+      .post('/api/v1/requests')
+      .set(bearer(c.rs))
+      .send(requestBody(CODE, ['creditCode']))
+      .expect(201);
+    const { applicantUnit: _a, ...withoutUnit } = form;
+    const done = await api()
+      .post(`/api/v1/requests/${filed.body.id}/filing`)
+      .set(bearer(c.rs))
+      .send({ form: withoutUnit, commitment: { version: commitment.version, text: commitment.text } })
+      .expect(200);
+    expect(done.body.filing.form.applicantUnit).toBe(referenceData().units.find((u) => u.key === 'RS')!.name);
   });
 
   it('refuses bad requests with the field named and nothing written', async () => {

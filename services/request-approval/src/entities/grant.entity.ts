@@ -56,6 +56,17 @@ export class Grant extends Base {
   @Column('integer', { default: 1 })
   version: number;
 
+  /**
+   * Items served in clear although their sensitivity would mask them (§6): `personal` ones the
+   * grant lists; `secret` ones only together with `clearLegalBasis`, recorded by the office.
+   */
+  @Column('jsonb')
+  clearItems: string[];
+
+  /** The office's recorded legal basis for serving the `secret` items of `clearItems` in clear; null when there are none. */
+  @Column('text', { nullable: true })
+  clearLegalBasis: string | null;
+
   /** The newer grant for the same consumer unit, resource and mode that took this one's place (state `superseded`). */
   @Column('uuid', { nullable: true })
   supersededBy: string | null;

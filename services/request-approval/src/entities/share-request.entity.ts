@@ -18,6 +18,8 @@ export interface Attachment {
 export interface GrantTerms {
   resourceCode?: string;
   items?: string[];
+  /** Items to be served in clear (a subset of `items`); what was asked, possibly narrowed. */
+  clearItems?: string[];
   rowFilter?: RowFilter | null;
   rateLimitPerSecond?: number;
   dailyQuota?: number;
@@ -40,6 +42,8 @@ export interface OfficeDecisionRecord {
   by: string;
   at: string;
   legalBasis?: string;
+  /** The legal basis for serving `secret` items in clear, when the grant does. */
+  clearLegalBasis?: string;
   comment?: string;
 }
 
@@ -78,6 +82,10 @@ export class ShareRequest extends Base {
 
   @Column('jsonb')
   items: string[];
+
+  /** Items the applicant asks to receive in clear, with its purpose (§6); a subset of `items`. */
+  @Column('jsonb')
+  clearItems: string[];
 
   @Column('text')
   serviceMode: ServiceMode;

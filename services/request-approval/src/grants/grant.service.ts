@@ -30,6 +30,8 @@ export function viewGrant(g: Grant): GrantView {
     status: g.status,
     statusReason: g.statusReason,
     version: g.version,
+    clearItems: g.clearItems,
+    clearLegalBasis: g.clearLegalBasis,
     supersededBy: g.supersededBy,
   };
 }
@@ -40,6 +42,9 @@ export interface IssueGrant {
   providerUnitId: string;
   resourceCode: string;
   items: string[];
+  /** Among `items`; secret ones only with `clearLegalBasis` (the request workflow checks this). */
+  clearItems: string[];
+  clearLegalBasis: string | null;
   rowFilter: RowFilter | null;
   modes: ServiceMode[];
   rateLimitPerSecond: number;

@@ -47,6 +47,21 @@ export class CatalogueChecks {
     } else items = r.items;
     checkItems(items, res, 'body.terms.items');
 
+    // Items in clear: among the items granted and, for a catalogue resource, among those asked in clear.
+    let clearItems: string[];
+    if (t.clearItems) {
+      clearItems = [...new Set(t.clearItems)];
+      clearItems.forEach((k, i) => {
+        if (!items.includes(k) || (r.track !== 'uncatalogued' && !r.clearItems.includes(k))) {
+          throw new ValidationError(
+            `${k} is not among the items granted and asked in clear; an approval may only narrow the items in clear.`,
+            { field: `body.terms.clearItems[${i}]` },
+            'CLEAR_ITEMS_NOT_NARROWER',
+          );
+        }
+      });
+    } else clearItems = r.clearItems.filter((k) => items.includes(k));
+
     const validFrom = t.validFrom ? new Date(t.validFrom) : r.validFrom;
     const validTo = t.validTo ? new Date(t.validTo) : r.validTo;
     if (validFrom < r.validFrom) throw new ValidationError('The approval may not start before the period asked for.', { field: 'body.terms.validFrom' }, 'VALIDITY_NOT_NARROWER');
@@ -57,6 +72,7 @@ export class CatalogueChecks {
     return {
       resourceCode: res.code,
       items,
+      clearItems,
       rowFilter,
       rateLimitPerSecond: t.rateLimitPerSecond ?? this.defaults.rateLimitPerSecond,
       dailyQuota: t.dailyQuota ?? this.defaults.dailyQuota,
@@ -99,5 +115,18 @@ export function checkItems(items: string[], res: CatalogueResource, field: strin
     if (keys.has(k)) return;
     if (atGrant) throw new ConflictError('ITEM_GONE', `${res.code} no longer has the item ${k}.`);
     throw new ValidationError(`${res.code} has no item ${k}.`, { field: `${field}[${i}]` }, 'UNKNOWN_ITEM');
+  });
+}
+
+/** The items of `keys` the catalogue declares `secret` (§6: never in clear without an office-recorded legal basis). */
+export function secretItems(keys: readonly string[], res: CatalogueResource): string[] {
+  const secret = new Set(res.items.filter((i) => i.sensitivity === 'secret').map((i) => i.key));
+  return keys.filter((k) => secret.has(k));
+}
+
+/** Clear items must be among the items asked for; `field` names the first that is not. */
+export function checkClearItems(clearItems: readonly string[], items: readonly string[], field: string): void {
+  clearItems.forEach((k, i) => {
+    if (!items.includes(k)) throw new ValidationError(`${k} is asked in clear but not asked for.`, { field: `${field}[${i}]` }, 'CLEAR_ITEM_NOT_REQUESTED');
   });
 }

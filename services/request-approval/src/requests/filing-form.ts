@@ -3,8 +3,17 @@ import { referenceData } from '@gdx/codes';
 import { ValidationError } from '@gdx/errors';
 import type { ShareRequest } from '../entities/share-request.entity';
 
-/** Fields of the record form (备案表) the request already answers; the form may repeat them but not contradict them. */
-const FROM_REQUEST: Record<string, (r: ShareRequest) => unknown> = {
+/** What the record form is filled in from besides the request: the calling unit as the gateway's directory names it. */
+export interface FilingContext {
+  applicantUnitName: string;
+}
+
+/**
+ * Fields of the record form (备案表) the request (or the caller's unit) already answers; the
+ * form may repeat them but not contradict them. 使用单位 is the caller's own unit, never free text.
+ */
+const FROM_REQUEST: Record<string, (r: ShareRequest, c: FilingContext) => unknown> = {
+  applicantUnit: (_r, c) => c.applicantUnitName,
   resourceCode: (r) => r.resourceCode,
   items: (r) => r.items,
   purpose: (r) => r.purpose,
@@ -40,7 +49,7 @@ function same(a: unknown, b: unknown, key: string): boolean {
 }
 
 /** The form as it is kept: every field of the reference form, taken from the request where it answers it. */
-export function completeFilingForm(request: ShareRequest, given: Record<string, unknown>): Record<string, unknown> {
+export function completeFilingForm(request: ShareRequest, given: Record<string, unknown>, context: FilingContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const { key } of referenceData().filingForm.fields) {
     const derive = FROM_REQUEST[key];
@@ -50,9 +59,10 @@ export function completeFilingForm(request: ShareRequest, given: Record<string, 
       out[key] = v.trim();
       continue;
     }
-    const expected = derive(request);
+    const expected = derive(request, context);
     if (given[key] !== undefined && !same(given[key], expected, key)) {
-      throw new ValidationError(`The record form says something else for ${key} than the request does.`, { field: `body.form.${key}` }, 'FILING_MISMATCH');
+      const what = key === 'applicantUnit' ? `the calling unit (${String(expected)})` : 'the request';
+      throw new ValidationError(`The record form says something else for ${key} than ${what} does.`, { field: `body.form.${key}` }, 'FILING_MISMATCH');
     }
     out[key] = expected;
   }

@@ -37,6 +37,13 @@ export const FileRequestSchema = Type.Object(
     need: Type.Optional(Type.String({ minLength: 1, maxLength: 4000, description: 'Out of catalogue: the data needed, in words.' })),
     providerUnitId: Type.Optional(Type.String({ format: 'uuid', description: 'Out of catalogue: the unit asked to provide it. Taken from the catalogue otherwise.' })),
     items: Type.Array(ItemKey, { minItems: 1, maxItems: 200, description: 'Item keys wanted (out of catalogue: the applicant’s own names).' }),
+    clearItems: Type.Optional(
+      Type.Array(ItemKey, {
+        maxItems: 200,
+        description:
+          'Items among `items` wanted in clear, for the purpose stated (§6): `personal` items are otherwise masked; `secret` items leave in clear only on the conditional track, with a legal basis the office records when confirming, and never on an unconditional filing.',
+      }),
+    ),
     serviceMode: ServiceModeSchema,
     purpose: Type.String({ minLength: 1, maxLength: 2000 }),
     dutyBasis: Type.String({ minLength: 1, maxLength: 2000, description: 'The statutory duty the data serves (履职依据).' }),
@@ -53,6 +60,12 @@ export const TermsSchema = Type.Object(
   {
     resourceCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Out of catalogue: the resource that serves the need.' })),
     items: Type.Optional(Type.Array(ItemKey, { minItems: 1, maxItems: 200 })),
+    clearItems: Type.Optional(
+      Type.Array(ItemKey, {
+        maxItems: 200,
+        description: 'Items granted in clear: among the items granted and (for catalogue resources) those asked in clear. Left out: what was asked, within the items granted.',
+      }),
+    ),
     rowFilter: Type.Optional(Type.Unsafe<RowFilter>(Type.Ref('RowFilter'))),
     rateLimitPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
     dailyQuota: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
@@ -81,6 +94,14 @@ export const ConfirmSchema = Type.Object(
     }),
     legalBasis: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Required to refuse, and to grant an exception for a resource that is not shared.' })),
     comment: Type.Optional(Type.String({ maxLength: 2000, description: 'Required to return.' })),
+    clearLegalBasis: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2000,
+        description:
+          'Required to confirm a grant that serves `secret` items in clear (400 LEGAL_BASIS_REQUIRED without it; return the request to the provider to drop them instead). Recorded on the grant.',
+      }),
+    ),
     terms: Type.Optional(TermsSchema),
   },
   { additionalProperties: false },
@@ -138,6 +159,7 @@ export const TransitionSchema = Type.Object({
 const StoredTerms = Type.Object({
   resourceCode: Type.Optional(Type.String()),
   items: Type.Optional(Type.Array(Type.String())),
+  clearItems: Type.Optional(Type.Array(Type.String())),
   rowFilter: Type.Optional(Nullable(Type.Ref('RowFilter'))),
   rateLimitPerSecond: Type.Optional(Type.Integer()),
   dailyQuota: Type.Optional(Type.Integer()),
@@ -157,6 +179,7 @@ export const RequestSchema = Type.Object(
     providerUnitId: Type.String({ format: 'uuid' }),
     need: Nullable(Type.String()),
     items: Type.Array(Type.String()),
+    clearItems: Type.Array(Type.String(), { description: 'Items asked for in clear.' }),
     serviceMode: ServiceModeSchema,
     purpose: Type.String(),
     dutyBasis: Type.String(),
@@ -186,6 +209,7 @@ export const RequestSchema = Type.Object(
         by: Type.String(),
         at: Type.String(),
         legalBasis: Type.Optional(Type.String()),
+        clearLegalBasis: Type.Optional(Type.String()),
         comment: Type.Optional(Type.String()),
       }),
     ),

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isOffice, requireRole, type Principal } from '@gdx/auth';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
+import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '@gdx/errors';
 import { type Emit, type EventPublisher } from '@gdx/events';
 import { createEvent } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
@@ -16,7 +16,7 @@ import { viewTransition, type GrantService } from '../grants/grant.service';
 import { checkAcceptance } from './commitment';
 import { completeFilingForm } from './filing-form';
 import type { ConfirmInput, FileRequestInput, FilingInput, RequestFilter, ReviewInput } from './request.schemas';
-import { CatalogueChecks, checkItems, checkWindow } from './catalogue-checks';
+import { CatalogueChecks, checkClearItems, checkItems, checkWindow, secretItems } from './catalogue-checks';
 import { canSeeRequest, eventData, viewRequest } from './request.view';
 import { invalidCursor } from '@gdx/service-kit';
 
@@ -73,6 +73,7 @@ export class RequestService {
       validTo,
       attachments: input.attachments ?? [],
       items: [...new Set(input.items)],
+      clearItems: [...new Set(input.clearItems ?? [])],
       delayed: false,
       delayedAt: null,
       review: null,
@@ -84,6 +85,7 @@ export class RequestService {
     });
     if (blank(r.purpose)) throw new ValidationError('State the purpose.', { field: 'body.purpose' }, 'PURPOSE_REQUIRED');
     if (blank(r.dutyBasis)) throw new ValidationError('State the statutory duty the data serves.', { field: 'body.dutyBasis' }, 'DUTY_BASIS_REQUIRED');
+    checkClearItems(r.clearItems, r.items, 'body.clearItems');
 
     if (input.resourceCode !== undefined) {
       if (input.need !== undefined) throw new ValidationError('A request names a catalogue resource or an out-of-catalogue need, not both.', { field: 'body.need' }, 'RESOURCE_OR_NEED');
@@ -97,6 +99,16 @@ export class RequestService {
       // A `none` resource offers no mode at all; the office may still make an exception for the mode asked.
       if (sharing !== 'none' && !res.methods.includes(input.serviceMode)) {
         throw new ValidationError(`${res.code} is not offered as ${input.serviceMode} (offered: ${res.methods.join(', ') || 'none'}).`, { field: 'body.serviceMode' }, 'MODE_NOT_OFFERED');
+      }
+      // §6: a secret item leaves in clear only with a legal basis the office records, which an unconditional filing never meets.
+      if (sharing === 'unconditional') {
+        const secret = secretItems(r.clearItems, res);
+        if (secret.length)
+          throw new ValidationError(
+            `${secret.join(', ')} ${secret.length > 1 ? 'are' : 'is'} secret: never served in clear on an unconditional filing.`,
+            { field: `body.clearItems[${r.clearItems.indexOf(secret[0])}]` },
+            'SECRET_ITEM_NOT_CLEAR',
+          );
       }
       Object.assign(r, { track: sharing, resourceCode: res.code, resourceName: res.name ?? null, resourceVersion: res.version ?? null, providerUnitId: res.providerUnitId, need: null });
     } else {
@@ -164,13 +176,19 @@ export class RequestService {
     if (p.kind !== 'account') throw new ForbiddenError('A commitment is signed by a person’s account, not by a system client.', 'SIGNER_REQUIRED');
     assertTransition('request', r0.status, 'filing');
     const commitment = checkAcceptance(input.commitment);
-    const form = completeFilingForm(r0, input.form);
+    // 使用单位 is the caller's own unit as the directory names it, whatever the form says.
+    const applicantUnitName = await this.units.name(p.unitId, authorization);
+    if (applicantUnitName === undefined) throw new ServiceUnavailableError('The unit directory does not know the calling unit; try again shortly.', 'UNIT_DIRECTORY_UNAVAILABLE');
+    const form = completeFilingForm(r0, input.form, { applicantUnitName });
     const now = this.clock.now();
     // The resource may have changed since the request was filed: what is granted follows the catalogue as it is now.
     const res = await this.checks.published(r0.resourceCode!, authorization, 'resourceCode', true);
     if (effectiveSharing(res, r0.items) !== 'unconditional') throw new ConflictError('SHARING_TYPE_CHANGED', `${res.code} is no longer shared unconditionally; withdraw and file again.`);
     checkItems(r0.items, res, 'items', true);
     if (r0.validTo <= now) throw new ConflictError('VALIDITY_ELAPSED', 'The validity period asked for has ended; withdraw and file again.');
+    // Personal items asked in clear are granted so; secret ones never on this track (checked at filing too, the catalogue may have changed since).
+    const secret = secretItems(r0.clearItems, res);
+    const clearItems = r0.clearItems.filter((k) => !secret.includes(k));
 
     return this.events.transaction(async (m, emit) => {
       const r = await this.lock(m, id, 'filing');
@@ -194,7 +212,7 @@ export class RequestService {
           occurredAt: now,
         }),
       );
-      await this.grant(m, emit, r, {}, p, now, 'filing', 'record form filed and commitment accepted', traceparent);
+      await this.grant(m, emit, r, { clearItems }, null, p, now, 'filing', 'record form filed and commitment accepted', traceparent);
       return this.view(m, r);
     });
   }
@@ -260,6 +278,8 @@ export class RequestService {
     const now = this.clock.now();
     let terms: GrantTerms = {};
     let grants = false;
+    /** The items granted in clear that the catalogue declares secret: they need the office's recorded legal basis. */
+    let secret: string[] = [];
     if (input.decision === 'return') {
       if (r0.track === 'none') throw new ConflictError('ILLEGAL_TRANSITION', 'A request for a resource that is not shared has no provider review to return to.', { currentStatus: r0.status, action });
       if (blank(input.comment)) throw new ValidationError('Say why the request goes back to the provider.', { field: 'body.comment' }, 'REASON_REQUIRED');
@@ -272,6 +292,7 @@ export class RequestService {
         throw new ValidationError('A resource that is not shared is granted only as an exception with a recorded legal basis.', { field: 'body.legalBasis' }, 'LEGAL_BASIS_REQUIRED');
       terms = await this.checks.narrowTerms(r0, input.terms ?? {}, authorization, now, undefined);
       grants = true;
+      secret = secretItems(terms.clearItems ?? [], await this.checks.published(terms.resourceCode!, authorization, 'body.terms.resourceCode', true));
     } else {
       if (input.terms) throw new ValidationError('The office confirms the provider’s terms as they are; return the request to change them.', { field: 'body.terms' }, 'TERMS_NOT_ALLOWED');
       grants = r0.review?.decision === 'approve';
@@ -280,8 +301,21 @@ export class RequestService {
         const res = await this.checks.published(terms.resourceCode ?? r0.resourceCode!, authorization, 'resourceCode', true);
         checkItems(terms.items ?? r0.items, res, 'items', true);
         if (new Date(terms.validTo ?? r0.validTo) <= now) throw new ConflictError('VALIDITY_ELAPSED', 'The validity period approved has ended; return the request to the provider.');
+        const granted = terms.items ?? r0.items;
+        terms = { ...terms, clearItems: terms.clearItems ?? r0.clearItems.filter((k) => granted.includes(k)) };
+        secret = secretItems(terms.clearItems!, res);
       }
     }
+    if (!grants && input.clearLegalBasis !== undefined)
+      throw new ValidationError('A legal basis for items in clear is recorded only when a grant is confirmed.', { field: 'body.clearLegalBasis' }, 'TERMS_NOT_ALLOWED');
+    // §6: secret items never leave in clear unless the office records the legal basis for it here.
+    if (secret.length && blank(input.clearLegalBasis))
+      throw new ValidationError(
+        `${secret.join(', ')} ${secret.length > 1 ? 'are' : 'is'} secret: serving ${secret.length > 1 ? 'them' : 'it'} in clear needs the office’s recorded legal basis (or return the request to the provider to drop ${secret.length > 1 ? 'them' : 'it'} from the items in clear).`,
+        { field: 'body.clearLegalBasis' },
+        'LEGAL_BASIS_REQUIRED',
+      );
+    const clearLegalBasis = secret.length ? input.clearLegalBasis!.trim() : null;
 
     return this.events.transaction(async (m, emit) => {
       const r = await this.lock(m, id, action);
@@ -291,6 +325,7 @@ export class RequestService {
         by: p.subject,
         at: now.toISOString(),
         ...(input.legalBasis ? { legalBasis: input.legalBasis.trim() } : {}),
+        ...(clearLegalBasis ? { clearLegalBasis } : {}),
         ...(input.comment ? { comment: input.comment } : {}),
       };
       const reason = input.legalBasis ?? input.comment ?? null;
@@ -311,7 +346,7 @@ export class RequestService {
             occurredAt: now,
           }),
         );
-        await this.grant(m, emit, r, terms, p, now, 'confirm', reason ?? 'confirmed by the office', traceparent);
+        await this.grant(m, emit, r, terms, clearLegalBasis, p, now, 'confirm', reason ?? 'confirmed by the office', traceparent);
       } else {
         if (input.decision === 'confirm')
           emit(createEvent('request.confirmed', { actor: eventActor(p), subject: r.id, data: eventData(r, from, { outcome: 'refused' }), traceparent, occurredAt: now }));
@@ -422,9 +457,21 @@ export class RequestService {
     await m.getRepository(ShareRequest).save(r);
   }
 
-  private async grant(m: EntityManager, emit: Emit, r: ShareRequest, terms: GrantTerms, actor: ChangeActor, now: Date, action: RequestAction, reason: string, traceparent?: string): Promise<void> {
+  private async grant(
+    m: EntityManager,
+    emit: Emit,
+    r: ShareRequest,
+    terms: GrantTerms,
+    clearLegalBasis: string | null,
+    actor: ChangeActor,
+    now: Date,
+    action: RequestAction,
+    reason: string,
+    traceparent?: string,
+  ): Promise<void> {
     const from = r.status;
     const validFrom = new Date(terms.validFrom ?? r.validFrom);
+    const items = terms.items ?? r.items;
     const g = await this.grants.issue(
       m,
       emit,
@@ -433,7 +480,9 @@ export class RequestService {
         consumerUnitId: r.applicantUnitId,
         providerUnitId: r.providerUnitId,
         resourceCode: terms.resourceCode ?? r.resourceCode!,
-        items: terms.items ?? r.items,
+        items,
+        clearItems: (terms.clearItems ?? r.clearItems).filter((k) => items.includes(k)),
+        clearLegalBasis,
         rowFilter: terms.rowFilter ?? null,
         modes: [r.serviceMode],
         rateLimitPerSecond: terms.rateLimitPerSecond ?? this.rules.defaultRateLimitPerSecond,

@@ -18,6 +18,7 @@ export function viewRequest(r: ShareRequest) {
     providerUnitId: r.providerUnitId,
     need: r.need,
     items: r.items,
+    clearItems: r.clearItems,
     serviceMode: r.serviceMode,
     purpose: r.purpose,
     dutyBasis: r.dutyBasis,
