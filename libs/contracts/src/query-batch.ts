@@ -7,7 +7,8 @@ export const QUERY_PAGE_LIMIT = 100;
 export const QueryBodySchema = Type.Object(
   {
     where: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{0,47}$' }), Type.Unknown(), {
-      description: 'Conditions on declared query keys, all of which must hold: a value (equality), { "in": [values] } (at most 100) or { "gte": a, "lte": b } (dates and numbers only).',
+      description:
+        'Conditions on declared query keys the grant covers (a condition on an ungranted item is 403 ITEM_NOT_GRANTED), all of which must hold: a value (equality), { "in": [values] } (at most 100) or { "gte": a, "lte": b } (dates and numbers only).',
       examples: [{ idNumber: '11010519491231002X' }, { regionCode: { in: ['340302', '340303'] } }],
     }),
     items: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 48 }), { minItems: 1, maxItems: 200, description: 'Items to return; all granted items when left out.' })),
@@ -19,7 +20,10 @@ export const QueryBodySchema = Type.Object(
 export type QueryBody = Static<typeof QueryBodySchema>;
 
 export const QueryResultSchema = Type.Object({
-  items: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Rows with the requested items; personal items masked unless the grant says otherwise.' }),
+  items: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+    description:
+      'Rows with the requested items. Personal and secret items are masked as the catalogue declares (`mask`) unless the grant lists them as clear (secret ones only with an office-recorded legal basis); decimals are strings with their declared `scale`.',
+  }),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
   grantId: Type.String({ format: 'uuid', description: 'The grant this answer was given under.' }),
 });
