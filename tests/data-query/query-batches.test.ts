@@ -33,9 +33,13 @@ interface Call {
   body: unknown;
 }
 
-async function batch(calls: Call[]) {
+/** A batch as the gateway sends it (with its service token), or as anyone else could (`vouched: false`). */
+async function batch(calls: Call[], vouched = true) {
   const sent = calls.map((c) => ({ code: CODE, requestId: `batch-${randomUUID()}`, sourceAddress: '10.9.8.7', ...c }));
-  const res = await request(dataQueryUrl(platform)).post('/internal/v1/query-batches').send({ calls: sent });
+  const res = await request(dataQueryUrl(platform))
+    .post('/internal/v1/query-batches')
+    .set(vouched ? { 'gdx-service-token': platform.gateway.serviceToken() } : {})
+    .send({ calls: sent });
   return { res, requestIds: sent.map((c) => c.requestId) };
 }
 
@@ -71,6 +75,12 @@ test('every call of a batch gets its own answer, in order, and its own single au
   expect(audits[3][0]).toMatchObject({ type: 'query.denied', data: { reason: 'VALIDATION_FAILED' } });
   expect(audits[4][0]).toMatchObject({ type: 'query.executed', data: { items: ['sex'] } });
   expect(audits[5][0]).toMatchObject({ type: 'query.denied', data: { reason: 'RESOURCE_NOT_FOUND' } });
+});
+
+test('a batch without the gateway’s service token cannot set its calls’ source address: the peer’s address is on the record', async () => {
+  const { res, requestIds } = await batch([{ authorization: `Bearer ${consumer.token}`, body: { where: { idNumber: inLzh[0].idNumber } } }], false);
+  expect(res.body.results[0]).toMatchObject({ status: 200 });
+  expect(await auditOf(requestIds[0])).toEqual([expect.objectContaining({ data: expect.objectContaining({ sourceAddress: '127.0.0.1' }) })]);
 });
 
 test('a call whose token is missing, forged or of another scheme is refused with 401 and no data', async () => {

@@ -40,7 +40,8 @@ async function query(user: TestUser, body: object, expectStatus: number, headers
 
 test('a granted query returns only granted items, masked, and leaves one audit event', async () => {
   const p = inLzh[0];
-  const { res, audit } = await query(consumer, { where: { idNumber: p.idNumber } }, 200, { 'x-forwarded-for': '10.1.2.3, 10.0.0.1' });
+  // The gateway vouches for the forwarded address with its service token.
+  const { res, audit } = await query(consumer, { where: { idNumber: p.idNumber } }, 200, { 'x-forwarded-for': '10.1.2.3, 10.0.0.1', 'gdx-service-token': platform.gateway.serviceToken() });
   expect(res.body).toEqual({ items: [{ idNumber: `${p.idNumber.slice(0, 6)}********${p.idNumber.slice(-4)}`, name: '张**', sex: p.sex, regionCode: '340302' }], nextCursor: null, grantId: grant.id });
   expect(audit).toHaveLength(1);
   expect(audit[0]).toMatchObject({
@@ -60,6 +61,14 @@ test('a granted query returns only granted items, masked, and leaves one audit e
       latencyMs: expect.any(Number),
     },
   });
+});
+
+test('a forwarded address without the gateway’s word is not believed: the peer’s address is on the record', async () => {
+  const where = { where: { idNumber: inLzh[0].idNumber } };
+  const forged = await query(consumer, where, 200, { 'x-forwarded-for': '10.6.6.6' });
+  // A caller's own bearer token in the service-token header is not the gateway's word either.
+  const borrowed = await query(consumer, where, 200, { 'x-forwarded-for': '10.6.6.6', 'gdx-service-token': consumer.token });
+  for (const { audit } of [forged, borrowed]) expect(audit).toEqual([expect.objectContaining({ data: expect.objectContaining({ sourceAddress: '127.0.0.1' }) })]);
 });
 
 test('the row filter is ANDed: a person outside the consumer’s district is not found', async () => {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { personOf } from '@gdx/data-query/testing';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
@@ -102,6 +103,23 @@ test('a call with a malformed traceparent or an odd resource code spoils no othe
   expect(answers[1].body.items).toEqual([{ birthDate: people[1].birthDate }]);
   // The gateway knows no grant for a resource "Z": refused before any batch.
   expect(answers[2].body.code).toBe('NO_GRANT');
+});
+
+test('through the gateway, the address the gateway saw is on the record, not a forwarded one the caller wrote', async () => {
+  // The caller connects from another loopback address than data-query's peer (the gateway, 127.0.0.1).
+  const requestId = `gw-${randomUUID()}`;
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    const url = new URL(`/api/v1/query/${enc(CODE)}`, platform.gatewayUrl);
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: '127.0.0.2' }, (res) => res.resume().on('end', () => resolve(res.statusCode)));
+    req.on('error', reject);
+    req.setHeader('authorization', `Bearer ${consumer.token}`);
+    req.setHeader('content-type', 'application/json');
+    req.setHeader('x-request-id', requestId);
+    req.setHeader('x-forwarded-for', '10.6.6.6');
+    req.end(JSON.stringify({ where: { idNumber: people[2].idNumber }, items: ['birthDate'] }));
+  });
+  expect(status).toBe(200);
+  expect(await events.eventsOf('query', (e) => e.data.requestId === requestId)).toEqual([expect.objectContaining({ data: expect.objectContaining({ sourceAddress: '127.0.0.2' }) })]);
 });
 
 test('a refusal from data-query reaches the caller as its problem document with the caller’s request id', async () => {

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { Redis } from 'ioredis';
 import { createBaseApp, redisOptions, type App } from '@gdx/service-kit';
-import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
+import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
 import { idempotent } from '@gdx/events';
 import { eventHandlers, isEventOf, type EventOf } from '@gdx/contracts';
@@ -49,7 +49,9 @@ declare module 'fastify' {
 const GROUP = 'data-query';
 
 /** Provider data, interface queries, data calls and customised jobs. */
-export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQueryOptions): Promise<App> {
+export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKeyFor }: DataQueryOptions): Promise<App> {
+  // Shared by bearer tokens and the gateway's service token (which alone may set a caller's source address).
+  const keyFor = givenKeyFor ?? new JwksClient(config.jwksUrl).resolver();
   const app = await createBaseApp({
     name: 'data-query',
     config,
@@ -155,6 +157,10 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: DataQ
     batches: new BatchService(datasets, app.events, { chunkRows: config.batchChunkRows, maxErrors: config.batchMaxErrors, maxRecordChars: config.batchMaxRecordBytes }),
   });
   const queries = new QueryService(pool, datasets, grants, new QueryPlanner(config.queryInLimit), points, audit, config.queryPageLimit);
-  await app.register(queryRoutes, { queries, batches: new QueryBatchService(queries, app.authenticate, app.log.child({ component: 'query-batches' })) });
+  await app.register(queryRoutes, {
+    queries,
+    batches: new QueryBatchService(queries, app.authenticate, app.log.child({ component: 'query-batches' })),
+    fromGateway: createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor }),
+  });
   return app;
 }

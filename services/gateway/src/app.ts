@@ -1,5 +1,5 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
-import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
+import { revocationFeedPlugin, ServiceTokenIssuer, type KeyResolver } from '@gdx/auth';
 import type { GatewayConfig } from './config';
 import { gatewayDataSource } from './data-source';
 import { KeyStore } from './identity/key-store';
@@ -23,6 +23,8 @@ const PLATFORM_UNIT = '00000000-0000-0000-0000-000000000000';
 declare module 'fastify' {
   interface FastifyInstance {
     grants: GrantCache;
+    /** The gateway's current service token for internal channels (see @gdx/auth service-token). */
+    serviceToken: () => string;
   }
 }
 
@@ -74,7 +76,7 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   const auth = new AuthService(app.db, app.events, tokens, { threshold: config.lockoutThreshold, minutes: config.lockoutMinutes });
   await app.register(authRoutes, { auth, keys });
   await app.register(identityRoutes, { units: new UnitService(app.db, app.events), accounts: new AccountService(app.db, app.events), clients: new ClientService(app.db, app.events) });
-  await app.register(proxyRoutes, { upstreams });
+  await app.register(proxyRoutes, { upstreams, bodyLimit: config.bodyLimitBytes });
 
   const grants = new GrantCache({
     redis: app.newRedis(),
@@ -107,8 +109,15 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   });
   app.addHook('onReady', async () => grants.start());
   app.addHook('preClose', async () => grants.stop());
+  const serviceTokens = new ServiceTokenIssuer(() => keys.current(), config.jwtIssuer);
+  app.decorate('serviceToken', () => serviceTokens.token());
   const quota = new QuotaCounter(app.redis, config.streamPrefix);
   app.addHook('preClose', async () => quota.close());
-  await app.register(queryRoutes, { dataQueryUrl: config.dataQueryUrl, grants, quota, channel: { inFlight: config.queryBatchesInFlight, maxCalls: config.queryBatchMaxCalls } });
+  await app.register(queryRoutes, {
+    dataQueryUrl: config.dataQueryUrl,
+    grants,
+    quota,
+    channel: { inFlight: config.queryBatchesInFlight, maxCalls: config.queryBatchMaxCalls, serviceToken: () => serviceTokens.token() },
+  });
   return app;
 }

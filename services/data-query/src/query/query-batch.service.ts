@@ -30,11 +30,12 @@ export class QueryBatchService {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  answer(calls: BatchedCall[], peerAddress: string, elapsedMs: () => number): Promise<BatchedResult[]> {
-    return Promise.all(calls.map((call) => this.one(call, peerAddress, elapsedMs)));
+  /** `fromGateway`: the batch carries the gateway's service token, so the calls' `sourceAddress` is the gateway's word; otherwise the peer is the source. */
+  answer(calls: BatchedCall[], peerAddress: string, fromGateway: boolean, elapsedMs: () => number): Promise<BatchedResult[]> {
+    return Promise.all(calls.map((call) => this.one(call, peerAddress, fromGateway, elapsedMs)));
   }
 
-  private async one(call: BatchedCall, peerAddress: string, elapsedMs: () => number): Promise<BatchedResult> {
+  private async one(call: BatchedCall, peerAddress: string, fromGateway: boolean, elapsedMs: () => number): Promise<BatchedResult> {
     try {
       const principal = await this.authenticate(call.authorization);
       const body = call.body as QueryBody;
@@ -44,7 +45,7 @@ export class QueryBatchService {
         body,
         invalid: invalidBody(body),
         requestId: call.requestId,
-        sourceAddress: call.sourceAddress ?? peerAddress,
+        sourceAddress: (fromGateway && call.sourceAddress) || peerAddress,
         peerAddress,
         elapsedMs,
         traceparent: call.traceparent,

@@ -1,3 +1,4 @@
+import { SERVICE_TOKEN_HEADER, type ServiceTokenVerifier } from '@gdx/auth';
 import { problemResponses, type App } from '@gdx/service-kit';
 import { QUERY_BATCH_MAX_BYTES, QUERY_BATCH_PATH, QueryBatchResultSchema, QueryBatchSchema, QueryBodySchema, QueryResultSchema } from '@gdx/contracts';
 import { CodeParams } from '../batches/batch.schemas';
@@ -9,7 +10,14 @@ function firstForwarded(header: string | string[] | undefined): string | undefin
   return v?.split(',')[0]?.trim() || undefined;
 }
 
-export async function queryRoutes(app: App, { queries, batches }: { queries: QueryService; batches: QueryBatchService }): Promise<void> {
+export interface QueryRoutesOptions {
+  queries: QueryService;
+  batches: QueryBatchService;
+  /** Whether a request carries the gateway's service token: only then are forwarded addresses believed. */
+  fromGateway: ServiceTokenVerifier;
+}
+
+export async function queryRoutes(app: App, { queries, batches, fromGateway }: QueryRoutesOptions): Promise<void> {
   app.post(
     '/api/v1/query/:code',
     {
@@ -32,7 +40,8 @@ export async function queryRoutes(app: App, { queries, batches }: { queries: Que
         body: req.body,
         invalid: req.validationError?.message,
         requestId: String(req.id),
-        sourceAddress: firstForwarded(req.headers['x-forwarded-for']) ?? req.ip,
+        // Anyone can write x-forwarded-for: it is the caller's address only on the gateway's word.
+        sourceAddress: ((await fromGateway(req.headers[SERVICE_TOKEN_HEADER])) && firstForwarded(req.headers['x-forwarded-for'])) || req.ip,
         peerAddress: req.ip,
         elapsedMs: () => reply.elapsedTime,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
@@ -54,6 +63,6 @@ export async function queryRoutes(app: App, { queries, batches }: { queries: Que
         response: { 200: QueryBatchResultSchema, ...problemResponses(400, 413) },
       },
     },
-    async (req, reply) => ({ results: await batches.answer(req.body.calls, req.ip, () => reply.elapsedTime) }),
+    async (req, reply) => ({ results: await batches.answer(req.body.calls, req.ip, await fromGateway(req.headers[SERVICE_TOKEN_HEADER]), () => reply.elapsedTime) }),
   );
 }

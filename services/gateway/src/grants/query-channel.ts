@@ -39,6 +39,8 @@ export class QueryChannel {
     private readonly maxInFlight: number,
     private readonly maxCalls: number,
     private readonly maxChars = MAX_BATCH_CHARS,
+    /** Headers by which the gateway vouches for the batch (its service token), computed per batch. */
+    private readonly vouch: () => Record<string, string> = () => ({}),
   ) {}
 
   send(call: BatchedCall): Promise<BatchedResult> {
@@ -72,7 +74,7 @@ export class QueryChannel {
       const res = await this.upstream.request({
         path: QUERY_BATCH_PATH,
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-request-id': batch[0].call.requestId },
+        headers: { 'content-type': 'application/json', 'x-request-id': batch[0].call.requestId, ...this.vouch() },
         body: `{"calls":[${batch.map((p) => p.json).join(',')}]}`,
       });
       const text = await res.body.text();

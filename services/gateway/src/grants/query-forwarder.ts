@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SERVICE_TOKEN_HEADER } from '@gdx/auth';
 import { wellFormedTraceparent } from '@gdx/contracts';
 import { PROBLEM_CONTENT_TYPE, sendProblem } from '@gdx/errors';
 import type { App } from '@gdx/service-kit';
@@ -11,6 +12,8 @@ export interface QueryForwarderOptions {
   /** Batches to data-query outstanding at once, and calls per batch. */
   inFlight: number;
   maxCalls: number;
+  /** The gateway's service token: data-query takes the callers' addresses from a batch only when the gateway vouches for it. */
+  serviceToken?: () => string;
 }
 
 export type Forward = (req: FastifyRequest, reply: FastifyReply, grantId: string) => Promise<FastifyReply>;
@@ -20,11 +23,11 @@ export type Forward = (req: FastifyRequest, reply: FastifyReply, grantId: string
  * and answers the caller with what data-query answered for it, as it is; when
  * data-query does not answer, 503 UPSTREAM_UNAVAILABLE.
  */
-export function queryForwarder(app: App, { dataQueryUrl, inFlight, maxCalls }: QueryForwarderOptions): Forward {
+export function queryForwarder(app: App, { dataQueryUrl, inFlight, maxCalls, serviceToken }: QueryForwarderOptions): Forward {
   // A plain keep-alive pool rather than the generic proxy: this is the platform's hottest path.
   const upstream = new Pool(dataQueryUrl, { connections: inFlight, pipelining: 1, keepAliveTimeout: 60_000 });
   app.addHook('onClose', async () => upstream.close());
-  const channel = new QueryChannel(upstream, inFlight, maxCalls);
+  const channel = new QueryChannel(upstream, inFlight, maxCalls, undefined, (): Record<string, string> => (serviceToken ? { [SERVICE_TOKEN_HEADER]: serviceToken() } : {}));
   queryChannelMetrics(app.metrics, channel);
 
   return async (req, reply, grantId) => {

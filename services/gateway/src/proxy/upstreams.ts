@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { sendProblem } from '@gdx/errors';
 import type { App } from '@gdx/service-kit';
 import type { GatewayConfig } from '../config';
+import { limitedBody } from './body-limit';
 
 const HIDDEN = { hide: true } as FastifySchema;
 
@@ -29,14 +30,15 @@ export function upstreamsOf(config: GatewayConfig): Upstream[] {
 /**
  * The gateway forwards each /api/v1 area to the service that owns it over a pooled
  * keep-alive connection. Bodies pass through unparsed (streams: NDJSON batches stay
- * flat in memory), the request id travels along, and the token is checked here first
+ * flat in memory; a chunked one is counted against the body limit first), the request id travels along, and the token is checked here first
  * (the service checks it again).
  */
-export async function proxyRoutes(app: App, { upstreams }: { upstreams: Upstream[] }): Promise<void> {
+export async function proxyRoutes(app: App, { upstreams, bodyLimit }: { upstreams: Upstream[]; bodyLimit: number }): Promise<void> {
   for (const upstream of upstreams) {
     await app.register(async (scope) => {
       scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+      // Over the limit is answered here with 413, before forwarding (see limitedBody).
+      scope.addContentTypeParser('*', limitedBody(bodyLimit));
       await scope.register(replyFrom, {
         base: upstream.url,
         undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 },
