@@ -45,7 +45,7 @@ export interface RevocationFeedOptions {
   logger?: EventLogger;
 }
 
-const REVOKING = ['account.updated', 'account.password_changed', 'client.revoked'] as const;
+const REVOKING = ['account.updated', 'account.password_changed', 'client.revoked', 'client.updated'] as const;
 
 /**
  * Keeps a TokenRevocations current from the `account` and `client` streams with a plain
@@ -104,6 +104,10 @@ export class RevocationFeed extends StreamReader {
     if (isEventOf(event, 'account.updated')) {
       if (event.data.notBefore !== undefined) this.view.revoke(event.subject, event.data.notBefore);
       else if (event.data.status !== 'active' && Number.isFinite(at)) this.view.revoke(event.subject, at);
+      return;
+    }
+    if (isEventOf(event, 'client.updated')) {
+      if (event.data.notBefore !== undefined) this.view.revoke(event.subject, event.data.notBefore);
       return;
     }
     const nb = event.data.notBefore ?? at;

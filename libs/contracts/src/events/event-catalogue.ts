@@ -48,7 +48,13 @@ const identity = {
     notBefore: Type.Optional(NotBefore),
   }),
   'account.unlocked': def(1, 'A locked account was unlocked by an administrator.', {}),
-  'client.created': def(1, 'A business system client was registered.', { unitId: Uuid, clientId: Type.String(), name: Type.String() }),
+  'client.created': def(1, 'A business system client was registered.', { unitId: Uuid, clientId: Type.String(), name: Type.String(), scopes: Type.Optional(Type.Array(Type.String())) }),
+  'client.updated': def(1, 'A client’s name or scopes were changed by its unit admin; with `notBefore` (a scope taken away), its older tokens are revoked on every service.', {
+    clientId: Type.String(),
+    changed: Type.Array(Type.String()),
+    scopes: Type.Array(Type.String()),
+    notBefore: Type.Optional(NotBefore),
+  }),
   'client.secret_rotated': def(1, 'A client’s secret was rotated.', { clientId: Type.String() }),
   'client.revoked': def(1, 'A client was revoked; its tokens issued before `notBefore` (else the event’s time) are revoked on every service.', {
     clientId: Type.String(),

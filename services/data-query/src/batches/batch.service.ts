@@ -1,4 +1,4 @@
-import { actorOf, hasRole, type Principal } from '@gdx/auth';
+import { actorOf, hasRole, hasScope, type Principal } from '@gdx/auth';
 import { AppError, BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '@gdx/errors';
 import { type EventPublisher } from '@gdx/events';
 import { createEvent } from '@gdx/contracts';
@@ -58,7 +58,10 @@ export class BatchService {
     }
     if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
     if (principal.unitId !== ds.providerUnitId) throw new ForbiddenError('Only the providing unit submits data for this resource.', 'NOT_PROVIDER');
-    if (!hasRole(principal, 'unit_admin', 'unit_operator')) throw new ForbiddenError('Submitting data needs the role unit_admin or unit_operator.', 'ROLE_REQUIRED');
+    // §2: staff of the providing unit, or its business system once its unit admin gave it the scope data:submit.
+    if (!hasRole(principal, 'unit_admin', 'unit_operator') && !hasScope(principal, 'data:submit')) {
+      throw new ForbiddenError('Submitting data needs the role unit_admin or unit_operator, or a client given the scope data:submit.', 'ROLE_REQUIRED');
+    }
     if (ds.status !== 'published') throw new ConflictError('RESOURCE_DEPRECATED', 'The resource is deprecated and takes no more data.');
     return ds;
   }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
+import type { ClientScope } from '@gdx/auth';
 
 /** A department's business system, authenticating with OAuth 2.0 client credentials. */
 @Entity('client')
@@ -20,4 +21,8 @@ export class Client extends Base {
 
   @Column('text', { default: 'active' })
   status: 'active' | 'revoked';
+
+  /** What its unit admin lets it do beyond reading (e.g. `data:submit`); its tokens carry them as `scope`. */
+  @Column('text', { array: true, default: '{}' })
+  scopes: ClientScope[];
 }

@@ -46,6 +46,7 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
       schema: {
         tags: ['identity'],
         summary: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4) for business systems',
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
         body: TokenRequest,
         response: { 200: TokenResponseSchema, 400: Type.Ref('OAuthError'), 401: Type.Ref('OAuthError') },
       },
@@ -55,7 +56,7 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
         const status = (err as { statusCode?: number }).statusCode ?? 500;
         if (status >= 500) throw err;
         reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-        return reply.code(400).send({ error: 'invalid_request', error_description: 'The request body is malformed or of an unsupported type.' });
+        void reply.code(400).send({ error: 'invalid_request', error_description: 'The request body is malformed or of an unsupported type.' });
       },
     },
     async (req, reply) => {
@@ -71,7 +72,7 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
         const id = basic?.id ?? body.client_id;
         const secret = basic?.secret ?? body.client_secret;
         if (!id || !secret) throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are required.');
-        return await auth.clientCredentials(id, secret, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined });
+        return await auth.clientCredentials(id, secret, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined }, body.scope);
       } catch (err) {
         if (!(err instanceof OAuthError)) throw err;
         if (err.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('www-authenticate', 'Basic realm="gdx"');

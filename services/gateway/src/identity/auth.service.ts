@@ -13,7 +13,7 @@ import type { TokenService, IssuedToken } from './token.service';
 export class OAuthError extends Error {
   constructor(
     readonly status: 400 | 401,
-    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type',
+    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope',
     readonly description: string,
   ) {
     super(description);
@@ -36,7 +36,8 @@ export class AuthService {
     private readonly lockout: { threshold: number; minutes: number },
   ) {}
 
-  async clientCredentials(clientId: string, secret: string, ctx: RequestContext): Promise<IssuedToken> {
+  /** `scope` (RFC 6749 §3.3): a space-separated subset of the client's scopes; left out, all of them. */
+  async clientCredentials(clientId: string, secret: string, ctx: RequestContext, scope?: string): Promise<IssuedToken> {
     const client = await this.db.getRepository(Client).findOneBy({ clientId });
     const unit = client ? await this.db.getRepository(Unit).findOneBy({ id: client.unitId }) : null;
     const ok = !!client && verifyClientSecret(secret, client.secretHash) && client.status === 'active' && unit?.status === 'active';
@@ -50,7 +51,10 @@ export class AuthService {
       );
       throw new OAuthError(401, 'invalid_client', 'Client authentication failed.');
     }
-    const token = this.tokens.issue({ kind: 'client', id: client.id, unitId: client.unitId, roles: ['client'] });
+    const held = client.scopes ?? [];
+    const asked = scope === undefined ? held : scope.split(' ').filter(Boolean);
+    if (asked.some((x) => !(held as string[]).includes(x))) throw new OAuthError(400, 'invalid_scope', 'The client was not given every scope requested.');
+    const token = this.tokens.issue({ kind: 'client', id: client.id, unitId: client.unitId, roles: ['client'], scopes: asked });
     await this.record(
       'auth.token_issued',
       { kind: 'client', unitId: client.unitId, clientId: client.id },
@@ -58,7 +62,7 @@ export class AuthService {
       { clientId, jti: token.jti, expiresIn: token.expires_in, ip: ctx.ip, requestId: ctx.requestId },
       ctx,
     );
-    return { access_token: token.access_token, token_type: token.token_type, expires_in: token.expires_in };
+    return { access_token: token.access_token, token_type: token.token_type, expires_in: token.expires_in, ...(token.scope ? { scope: token.scope } : {}) };
   }
 
   async login(username: string, password: string, ctx: RequestContext): Promise<IssuedToken> {

@@ -12,6 +12,7 @@ import {
   UnitFilter,
   UnitSchema,
   UpdateAccountSchema,
+  UpdateClientSchema,
   UpdateUnitSchema,
 } from './identity.schemas';
 import type { UnitService } from './unit.service';
@@ -148,6 +149,20 @@ export async function identityRoutes(app: App, { units, accounts, clients }: Ide
   );
   app.get('/api/v1/clients/:id', { schema: { tags: ['identity'], summary: 'Read a client', params: IdParams, response: { 200: Type.Ref('Client'), ...problemResponses(401, 404) } } }, async (req) =>
     clients.get(req.principal, req.params.id),
+  );
+  app.patch(
+    '/api/v1/clients/:id',
+    {
+      schema: {
+        tags: ['identity'],
+        summary: 'Rename a client or set its scopes (its own unit’s admin; taking a scope away revokes its tokens)',
+        description: 'Scopes (§2): `data:submit` lets the business system submit data batches for the resources its unit provides. Another unit’s client answers 404.',
+        params: IdParams,
+        body: UpdateClientSchema,
+        response: { 200: Type.Ref('Client'), ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (req) => clients.update(req.principal, req.params.id, req.body, tp(req.headers.traceparent)),
   );
   app.post(
     '/api/v1/clients/:id/secret',

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ROLES } from '@gdx/auth';
+import { CLIENT_SCOPES, ROLES } from '@gdx/auth';
 
 export const RoleSchema = Type.Union(
   ROLES.filter((r) => r !== 'client').map((r) => Type.Literal(r)),
@@ -93,6 +93,13 @@ export const SetPasswordSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** §2: what the unit admin lets its business system do beyond reading; the client's tokens carry them as `scope`. */
+export const ClientScopes = Type.Array(Type.Union(CLIENT_SCOPES.map((c) => Type.Literal(c))), {
+  uniqueItems: true,
+  maxItems: CLIENT_SCOPES.length,
+  description: '`data:submit`: submit data batches for the resources its unit provides.',
+});
+
 export const ClientSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -100,6 +107,7 @@ export const ClientSchema = Type.Object(
     clientId: Type.String(),
     name: Type.String(),
     status: Type.Union([Type.Literal('active'), Type.Literal('revoked')]),
+    scopes: ClientScopes,
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
@@ -108,15 +116,18 @@ export const ClientSchema = Type.Object(
 
 export const ClientWithSecretSchema = Type.Intersect([Type.Ref('Client'), Type.Object({ clientSecret: Type.String({ description: 'Shown once; only its hash is stored.' }) })]);
 
-export const CreateClientSchema = Type.Object(
-  { unitId: Type.String({ format: 'uuid' }), name: Type.String({ minLength: 1, maxLength: 100, examples: ['人社局社保经办系统'] }) },
-  { additionalProperties: false },
-);
+const ClientName = Type.String({ minLength: 1, maxLength: 100, examples: ['人社局社保经办系统'] });
+
+export const CreateClientSchema = Type.Object({ unitId: Type.String({ format: 'uuid' }), name: ClientName, scopes: Type.Optional(ClientScopes) }, { additionalProperties: false });
+
+export const UpdateClientSchema = Type.Object({ name: Type.Optional(ClientName), scopes: Type.Optional(ClientScopes) }, { additionalProperties: false, minProperties: 1 });
+export type UpdateClient = Static<typeof UpdateClientSchema>;
 
 export const TokenResponseSchema = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer(),
+  scope: Type.Optional(Type.String({ description: 'Space-separated scopes of a client token (RFC 6749 §5.1).' })),
 });
 
 export const OAuthErrorSchema = Type.Object(

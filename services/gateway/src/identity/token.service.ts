@@ -7,6 +7,7 @@ export interface IssuedToken {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
+  scope?: string;
 }
 
 /** Signs access tokens (RFC 9068 shape) with the key store's current key. */
@@ -18,7 +19,7 @@ export class TokenService {
     private readonly options: { issuer: string; audience: string; ttlSeconds: number },
   ) {}
 
-  issue(subject: { kind: 'account' | 'client'; id: string; unitId: string; roles: Role[] }, now = Date.now()): IssuedToken & { jti: string } {
+  issue(subject: { kind: 'account' | 'client'; id: string; unitId: string; roles: Role[]; scopes?: string[] }, now = Date.now()): IssuedToken & { jti: string } {
     const key = this.keys.current();
     let sign = this.signers.get(key.kid);
     if (!sign) {
@@ -43,7 +44,14 @@ export class TokenService {
       typ: subject.kind,
       unit: subject.unitId,
       roles: subject.roles,
+      ...(subject.scopes?.length ? { scope: subject.scopes.join(' ') } : {}),
     };
-    return { access_token: sign(claims as unknown as Record<string, unknown>), token_type: 'Bearer', expires_in: this.options.ttlSeconds, jti: claims.jti };
+    return {
+      access_token: sign(claims as unknown as Record<string, unknown>),
+      token_type: 'Bearer',
+      expires_in: this.options.ttlSeconds,
+      jti: claims.jti,
+      ...(claims.scope ? { scope: claims.scope } : {}),
+    };
   }
 }
