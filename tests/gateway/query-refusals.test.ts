@@ -2,7 +2,8 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { checkEvent, type GrantView } from '@gdx/contracts';
+import { checkEvent, createEvent, type GrantView } from '@gdx/contracts';
+import { starterResourceView } from '@gdx/data-query/testing';
 import { streamKey } from '@gdx/events';
 import type { App } from '@gdx/service-kit';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -132,6 +133,24 @@ test('no grant for the resource: 403 NO_GRANT, on the record without a grant or 
   const e = await deniedEventOf('refusal-none');
   expect(e.data).toMatchObject({ grantId: null, mode: 'interface', items: [], reason: 'NO_GRANT' });
   expect(e.data.providerUnitId).toBeUndefined();
+});
+
+test('no grant for a resource the catalogue announced: the refusal names its provider (the trail’s owner unit of the record)', async () => {
+  const other = '01900000-0000-7000-8000-0000000000d2';
+  // The catalogue's announcement of a resource of another provider, for which the caller holds no grant…
+  const announced = { ...starterResourceView('101001/0001', other), code: '101001/0777' };
+  await redis.xadd(streamKey(prefix, 'resource'), '*', 'event', JSON.stringify(createEvent('resource.published', { actor: { kind: 'system' }, subject: announced.code, data: announced })));
+  const e = await eventually(
+    async () => {
+      const requestId = `refusal-announced-${Math.random().toString(36).slice(2)}`;
+      expect((await ask(announced.code, { where: { idNumber: '11010519491231002X' } }, requestId)).body.code).toBe('NO_GRANT');
+      const event = await deniedEventOf(requestId);
+      return event.data.providerUnitId ? event : undefined;
+    },
+    5_000,
+    'the provider on the refusal',
+  );
+  expect(e.data).toMatchObject({ grantId: null, reason: 'NO_GRANT', providerUnitId: other, resourceCode: announced.code });
 });
 
 test('a malformed query (the contracts’ query body): 400 naming the field, on the record with the items that read as items', async () => {

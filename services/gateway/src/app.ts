@@ -16,6 +16,7 @@ import { Gauge } from 'prom-client';
 import { GrantCache, type Snapshot } from './grants/grant-cache';
 import { QuotaCounter } from './grants/quota';
 import { queryRoutes } from './grants/query.routes';
+import { ResourceProviders } from './grants/resource-providers';
 
 /** The gateway's own identity when it reads from other services (the grant snapshot). */
 const PLATFORM_UNIT = '00000000-0000-0000-0000-000000000000';
@@ -111,11 +112,15 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   app.addHook('preClose', async () => grants.stop());
   const serviceTokens = new ServiceTokenIssuer(() => keys.current(), config.jwtIssuer);
   app.decorate('serviceToken', () => serviceTokens.token());
+  const resources = new ResourceProviders(app.newRedis(), config.streamPrefix, app.log);
+  app.addHook('onReady', async () => resources.start());
+  app.addHook('preClose', async () => resources.stop());
   const quota = new QuotaCounter(app.redis, config.streamPrefix);
   app.addHook('preClose', async () => quota.close());
   await app.register(queryRoutes, {
     dataQueryUrl: config.dataQueryUrl,
     grants,
+    resources,
     quota,
     channel: { inFlight: config.queryBatchesInFlight, maxCalls: config.queryBatchMaxCalls, serviceToken: () => serviceTokens.token() },
   });

@@ -14,13 +14,16 @@ import type { CachedGrant } from './grant-cache';
  */
 export type Refuse = (req: FastifyRequest, reply: FastifyReply, error: AppError, grant?: CachedGrant) => Promise<never>;
 
-export function queryRefusals(app: App): Refuse {
+/** `providerOf`: the provider unit of a resource code, when known without a grant (the catalogue's resource events). */
+export function queryRefusals(app: App, providerOf: (code: string) => string | undefined = () => undefined): Refuse {
   // Refusals are the hot path under an enumeration attempt: they are written to the trail in batches.
   const trail = new BatchedPublisher(app.redis, app.streamPrefix, 'query');
   return async (req, reply, error, grant) => {
     const p = req.principal;
     const code = (req.params as { code: string }).code;
     const body = req.body as { items?: unknown } | undefined;
+    // The provider sees refusals on its resource too, with or without a grant of the caller.
+    const providerUnitId = grant?.providerUnitId ?? providerOf(code);
     try {
       await trail.publish(
         createEvent('query.denied', {
@@ -31,7 +34,7 @@ export function queryRefusals(app: App): Refuse {
             unitId: p.unitId,
             ...(p.kind === 'account' ? { accountId: p.subject } : { clientId: p.subject }),
             grantId: grant?.id ?? null,
-            ...(grant ? { providerUnitId: grant.providerUnitId } : {}),
+            ...(providerUnitId ? { providerUnitId } : {}),
             resourceCode: code,
             mode: 'interface',
             // What was asked for, as far as it reads as items: a malformed query is on the record too.

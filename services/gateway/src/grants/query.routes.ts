@@ -3,6 +3,7 @@ import { decideGrant, QueryBodySchema, QueryResultSchema } from '@gdx/contracts'
 import { ForbiddenError, ServiceUnavailableError } from '@gdx/errors';
 import { problemResponses, type App } from '@gdx/service-kit';
 import type { GrantCache } from './grant-cache';
+import type { ResourceProviders } from './resource-providers';
 import type { QuotaCounter } from './quota';
 import { queryForwarder, type QueryForwarderOptions } from './query-forwarder';
 import { invalidQuery, queryRefusals } from './query-refusals';
@@ -11,6 +12,8 @@ import { quotaRefusal, rateLimitHeaders } from './rate-limit-headers';
 export interface QueryRoutesOptions {
   dataQueryUrl: string;
   grants: GrantCache;
+  /** Resource → provider unit, so that a refusal without a grant still names the provider. */
+  resources: ResourceProviders;
   quota: QuotaCounter;
   /** Batches to data-query outstanding at once, and calls per batch. */
   channel: Omit<QueryForwarderOptions, 'dataQueryUrl'>;
@@ -24,9 +27,9 @@ export interface QueryRoutesOptions {
  * leaves (or the call fails closed with 503). What passes goes to data-query, which
  * decides again and applies the row filter and masking.
  */
-export async function queryRoutes(app: App, { dataQueryUrl, grants, quota, channel }: QueryRoutesOptions): Promise<void> {
+export async function queryRoutes(app: App, { dataQueryUrl, grants, resources, quota, channel }: QueryRoutesOptions): Promise<void> {
   const forward = queryForwarder(app, { dataQueryUrl, ...channel });
-  const refuse = queryRefusals(app);
+  const refuse = queryRefusals(app, (code) => resources.providerOf(code));
 
   app.post(
     '/api/v1/query/:code',
