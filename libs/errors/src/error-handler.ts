@@ -56,6 +56,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
         errors,
       });
     }
+    const pgCode = postgresDataException(error);
+    if (pgCode) {
+      request.log.info({ pgCode }, 'database refused a value of the request');
+      return sendProblem(reply, { status: 400, code: 'INVALID_VALUE', title: 'Bad request', detail: 'A value in the request is out of range or not valid for its type.' });
+    }
     const status = fe.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return sendProblem(reply, { status, code: fastifyCode(fe), title: titleFor(status), detail: safeDetail(fe) });
@@ -68,11 +73,39 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendProblem(reply, { status: 404, code: 'ROUTE_NOT_FOUND', title: 'Not found', detail: `No route ${request.method} ${request.url.split('?')[0]}.` }));
 }
 
+/**
+ * fastify's `frameworkErrors` option: what the router refuses before any route or hook
+ * runs (a path parameter over maxParamLength, a malformed URL) comes out as a problem
+ * document too, not in fastify's own format.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', String(request.id));
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long.' : error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid (malformed percent-encoding).' : 'The request is malformed.';
+  sendProblem(reply, { status, code: fastifyCode(error), title: titleFor(status), detail });
+}
+
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22: a number out of range, text that is not
+ * a valid timestamp or uuid, NUL in text) only arise from a value the request carried past
+ * its schema: a 400, not a 500. Duck-typed (TypeORM's QueryFailedError and pg's own error
+ * both carry the SQLSTATE in `code`) so this package needs no database driver.
+ */
+function postgresDataException(error: unknown): string | undefined {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code) ? code : undefined;
+}
+
 const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'EMPTY_BODY',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_CONTENT_LENGTH',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+  FST_ERR_BAD_URL: 'MALFORMED_URL',
 };
 
 function fastifyCode(error: FastifyError): string {
@@ -98,6 +131,7 @@ function titleFor(status: number): string {
         405: 'Method not allowed',
         409: 'Conflict',
         413: 'Payload too large',
+        414: 'URI too long',
         415: 'Unsupported media type',
         429: 'Too many requests',
       } as Record<number, string>

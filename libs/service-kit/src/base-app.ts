@@ -9,12 +9,13 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DataSource } from 'typeorm';
 import type { CommonConfigType } from '@gdx/config';
-import { ProblemSchema, registerErrorHandler } from '@gdx/errors';
+import { frameworkErrors, ProblemSchema, registerErrorHandler } from '@gdx/errors';
 import { loggerOptions } from '@gdx/logging';
 import { databasePlugin } from '@gdx/database';
 import { authPlugin, JwksClient, type KeyResolver } from '@gdx/auth';
@@ -23,6 +24,7 @@ import { eventsPlugin } from './events.plugin';
 import { metricsPlugin } from './metrics.plugin';
 import { healthPlugin } from './health.plugin';
 import type { OpenApiDoc } from './openapi';
+import { rejectBadText } from './text-guard';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -87,6 +89,7 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
     forceCloseConnections: true,
     logController: new RequestLog(),
     return503OnClosing: true,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Callback style, not async: no promise per request on every service's hottest path.
@@ -103,6 +106,19 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
   });
   registerErrorHandler(app);
   app.addSchema(ProblemSchema);
+  // NUL and lone surrogates are refused here, once for every route of every service.
+  app.addHook('preValidation', rejectBadText);
+  // nosniff everywhere; no framing (Swagger UI included); helmet's CSP otherwise, which
+  // Swagger UI's own files satisfy (no inline scripts). Upgrading requests is left to TLS in front.
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { 'frame-ancestors': ["'none'"], 'upgrade-insecure-requests': null } },
+    frameguard: { action: 'deny' },
+  });
+  // API answers may carry personal data: no cache keeps them unless a route says otherwise.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    done(null, payload);
+  });
 
   await app.register(swagger, {
     openapi: {

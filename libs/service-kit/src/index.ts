@@ -8,3 +8,4 @@ export * from './schemas';
 export * from './openapi';
 export * from './service-client';
 export * from './cursor';
+export * from './text-guard';

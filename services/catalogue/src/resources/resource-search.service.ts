@@ -3,7 +3,7 @@ import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { Resource, SEARCH_TEXT } from '../entities/resource.entity';
 import type { SearchQuery, SortKey } from './resource.schemas';
 import { resourceFromRow, viewResource } from './resource.view';
-import { decodeCursor, encodeCursor } from '@gdx/service-kit';
+import { decodeCursor, encodeCursor, isTimestampText, isUuidText } from '@gdx/service-kit';
 
 type SortField = 'code' | 'name' | 'updatedAt' | 'publishedAt';
 
@@ -36,7 +36,13 @@ function cursorOf(c: Cursor): string {
 function cursorFrom(raw: string, sort: SortKey): Cursor {
   return decodeCursor(
     raw,
-    ([s, value, id]) => (s === sort && typeof value === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) ? { sort, value, id } : undefined),
+    (parts) => {
+      if (parts.length !== 3) return undefined;
+      const [s, value, id] = parts;
+      // The value is cast back to the sort key's type in SQL: it must be one PostgreSQL takes.
+      const typed = SORT[sort.replace(/^-/, '') as SortField].cast === 'timestamptz' ? isTimestampText(value) : typeof value === 'string';
+      return s === sort && typed && typeof value === 'string' && isUuidText(id) ? { sort, value, id } : undefined;
+    },
     'querystring.cursor',
     'cursor does not belong to this search (or sort order); start again without it.',
   );

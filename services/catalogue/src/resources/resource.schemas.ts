@@ -103,7 +103,7 @@ export const ResourceSchema = ResourceViewSchema;
 export type { ResourceView };
 
 export const CodeParams = Type.Object({ code: CodeString });
-export const VersionParams = Type.Object({ code: CodeString, version: Type.Integer({ minimum: 1 }) });
+export const VersionParams = Type.Object({ code: CodeString, version: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Version number (a PostgreSQL integer).' }) });
 
 export const SORTS = ['code', '-code', 'name', '-name', 'updatedAt', '-updatedAt', 'publishedAt', '-publishedAt'] as const;
 export type SortKey = (typeof SORTS)[number];

@@ -62,5 +62,6 @@ export function invalidQuery(error: NonNullable<FastifyRequest['validationError'
   const v = (error.validation as unknown[] | undefined)?.[0] as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } } | undefined;
   const path = [v?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), v?.params?.missingProperty ?? v?.params?.additionalProperty].filter(Boolean).join('.');
   const context = error.validationContext ?? 'body';
-  return new ValidationError(error.message, { field: path ? `${context}.${path}` : context });
+  // NUL or a lone surrogate (service-kit's text guard) keeps its own code.
+  return new ValidationError(error.message, { field: path ? `${context}.${path}` : context }, (error as { code?: string }).code === 'INVALID_TEXT' ? 'INVALID_TEXT' : 'VALIDATION_FAILED');
 }
