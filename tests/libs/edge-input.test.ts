@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import request from 'supertest';
+import { registerErrorHandler } from '@gdx/errors';
 import { decodeCursor, encodeCursor, findBadText, isTimestampText } from '@gdx/service-kit';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
@@ -175,6 +177,29 @@ describe('item 9: numbers out of range and long or malformed URLs are problems, 
       expect(res.body).toMatchObject({ status: 414, code: 'URI_TOO_LONG' });
       expect(res.body.requestId).toEqual(expect.any(String));
     }
+  });
+
+  test('a path that does not percent-decode is 400 MALFORMED_URL problem+json', async () => {
+    const res = await api().get('/api/v1/units/%ED%A0%80').set(bearer(office));
+    expect(res.status).toBe(400);
+    expect(res.type).toMatch(PROBLEM);
+    expect(res.body).toMatchObject({ status: 400, code: 'MALFORMED_URL' });
+  });
+
+  test('a value PostgreSQL refuses as data (SQLSTATE class 22) is 400 INVALID_VALUE, revealing nothing of the database', async () => {
+    const app = Fastify();
+    registerErrorHandler(app);
+    app.get('/range', () => Promise.reject(Object.assign(new Error('value "99999999999999999999" is out of range for type integer'), { code: '22003' })));
+    app.get('/wrapped', () => Promise.reject(Object.assign(new Error('query failed'), { driverError: { code: '22P02' } })));
+    app.get('/other', () => Promise.reject(Object.assign(new Error('deadlock detected'), { code: '40P01' })));
+    for (const url of ['/range', '/wrapped']) {
+      const res = await app.inject({ url });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'INVALID_VALUE' });
+      expect(res.body).not.toMatch(/integer|out of range for type/);
+    }
+    expect((await app.inject({ url: '/other' })).statusCode).toBe(500);
+    await app.close();
   });
 
   test('malformed JSON, an unsupported media type and an unknown route are problems with stable codes', async () => {
