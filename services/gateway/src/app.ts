@@ -12,6 +12,7 @@ import { identityRoutes } from './identity/identity.routes';
 import { authRoutes } from './identity/auth.routes';
 import { proxyRoutes, upstreamsOf } from './proxy/upstreams';
 import { MergedOpenapi } from './proxy/merged-openapi';
+import { callRecords } from './proxy/call-record';
 import { Gauge } from 'prom-client';
 import { GrantCache, type Snapshot } from './grants/grant-cache';
 import { QuotaCounter } from './grants/quota';
@@ -72,6 +73,9 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   }, config.keysReloadMs);
   reload.unref();
   app.addHook('onClose', async () => clearInterval(reload));
+
+  // Before the routes: every /api/v1 call is on the record (see callRecords).
+  callRecords(app);
 
   const tokens = new TokenService(keys, { issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds: config.tokenTtlSeconds });
   const auth = new AuthService(app.db, app.events, tokens, { threshold: config.lockoutThreshold, minutes: config.lockoutMinutes });

@@ -168,7 +168,26 @@ const data = {
   }),
 };
 
-export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data } as const;
+// ——— call: every call through the gateway not otherwise on the record once (gateway) ———
+const call = {
+  'call.completed': def(1, 'A call through the gateway was answered (allowed or refused); routes recorded once by their own events (interface queries, sign-in, tokens) are not repeated here.', {
+    method: Type.String(),
+    route: Type.String({ description: 'The route pattern, e.g. /api/v1/requests/*.' }),
+    path: Type.String(),
+    status: Type.Integer(),
+    result: StringEnum(['allowed', 'denied'] as const),
+    unitId: Type.Optional(Type.String()),
+    accountId: Type.Optional(Type.String()),
+    clientId: Type.Optional(Type.String()),
+    requestId: Type.String(),
+    sourceAddress: Type.String(),
+    latencyMs: Type.Number(),
+    code: Type.Optional(Type.String({ description: 'The problem code of a refusal.' })),
+    ownerUnitId: Type.Optional(Type.String({ description: 'The unit owning the object the call reached, when another than the caller’s.' })),
+  }),
+};
+
+export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...call } as const;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;
 export type EventType = keyof EventCatalogue;

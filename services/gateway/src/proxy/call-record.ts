@@ -1,0 +1,86 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Counter } from 'prom-client';
+import { actorOf } from '@gdx/auth';
+import { createEvent } from '@gdx/contracts';
+import { PROBLEM_CONTENT_TYPE } from '@gdx/errors';
+import { BatchedPublisher } from '@gdx/events';
+import type { App } from '@gdx/service-kit';
+
+/** Upstream services name the unit owning the object a call reached (another unit's request, a grant's other party, a resource's provider) in this header; the gateway takes it off the answer and onto the record. */
+export const OWNER_UNIT_HEADER = 'gdx-owner-unit';
+
+/** Routes whose every call is already on the record exactly once by its own events. */
+const RECORDED_ELSEWHERE = new Set(['POST /api/v1/query/:code', 'POST /api/v1/auth/token', 'POST /api/v1/auth/login']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ownerUnitId?: string;
+    problemCode?: string;
+  }
+}
+
+function recorded(req: FastifyRequest): boolean {
+  const path = req.url.split('?')[0];
+  if (!path.startsWith('/api/v1/')) return false;
+  return !RECORDED_ELSEWHERE.has(`${req.method} ${req.routeOptions.url ?? ''}`);
+}
+
+/**
+ * §7: every call through the gateway, allowed or refused, on every /api/v1 route, is
+ * on the record once (`call.completed`), visible to the caller's unit and to the unit
+ * owning the object. Recorded after the answer left (it cannot be recalled): a record
+ * that cannot be written is logged and counted, never silent.
+ */
+export function callRecords(app: App): void {
+  const trail = new BatchedPublisher(app.redis, app.streamPrefix, 'call', { maxInFlight: 4 });
+  const failed = new Counter({ name: 'gdx_gateway_call_records_failed_total', help: 'Calls answered whose call.completed record could not be written', registers: [app.metrics] });
+
+  app.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
+    const owner = reply.getHeader(OWNER_UNIT_HEADER);
+    if (owner !== undefined) {
+      reply.removeHeader(OWNER_UNIT_HEADER);
+      if (typeof owner === 'string' && /^[0-9a-f-]{36}$/i.test(owner)) req.ownerUnitId = owner.toLowerCase();
+    }
+    // The gateway's own problems carry their code in the body it is about to send.
+    if (reply.statusCode >= 400 && typeof payload === 'string' && String(reply.getHeader('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE.split(';')[0])) {
+      try {
+        const code = (JSON.parse(payload) as { code?: unknown }).code;
+        if (typeof code === 'string') req.problemCode = code;
+      } catch {
+        // not JSON after all: no code on the record
+      }
+    }
+    done(null, payload);
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    if (recorded(req)) {
+      const p = req.principal as FastifyRequest['principal'] | null;
+      const status = reply.statusCode;
+      const path = req.url.split('?')[0].slice(0, 2048);
+      const event = createEvent('call.completed', {
+        actor: p ? actorOf(p) : { kind: 'anonymous' },
+        subject: path,
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
+        data: {
+          method: req.method,
+          route: req.routeOptions.url ?? path,
+          path,
+          status,
+          result: status < 400 ? 'allowed' : 'denied',
+          ...(p ? { unitId: p.unitId, ...(p.kind === 'account' ? { accountId: p.subject } : { clientId: p.subject }) } : {}),
+          requestId: String(req.id),
+          sourceAddress: req.ip,
+          latencyMs: Math.round(reply.elapsedTime * 10) / 10,
+          ...(req.problemCode ? { code: req.problemCode } : {}),
+          ...(req.ownerUnitId && req.ownerUnitId !== p?.unitId ? { ownerUnitId: req.ownerUnitId } : {}),
+        },
+      });
+      trail.publish(event).catch((err: unknown) => {
+        failed.inc();
+        req.log.error({ err, requestId: req.id }, 'a call could not be put on the record');
+      });
+    }
+    done();
+  });
+}
