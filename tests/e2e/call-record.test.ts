@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
+import { referenceData } from '@gdx/codes';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { eventually } from '../helpers/wait';
@@ -57,6 +58,81 @@ test('allowed and refused calls on the proxied routes are each on the record onc
       }),
     ]);
     expect(await trailOf(third, requestId)).toEqual([]);
+  }
+});
+
+test('a refused call on another unit’s request is on the record for the caller and for the unit owning the request, not for a third unit', async () => {
+  const CODE = '102001/0001';
+  const provider = await addUser(platform.gateway, 'SCJG', ['unit_admin']);
+  const office = await addUser(platform.gateway, 'OFFICE', ['office_admin']);
+  const outsider = await addUser(platform.gateway, 'LZH', ['unit_admin']);
+  const bearer = (u: TestUser) => ({ authorization: `Bearer ${u.token}` });
+  const ref = referenceData().resources.find((r) => r.code === CODE) as Record<string, unknown> & { items: Record<string, unknown>[] };
+  await gw()
+    .post('/api/v1/catalogue/resources')
+    .set(bearer(provider))
+    .send({
+      code: CODE,
+      classification: ref.classification,
+      name: ref.name,
+      summary: ref.summary,
+      providerUnitId: provider.unitId,
+      format: ref.format,
+      items: ref.items.map(({ element: _e, ...i }) => i),
+      sharing: ref.sharing,
+      methods: ref.methods,
+      updateCycle: ref.updateCycle,
+      open: ref.open,
+    })
+    .expect(201);
+  await gw()
+    .post(`/api/v1/catalogue/resources/${encodeURIComponent(CODE)}/publish`)
+    .set(bearer(office))
+    .send({})
+    .expect(200);
+  const filed = await gw()
+    .post('/api/v1/requests')
+    .set(bearer(caller))
+    .send({
+      resourceCode: CODE,
+      items: ['creditCode', 'entityName'],
+      serviceMode: 'interface',
+      purpose: '社会保险登记核验',
+      dutyBasis: '《社会保险法》第五十七条',
+      expectedVolume: 100,
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    })
+    .expect(201);
+  const id = filed.body.id as string;
+
+  const cases = [
+    // The applicant tries the provider's review: 403 NOT_PROVIDER, the provider owns the decision.
+    { by: caller, owner: provider, other: third, send: (rid: string) => gw().post(`/api/v1/requests/${id}/review`).set('x-request-id', rid).send({ decision: 'approve' }), status: 403 },
+    // A unit that is no party asks for the request: 404, on the applicant's record too.
+    { by: third, owner: caller, other: outsider, send: (rid: string) => gw().get(`/api/v1/requests/${id}`).set('x-request-id', rid), status: 404 },
+  ];
+  for (const c of cases) {
+    const requestId = `call-${randomUUID()}`;
+    const res = await c.send(requestId).set(bearer(c.by));
+    expect(res.status).toBe(c.status);
+    expect(res.headers['gdx-owner-unit']).toBeUndefined();
+    for (const who of [c.by, c.owner]) {
+      const records = await eventually(async () => {
+        const r = await trailOf(who, requestId);
+        return r.length ? r : undefined;
+      });
+      expect(records).toEqual([
+        expect.objectContaining({ type: 'call.completed', result: 'denied', data: expect.objectContaining({ status: c.status, unitId: c.by.unitId, ownerUnitId: c.owner.unitId }) as unknown }),
+      ]);
+    }
+    expect(await trailOf(c.other, requestId)).toEqual([]);
+  }
+  // Straight to the service, without the gateway's service token, a 404 names no owner.
+  const direct = platform.services['request-approval']!.server.address() as { port: number };
+  for (const forged of [{}, { 'gdx-service-token': third.token }]) {
+    const res = await request(`http://127.0.0.1:${direct.port}`).get(`/api/v1/requests/${id}`).set(bearer(third)).set(forged).expect(404);
+    expect(res.headers['gdx-owner-unit']).toBeUndefined();
   }
 });
 

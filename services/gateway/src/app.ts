@@ -81,7 +81,7 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   const auth = new AuthService(app.db, app.events, tokens, { threshold: config.lockoutThreshold, minutes: config.lockoutMinutes });
   await app.register(authRoutes, { auth, keys });
   await app.register(identityRoutes, { units: new UnitService(app.db, app.events), accounts: new AccountService(app.db, app.events), clients: new ClientService(app.db, app.events) });
-  await app.register(proxyRoutes, { upstreams, bodyLimit: config.bodyLimitBytes });
+  await app.register(proxyRoutes, { upstreams, bodyLimit: config.bodyLimitBytes, serviceToken: () => app.serviceToken() });
 
   const grants = new GrantCache({
     redis: app.newRedis(),

@@ -1,5 +1,5 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
-import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
+import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { RequestApprovalConfig } from './config';
 import { parseIsoDates } from './config';
 import { requestApprovalDataSource } from './data-source';
@@ -49,7 +49,9 @@ declare module 'fastify' {
 }
 
 /** Requests, filing and commitment, reviews and grants (申请/授权). */
-export async function buildApp({ config, logger, defaultMetrics, keyFor, clock = systemClock, catalogue, units }: RequestApprovalOptions): Promise<App> {
+export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKeyFor, clock = systemClock, catalogue, units }: RequestApprovalOptions): Promise<App> {
+  // Shared by bearer tokens and the gateway's service token.
+  const keyFor = givenKeyFor ?? new JwksClient(config.jwksUrl).resolver();
   const app = await createBaseApp({
     name: 'request-approval',
     config,
@@ -88,7 +90,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor, clock =
   app.addSchema(RowFilterSchema);
   app.addSchema(GrantViewSchema);
   app.addSchema(RequestSchema);
-  await app.register(requestRoutes, { requests });
+  await app.register(requestRoutes, { requests, fromGateway: createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor }) });
   await app.register(grantRoutes, { grants });
   addResourceDeprecatedConsumer(app, grants);
 

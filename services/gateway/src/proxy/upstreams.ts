@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { sendProblem } from '@gdx/errors';
 import type { App } from '@gdx/service-kit';
 import type { GatewayConfig } from '../config';
+import { SERVICE_TOKEN_HEADER } from '@gdx/auth';
 import { limitedBody } from './body-limit';
 
 const HIDDEN = { hide: true } as FastifySchema;
@@ -33,7 +34,7 @@ export function upstreamsOf(config: GatewayConfig): Upstream[] {
  * flat in memory; a chunked one is counted against the body limit first), the request id travels along, and the token is checked here first
  * (the service checks it again).
  */
-export async function proxyRoutes(app: App, { upstreams, bodyLimit }: { upstreams: Upstream[]; bodyLimit: number }): Promise<void> {
+export async function proxyRoutes(app: App, { upstreams, bodyLimit, serviceToken }: { upstreams: Upstream[]; bodyLimit: number; serviceToken: () => string }): Promise<void> {
   for (const upstream of upstreams) {
     await app.register(async (scope) => {
       scope.removeAllContentTypeParsers();
@@ -46,7 +47,8 @@ export async function proxyRoutes(app: App, { upstreams, bodyLimit }: { upstream
       });
       const forward = (req: FastifyRequest, reply: FastifyReply) =>
         reply.from(req.url, {
-          rewriteRequestHeaders: (_r, headers) => ({ ...headers, 'x-request-id': String(req.id), 'x-forwarded-for': req.ip }),
+          // The service token vouches for the call having come through the gateway (whatever the caller sent in its place is replaced).
+          rewriteRequestHeaders: (_r, headers) => ({ ...headers, 'x-request-id': String(req.id), 'x-forwarded-for': req.ip, [SERVICE_TOKEN_HEADER]: serviceToken() }),
           onError: (r, { error }) => {
             req.log.warn({ err: error, upstream: upstream.name }, 'upstream unavailable');
             sendProblem(r as unknown as FastifyReply, {

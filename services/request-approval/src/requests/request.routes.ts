@@ -3,11 +3,25 @@ import { page, problemResponses, type App } from '@gdx/service-kit';
 import { CommitmentSchema, ConfirmSchema, FileRequestSchema, filingSchema, RequestDetailSchema, RequestFilterSchema, ReviewSchema, WithdrawSchema } from './request.schemas';
 import type { RequestService } from './request.service';
 import { currentCommitment } from './commitment';
+import { SERVICE_TOKEN_HEADER, type ServiceTokenVerifier } from '@gdx/auth';
+import { ShareRequest } from '../entities/share-request.entity';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const tp = (h: unknown) => (typeof h === 'string' ? h : undefined);
 
-export async function requestRoutes(app: App, { requests }: { requests: RequestService }): Promise<void> {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function requestRoutes(app: App, { requests, fromGateway }: { requests: RequestService; fromGateway?: ServiceTokenVerifier }): Promise<void> {
+  // The audit record of a call on a request is the other party's too (§7): the gateway, and only the
+  // gateway (its service token), is told which unit owns the request the call reached, allowed or refused.
+  if (fromGateway)
+    app.addHook('onSend', async (req, reply, payload) => {
+      const id = (req.params as { id?: unknown } | undefined)?.id;
+      if (typeof id !== 'string' || !UUID.test(id) || !req.principal || !(await fromGateway(req.headers[SERVICE_TOKEN_HEADER]))) return payload;
+      const r = await app.db.getRepository(ShareRequest).findOne({ where: { id }, select: { applicantUnitId: true, providerUnitId: true } });
+      if (r) reply.header('gdx-owner-unit', req.principal.unitId === r.applicantUnitId ? r.providerUnitId : r.applicantUnitId);
+      return payload;
+    });
   // Also under /requests: the gateway forwards that prefix today, while /api/v1/commitment needs a gateway route.
   for (const url of ['/api/v1/commitment', '/api/v1/requests/commitment']) {
     app.get(
