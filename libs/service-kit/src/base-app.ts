@@ -126,8 +126,17 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
       info: { title: options.openapi.title, description: options.openapi.description, version: '1.0.0' },
       servers: [{ url: '/' }],
       tags: [...options.openapi.tags, { name: 'operations', description: 'Health and metrics' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from `POST /api/v1/auth/login` (staff) or `POST /api/v1/auth/token` (business systems).' },
+          oauth2: {
+            type: 'oauth2',
+            description: 'OAuth 2.0 client credentials (RFC 6749 §4.4) for business systems: the client id and secret a unit admin registered.',
+            flows: { clientCredentials: { tokenUrl: '/api/v1/auth/token', scopes: { 'data:submit': 'Submit data batches for the client unit’s own resources' } } },
+          },
+        },
+      },
+      security: [{ bearer: [] }, { oauth2: [] }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });

@@ -11,13 +11,16 @@ export interface OpenApiDoc {
 /**
  * One document for the whole platform, as integrators see it through the gateway:
  * the public /api/v1 paths of every service (their health and metrics are internal).
+ * A path the base document declares (the gateway's own routes, such as the interface
+ * query it decides and rate-limits) keeps the base's definition.
  */
 export function mergeOpenapi(base: OpenApiDoc, others: OpenApiDoc[], info: OpenApiDoc['info']): OpenApiDoc {
   const paths: Record<string, unknown> = { ...(base.paths ?? {}) };
   const schemas: Record<string, unknown> = { ...(base.components?.schemas ?? {}) };
   const tags = new Map((base.tags ?? []).map((t) => [t.name, t]));
   for (const doc of others) {
-    for (const [p, item] of Object.entries(doc.paths ?? {})) if (p.startsWith('/api/')) paths[p] = item;
+    // The base (the gateway) answers a path itself when it declares it: its definition is the one integrators meet.
+    for (const [p, item] of Object.entries(doc.paths ?? {})) if (p.startsWith('/api/') && !(p in paths)) paths[p] = item;
     Object.assign(schemas, doc.components?.schemas ?? {});
     for (const t of doc.tags ?? []) if (!tags.has(t.name)) tags.set(t.name, t);
   }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireRole } from '@gdx/auth';
-import { page, problemResponses, UuidParam, type App } from '@gdx/service-kit';
+import { mediaResponse, page, problemResponses, UuidParam, type App } from '@gdx/service-kit';
 import type { AuditRecordService } from '../trail/audit-record.service';
 import type { CheckpointService } from '../trail/checkpoint.service';
 import type { VerificationService } from '../trail/verification.service';
@@ -119,7 +119,14 @@ export async function auditRoutes(app: App, { records, checkpoints, verification
       schema: {
         tags: ['audit'],
         summary: 'Verifiable export of the whole trail as NDJSON (header, public keys, checkpoints, records by chain); check it offline with verify-cli --file',
-        response: { 200: Type.String({ description: 'application/x-ndjson' }), ...problemResponses(401, 403) },
+        response: {
+          200: mediaResponse(
+            'application/x-ndjson',
+            Type.String({ description: 'One JSON object per line.' }),
+            'NDJSON: a header line, the public keys, the checkpoints, then the records chain by chain',
+          ),
+          ...problemResponses(401, 403),
+        },
       },
     },
     async (req, reply) => {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { problemResponses, type App } from '@gdx/service-kit';
+import { problemResponse, problemResponses, type App } from '@gdx/service-kit';
 import { AppError } from '@gdx/errors';
 import { BATCH_CONTENT_TYPES, formatOf } from './record-readers';
 import { BatchBodySchema, BatchRejectedSchema, BatchResultSchema, CodeParams } from './batch.schemas';
@@ -23,7 +23,11 @@ export async function batchRoutes(app: App, { batches }: { batches: BatchService
           'Streams NDJSON, CSV or a JSON array. Every row is validated against the catalogue items (types, lengths, required items, dates, GB/T 2260 and GB/T 2261.1 codes, identity-number and credit-code check characters). Rows are keyed by the row key: the first query key that is a standard identity element, else the first query key.',
         params: CodeParams,
         body: BatchBodySchema,
-        response: { 200: BatchResultSchema, 422: BatchRejectedSchema, ...problemResponses(400, 401, 403, 404, 409, 415) },
+        response: {
+          200: BatchResultSchema,
+          422: problemResponse(422, BatchRejectedSchema, undefined, 'The batch was refused whole; each listed row says which item failed and why.'),
+          ...problemResponses(400, 401, 403, 404, 409, 415),
+        },
       },
     },
     async (req) => {

@@ -1,13 +1,21 @@
 import { Type } from '@sinclair/typebox';
 import { decideGrant, QueryBodySchema, QueryResultSchema } from '@gdx/contracts';
 import { ForbiddenError, ServiceUnavailableError } from '@gdx/errors';
-import { problemResponses, type App } from '@gdx/service-kit';
+import { problemResponse, problemResponses, type App } from '@gdx/service-kit';
 import type { GrantCache } from './grant-cache';
 import type { ResourceProviders } from './resource-providers';
 import type { QuotaCounter } from './quota';
 import { queryForwarder, type QueryForwarderOptions } from './query-forwarder';
 import { invalidQuery, queryRefusals } from './query-refusals';
 import { quotaRefusal, rateLimitHeaders } from './rate-limit-headers';
+
+/** The headers of a 429 (IETF RateLimit header fields draft and RFC 9110 Retry-After), for the OpenAPI document. */
+const RATE_LIMIT_HEADERS = {
+  'RateLimit-Limit': Type.Integer({ description: 'The limit met: calls per second, or calls per day once the daily quota is used up.' }),
+  'RateLimit-Remaining': Type.Integer({ description: 'Calls left in the current window (0 on a refusal).' }),
+  'RateLimit-Reset': Type.Integer({ description: 'Seconds until the window resets.' }),
+  'Retry-After': Type.Integer({ description: 'Seconds to wait before calling again.' }),
+};
 
 export interface QueryRoutesOptions {
   dataQueryUrl: string;
@@ -42,7 +50,11 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, resources, q
         summary: 'Interface query (接口查询): one question about one person or company, answered within the caller’s grant',
         params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64, description: 'Resource code, URL-encoded (101001%2F0001).' }) }),
         body: QueryBodySchema,
-        response: { 200: QueryResultSchema, ...problemResponses(400, 401, 403, 429, 503) },
+        response: {
+          200: QueryResultSchema,
+          ...problemResponses(400, 401, 403, 503),
+          429: problemResponse(429, undefined, RATE_LIMIT_HEADERS, 'The grant’s rate (`RATE_LIMITED`) or daily quota (`QUOTA_EXCEEDED`) is used up; retry after `Retry-After` seconds'),
+        },
       },
     },
     async (req, reply) => {

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The platform document says what the platform does (issue 11 items 19, 20). It reads the
+ * committed openapi/gdx.json; openapi-drift.test.ts holds that file equal to what the code generates.
+ */
+interface Response {
+  description?: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, { schema?: unknown }>;
+}
+interface Operation {
+  summary?: string;
+  description?: string;
+  responses: Record<string, Response>;
+  requestBody?: { content: Record<string, unknown> };
+  'x-error-codes'?: string[];
+}
+interface Doc {
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, { type: string; flows?: { clientCredentials?: { tokenUrl?: string } } }> };
+}
+
+const gdx = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'gdx.json'), 'utf8')) as Doc;
+const operations = Object.entries(gdx.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })));
+
+test('every problem answer is declared application/problem+json, never application/json (the token endpoint answers RFC 6749 errors)', () => {
+  const wrong: string[] = [];
+  for (const { id, op } of operations) {
+    for (const [status, res] of Object.entries(op.responses)) {
+      const problem = JSON.stringify(res.content ?? {}).includes('#/components/schemas/Problem');
+      const fourxx = Number(status) >= 400 && Number(status) < 500 && id !== 'POST /api/v1/auth/token';
+      if ((fourxx || problem) && Object.keys(res.content ?? {}).join() !== 'application/problem+json') wrong.push(`${id} ${status}`);
+    }
+  }
+  expect(wrong).toEqual([]);
+});
+
+test('the interface query is the gateway’s definition: 429 with RateLimit-* and Retry-After headers', () => {
+  const op = gdx.paths['/api/v1/query/{code}'].post;
+  expect(Object.keys(op.responses['429'].headers ?? {}).sort()).toEqual(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After']);
+  expect(Object.keys(op.responses['429'].content ?? {})).toEqual(['application/problem+json']);
+  // data-query's own route answers 404/410 for the gateway; integrators meet the gateway's.
+  expect(op.responses['410']).toBeUndefined();
+});
+
+test('the audit export is NDJSON; the token endpoint takes the form encoding and JSON', () => {
+  expect(Object.keys(gdx.paths['/api/v1/audit/export'].get.responses['200'].content ?? {})).toEqual(['application/x-ndjson']);
+  expect(Object.keys(gdx.paths['/api/v1/auth/token'].post.requestBody?.content ?? {}).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded']);
+});
+
+test('Swagger UI can fetch a token itself: an OAuth2 client-credentials flow with the token URL, alongside http bearer', () => {
+  const schemes = gdx.components.securitySchemes;
+  expect(schemes.bearer.type).toBe('http');
+  expect(schemes.oauth2.type).toBe('oauth2');
+  expect(schemes.oauth2.flows?.clientCredentials?.tokenUrl).toBe('/api/v1/auth/token');
+});
