@@ -61,7 +61,7 @@ test('allowed and refused calls on the proxied routes are each on the record onc
   }
 });
 
-test('a refused call on another unit’s request is on the record for the caller and for the unit owning the request, not for a third unit', async () => {
+test('a refused call on another unit’s request or grant is on the record for the caller and for the unit owning it, not for a third unit', async () => {
   const CODE = '102001/0001';
   const provider = await addUser(platform.gateway, 'SCJG', ['unit_admin']);
   const office = await addUser(platform.gateway, 'OFFICE', ['office_admin']);
@@ -105,12 +105,27 @@ test('a refused call on another unit’s request is on the record for the caller
     })
     .expect(201);
   const id = filed.body.id as string;
+  const commitment = (await gw().get('/api/v1/commitment').set(bearer(caller)).expect(200)).body as { version: string; text: string };
+  const granted = await gw()
+    .post(`/api/v1/requests/${id}/filing`)
+    .set(bearer(caller))
+    .send({
+      form: { applicantUnit: referenceData().units.find((u) => u.key === 'RS')!.name, contactName: '李四', contactPhone: '0552-2345678', securityMeasures: '专人专岗' },
+      commitment: { version: commitment.version, text: commitment.text },
+    })
+    .expect(200);
+  const grantId = granted.body.grantId as string;
+  expect(grantId).toEqual(expect.any(String));
 
   const cases = [
     // The applicant tries the provider's review: 403 NOT_PROVIDER, the provider owns the decision.
     { by: caller, owner: provider, other: third, send: (rid: string) => gw().post(`/api/v1/requests/${id}/review`).set('x-request-id', rid).send({ decision: 'approve' }), status: 403 },
     // A unit that is no party asks for the request: 404, on the applicant's record too.
     { by: third, owner: caller, other: outsider, send: (rid: string) => gw().get(`/api/v1/requests/${id}`).set('x-request-id', rid), status: 404 },
+    // The consumer tries to suspend its own grant (the provider's or the office's act): 403, on the provider's record too.
+    { by: caller, owner: provider, other: third, send: (rid: string) => gw().post(`/api/v1/grants/${grantId}/suspend`).set('x-request-id', rid).send({ reason: '核查' }), status: 403 },
+    // A unit that is no party asks for the grant: 404, on the consumer's record too.
+    { by: third, owner: caller, other: outsider, send: (rid: string) => gw().get(`/api/v1/grants/${grantId}`).set('x-request-id', rid), status: 404 },
   ];
   for (const c of cases) {
     const requestId = `call-${randomUUID()}`;

@@ -90,8 +90,9 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   app.addSchema(RowFilterSchema);
   app.addSchema(GrantViewSchema);
   app.addSchema(RequestSchema);
-  await app.register(requestRoutes, { requests, fromGateway: createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor }) });
-  await app.register(grantRoutes, { grants });
+  const fromGateway = createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor });
+  await app.register(requestRoutes, { requests, fromGateway });
+  await app.register(grantRoutes, { grants, fromGateway });
   addResourceDeprecatedConsumer(app, grants);
 
   app.addHook('onReady', async () => sweeper.start(config.sweepIntervalMs));
