@@ -61,7 +61,7 @@ test('allowed and refused calls on the proxied routes are each on the record onc
   }
 });
 
-test('a refused call on another unit’s request or grant is on the record for the caller and for the unit owning it, not for a third unit', async () => {
+test('a refused call on another unit’s request, grant or resource data is on the record for the caller and for the unit owning it, not for a third unit', async () => {
   const CODE = '102001/0001';
   const provider = await addUser(platform.gateway, 'SCJG', ['unit_admin']);
   const office = await addUser(platform.gateway, 'OFFICE', ['office_admin']);
@@ -127,6 +127,19 @@ test('a refused call on another unit’s request or grant is on the record for t
     // A unit that is no party asks for the grant: 404, on the consumer's record too.
     { by: third, owner: caller, other: outsider, send: (rid: string) => gw().get(`/api/v1/grants/${grantId}`).set('x-request-id', rid), status: 404 },
   ];
+  // data-query knows the resource once the catalogue's event reached it.
+  const batchOf = (u: TestUser, rid: string) =>
+    gw()
+      .post(`/api/v1/data/${encodeURIComponent(CODE)}/batches`)
+      .set(bearer(u))
+      .set('x-request-id', rid)
+      .set('content-type', 'application/x-ndjson')
+      .send('{"creditCode":"not a credit code"}');
+  await eventually(async () => (await batchOf(provider, `call-${randomUUID()}`)).status === 422);
+  cases.push(
+    // Another unit submits data for the provider's resource: 403, on the provider's record too.
+    { by: caller, owner: provider, other: third, send: (rid: string) => batchOf(caller, rid), status: 403 },
+  );
   for (const c of cases) {
     const requestId = `call-${randomUUID()}`;
     const res = await c.send(requestId).set(bearer(c.by));
@@ -143,6 +156,16 @@ test('a refused call on another unit’s request or grant is on the record for t
     }
     expect(await trailOf(c.other, requestId)).toEqual([]);
   }
+  // The provider's own batch refused as a whole (422) is on its record, with no other owner.
+  const rid = `call-${randomUUID()}`;
+  expect((await batchOf(provider, rid)).status).toBe(422);
+  const own = await eventually(async () => {
+    const r = await trailOf(provider, rid);
+    return r.length ? r : undefined;
+  });
+  expect(own).toEqual([expect.objectContaining({ type: 'call.completed', result: 'denied', data: expect.objectContaining({ status: 422, unitId: provider.unitId }) as unknown })]);
+  expect(own[0].data.ownerUnitId).toBeUndefined();
+  expect(await trailOf(third, rid)).toEqual([]);
   // Straight to the service, without the gateway's service token, a 404 names no owner.
   const direct = platform.services['request-approval']!.server.address() as { port: number };
   for (const forged of [{}, { 'gdx-service-token': third.token }]) {

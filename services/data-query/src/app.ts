@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { Redis } from 'ioredis';
 import { createBaseApp, redisOptions, type App } from '@gdx/service-kit';
-import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
+import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, SERVICE_TOKEN_HEADER, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
 import { idempotent } from '@gdx/events';
 import { eventHandlers, isEventOf, type EventOf } from '@gdx/contracts';
@@ -74,6 +74,16 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   // The hot paths use the pg pool under TypeORM directly: prepared statements, no entity mapping.
   const pool = (app.db.driver as unknown as { master: Pool }).master;
   const datasets = new DatasetRegistry(pool);
+  const fromGateway = createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor });
+  // The audit record of a call on a resource's data is its provider's too (§7): on the gateway's word
+  // only, the answer names the provider when it is not the caller's unit (the gateway records it).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.routeOptions.url?.startsWith('/api/v1/data/:code') || !req.principal) return payload;
+    const code = (req.params as { code?: unknown } | undefined)?.code;
+    const provider = typeof code === 'string' ? datasets.get(code)?.providerUnitId : undefined;
+    if (provider && provider !== req.principal.unitId && (await fromGateway(req.headers[SERVICE_TOKEN_HEADER]))) reply.header('gdx-owner-unit', provider);
+    return payload;
+  });
   const grants = new GrantCache(pool);
   const listener = new ChangeListener({
     url: config.databaseUrl,
@@ -160,7 +170,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   await app.register(queryRoutes, {
     queries,
     batches: new QueryBatchService(queries, app.authenticate, app.log.child({ component: 'query-batches' })),
-    fromGateway: createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor }),
+    fromGateway,
   });
   return app;
 }
