@@ -56,3 +56,13 @@ test('Swagger UI can fetch a token itself: an OAuth2 client-credentials flow wit
   expect(schemes.oauth2.type).toBe('oauth2');
   expect(schemes.oauth2.flows?.clientCredentials?.tokenUrl).toBe('/api/v1/auth/token');
 });
+
+test('operations list the stable problem codes they may answer (x-error-codes, repeated in the description)', () => {
+  const codes = (path: string, method: string) => gdx.paths[path][method]['x-error-codes'] ?? [];
+  expect(codes('/api/v1/catalogue/resources', 'post')).toEqual(expect.arrayContaining(['ELEMENT_CLAIMED', 'NOT_YOUR_UNIT', 'CODE_EXISTS']));
+  expect(codes('/api/v1/query/{code}', 'post')).toEqual(expect.arrayContaining(['NO_GRANT', 'ITEM_NOT_GRANTED', 'GRANT_NOT_ACTIVE', 'RATE_LIMITED', 'QUOTA_EXCEEDED']));
+  expect(codes('/api/v1/data/{code}/batches', 'post')).toEqual(expect.arrayContaining(['BATCH_REJECTED', 'NOT_PROVIDER', 'ROLE_REQUIRED']));
+  for (const { id, op } of operations) {
+    for (const code of op['x-error-codes'] ?? []) expect([id, op.description?.includes(`\`${code}\``)]).toEqual([id, true]);
+  }
+});

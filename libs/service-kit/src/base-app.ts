@@ -23,7 +23,7 @@ import { redisPlugin } from './redis.plugin';
 import { eventsPlugin } from './events.plugin';
 import { metricsPlugin } from './metrics.plugin';
 import { healthPlugin } from './health.plugin';
-import type { OpenApiDoc } from './openapi';
+import { PLATFORM_CONTACT, type OpenApiDoc } from './openapi';
 import { rejectBadText } from './text-guard';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -123,7 +123,7 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: options.openapi.title, description: options.openapi.description, version: '1.0.0' },
+      info: { title: options.openapi.title, description: options.openapi.description, version: '1.0.0', contact: PLATFORM_CONTACT },
       servers: [{ url: '/' }],
       tags: [...options.openapi.tags, { name: 'operations', description: 'Health and metrics' }],
       components: {

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
+import { operationDoc } from './schemas';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,12 +21,27 @@ export const healthPlugin = fp(
   async (app) => {
     const checks = new Map<string, () => Promise<void>>();
     app.decorate('readinessChecks', checks);
-    app.get('/health/live', { config: { public: true }, schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } } }, async () => ({
-      status: 'ok' as const,
-    }));
+    app.get(
+      '/health/live',
+      {
+        config: { public: true },
+        schema: { tags: ['operations'], summary: 'Liveness: the process answers', ...operationDoc('Answers 200 while the process runs. Public; for orchestrators.'), response: { 200: HealthSchema } },
+      },
+      async () => ({
+        status: 'ok' as const,
+      }),
+    );
     app.get(
       '/health/ready',
-      { config: { public: true }, schema: { tags: ['operations'], summary: 'Readiness: PostgreSQL, Redis and the service’s own checks', response: { 200: HealthSchema, 503: HealthSchema } } },
+      {
+        config: { public: true },
+        schema: {
+          tags: ['operations'],
+          summary: 'Readiness: PostgreSQL, Redis and the service’s own checks',
+          ...operationDoc('Answers 200 when the service can serve (its database, Redis and own checks pass), else 503 with the failing checks. Public; for orchestrators.'),
+          response: { 200: HealthSchema, 503: HealthSchema },
+        },
+      },
       async (_req, reply) => {
         const results: Record<string, string> = {};
         let ok = true;

@@ -1,7 +1,10 @@
+/** Who answers integrators' questions about the API (the platform office's operations desk). */
+export const PLATFORM_CONTACT = { name: 'GDX platform operations (the office)' };
+
 /** Minimal OpenAPI document shape, enough to merge service documents into the platform one. */
 export interface OpenApiDoc {
   openapi: string;
-  info: { title: string; version: string; description?: string };
+  info: { title: string; version: string; description?: string; contact?: { name?: string; url?: string; email?: string } };
   paths?: Record<string, unknown>;
   components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
   tags?: { name: string; description?: string }[];
@@ -27,5 +30,11 @@ export function mergeOpenapi(base: OpenApiDoc, others: OpenApiDoc[], info: OpenA
   const sorted = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
   // Only the tags of operations the platform document shows (a service's internal routes are not among them).
   const used = new Set(Object.values(sorted).flatMap((item) => Object.values(item as Record<string, { tags?: string[] }>).flatMap((op) => op?.tags ?? [])));
-  return { ...base, info, paths: sorted, components: { ...base.components, schemas }, tags: [...tags.values()].filter((t) => used.has(t.name)) };
+  return {
+    ...base,
+    info: { ...info, contact: info.contact ?? base.info.contact },
+    paths: sorted,
+    components: { ...base.components, schemas },
+    tags: [...tags.values()].filter((t) => used.has(t.name)),
+  };
 }

@@ -55,3 +55,13 @@ export const PageQuery = {
 export function page<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }
+
+/**
+ * An operation's description for the OpenAPI document, with the stable problem `code`s
+ * it may answer besides the ones every operation may (`VALIDATION_FAILED`, `INVALID_TEXT`,
+ * `UNAUTHENTICATED`, `TOKEN_*`, `NOT_FOUND`): listed in the text and as `x-error-codes`.
+ */
+export function operationDoc(description: string, codes: string[] = []): { description: string; 'x-error-codes'?: string[] } {
+  if (codes.length === 0) return { description };
+  return { description: `${description}\n\nProblem codes: ${codes.map((c) => `\`${c}\``).join(', ')}.`, 'x-error-codes': codes };
+}

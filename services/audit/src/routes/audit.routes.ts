@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requireRole } from '@gdx/auth';
-import { mediaResponse, page, problemResponses, UuidParam, type App } from '@gdx/service-kit';
+import { mediaResponse, page, operationDoc, problemResponses, UuidParam, type App } from '@gdx/service-kit';
 import type { AuditRecordService } from '../trail/audit-record.service';
 import type { CheckpointService } from '../trail/checkpoint.service';
 import type { VerificationService } from '../trail/verification.service';
@@ -50,6 +50,10 @@ export async function auditRoutes(app: App, { records, checkpoints, verification
       schema: {
         tags: ['audit'],
         summary: 'Search the audit trail (office: everything; a unit: its own calls and calls on its resources), newest first',
+        ...operationDoc(
+          'Audit records by time, unit, resource, result or request id, paged by cursor, or streamed whole as CSV or NDJSON. The office sees everything; a unit sees the calls it made and the calls on the resources it provides.',
+          ['INVALID_CURSOR'],
+        ),
         querystring: RecordQuery,
         response: { 200: page(Type.Ref('AuditRecord')), ...problemResponses(400, 401) },
       },
@@ -66,7 +70,13 @@ export async function auditRoutes(app: App, { records, checkpoints, verification
   app.get(
     '/api/v1/audit/records/:id',
     {
-      schema: { tags: ['audit'], summary: 'Read one audit record', params: Type.Object({ id: UuidParam }), response: { 200: Type.Ref('AuditRecord'), ...problemResponses(400, 401, 404) } },
+      schema: {
+        tags: ['audit'],
+        summary: 'Read one audit record',
+        ...operationDoc('One audit record with its chain position and hash, if the caller’s unit may see it (else 404).'),
+        params: Type.Object({ id: UuidParam }),
+        response: { 200: Type.Ref('AuditRecord'), ...problemResponses(400, 401, 404) },
+      },
     },
     async (req) => records.get(req.principal, req.params.id),
   );
@@ -77,6 +87,7 @@ export async function auditRoutes(app: App, { records, checkpoints, verification
       schema: {
         tags: ['audit'],
         summary: 'Verify the whole trail: every chain link and every signed checkpoint (office auditor or admin)',
+        ...operationDoc('Recomputes every record’s hash link and checks every checkpoint signature; reports the first problem found. Office auditors and admins only.', ['ROLE_REQUIRED']),
         response: { 200: Type.Ref('AuditVerification'), ...problemResponses(401, 403) },
       },
     },
@@ -92,6 +103,7 @@ export async function auditRoutes(app: App, { records, checkpoints, verification
       schema: {
         tags: ['audit'],
         summary: 'List signed checkpoints, newest first (office auditor or admin)',
+        ...operationDoc('The signed checkpoints of the trail’s chains, paged. Office auditors and admins only.', ['ROLE_REQUIRED', 'INVALID_CURSOR']),
         querystring: CheckpointQuery,
         response: { 200: Type.Object({ items: Type.Array(Type.Ref('AuditCheckpoint')) }), ...problemResponses(400, 401, 403) },
       },
@@ -105,7 +117,12 @@ export async function auditRoutes(app: App, { records, checkpoints, verification
   app.post(
     '/api/v1/audit/checkpoints',
     {
-      schema: { tags: ['audit'], summary: 'Make a signed checkpoint now (office auditor or admin)', response: { 201: Type.Ref('AuditCheckpoint'), ...problemResponses(401, 403) } },
+      schema: {
+        tags: ['audit'],
+        summary: 'Make a signed checkpoint now (office auditor or admin)',
+        ...operationDoc('Signs the current head of every chain now, without waiting for the schedule. Office auditors and admins only.', ['ROLE_REQUIRED']),
+        response: { 201: Type.Ref('AuditCheckpoint'), ...problemResponses(401, 403) },
+      },
     },
     async (req, reply) => {
       requireRole(req.principal, ...OFFICE);
@@ -119,6 +136,7 @@ export async function auditRoutes(app: App, { records, checkpoints, verification
       schema: {
         tags: ['audit'],
         summary: 'Verifiable export of the whole trail as NDJSON (header, public keys, checkpoints, records by chain); check it offline with verify-cli --file',
+        ...operationDoc('Streams the whole trail with what is needed to verify it offline (`npm run audit:verify -- --file`). Office auditors and admins only.', ['ROLE_REQUIRED']),
         response: {
           200: mediaResponse(
             'application/x-ndjson',

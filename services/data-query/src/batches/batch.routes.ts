@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { problemResponse, problemResponses, type App } from '@gdx/service-kit';
+import { problemResponse, operationDoc, problemResponses, type App } from '@gdx/service-kit';
 import { AppError } from '@gdx/errors';
 import { BATCH_CONTENT_TYPES, formatOf } from './record-readers';
 import { BatchBodySchema, BatchRejectedSchema, BatchResultSchema, CodeParams } from './batch.schemas';
@@ -19,8 +19,10 @@ export async function batchRoutes(app: App, { batches }: { batches: BatchService
       schema: {
         tags: ['data'],
         summary: 'Submit a batch of rows for one of the caller unit’s resources (applied whole or refused whole)',
-        description:
-          'Streams NDJSON, CSV or a JSON array. Every row is validated against the catalogue items (types, lengths, required items, dates, GB/T 2260 and GB/T 2261.1 codes, identity-number and credit-code check characters). Rows are keyed by the row key: the first query key that is a standard identity element, else the first query key.',
+        ...operationDoc(
+          'Streams NDJSON, CSV or a JSON array. Every row is validated against the catalogue items (types, lengths, required items, dates, GB/T 2260 and GB/T 2261.1 codes, identity-number and credit-code check characters). Rows are keyed by the row key: the first query key that is a standard identity element, else the first query key. The provider unit’s admin or operator, or its business system with the `data:submit` scope, submits rows as NDJSON, CSV or a JSON array. Every row is checked against the catalogue’s items; one bad row refuses the whole batch (422 lists the rows and items). Another unit’s resource is refused.',
+          ['ROLE_REQUIRED', 'NOT_PROVIDER', 'RESOURCE_NOT_FOUND', 'RESOURCE_DEPRECATED', 'EMPTY_BATCH', 'MALFORMED_BATCH', 'UNSUPPORTED_MEDIA_TYPE', 'BATCH_REJECTED'],
+        ),
         params: CodeParams,
         body: BatchBodySchema,
         response: {

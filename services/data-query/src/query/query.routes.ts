@@ -1,5 +1,5 @@
 import { SERVICE_TOKEN_HEADER, type ServiceTokenVerifier } from '@gdx/auth';
-import { problemResponses, type App } from '@gdx/service-kit';
+import { operationDoc, problemResponses, type App } from '@gdx/service-kit';
 import { QUERY_BATCH_MAX_BYTES, QUERY_BATCH_PATH, QueryBatchResultSchema, QueryBatchSchema, QueryBodySchema, QueryResultSchema } from '@gdx/contracts';
 import { CodeParams } from '../batches/batch.schemas';
 import type { QueryService } from './query.service';
@@ -24,8 +24,26 @@ export async function queryRoutes(app: App, { queries, batches, fromGateway }: Q
       schema: {
         tags: ['data'],
         summary: 'Interface query (接口查询): rows of a resource by its query keys, within the caller unit’s grant',
-        description:
-          'Conditions on declared query keys only; projection to granted items, the grant’s row filter and masking applied; cursor paging. Denials answer 403 with a code naming the failed condition (NO_GRANT, MODE_NOT_GRANTED, GRANT_NOT_ACTIVE, GRANT_NOT_YET_VALID, GRANT_EXPIRED, ITEM_NOT_GRANTED): the same decision the gateway makes. Every call is audited before it is answered; 503 AUDIT_UNAVAILABLE when it cannot be.',
+        ...operationDoc(
+          'Conditions on declared query keys only; projection to granted items, the grant’s row filter and masking applied; cursor paging. Denials answer 403 with a code naming the failed condition (NO_GRANT, MODE_NOT_GRANTED, GRANT_NOT_ACTIVE, GRANT_NOT_YET_VALID, GRANT_EXPIRED, ITEM_NOT_GRANTED): the same decision the gateway makes. Every call is audited before it is answered; 503 AUDIT_UNAVAILABLE when it cannot be. data-query’s own answer to an interface query the gateway forwarded: it decides the grant again, applies the grant’s row filter and masking, and records the call. Integrators call the gateway’s route of the same path.',
+          [
+            'NO_GRANT',
+            'MODE_NOT_GRANTED',
+            'GRANT_NOT_ACTIVE',
+            'GRANT_NOT_YET_VALID',
+            'GRANT_EXPIRED',
+            'ITEM_NOT_GRANTED',
+            'UNKNOWN_ITEM',
+            'INVALID_CONDITION',
+            'CONDITION_REQUIRED',
+            'NOT_A_QUERY_KEY',
+            'TOO_MANY_VALUES',
+            'RANGE_NOT_ALLOWED',
+            'RESOURCE_NOT_FOUND',
+            'RESOURCE_DEPRECATED',
+            'AUDIT_UNAVAILABLE',
+          ],
+        ),
         params: CodeParams,
         body: QueryBodySchema,
         response: { 200: QueryResultSchema, ...problemResponses(400, 401, 403, 404, 410, 503) },
@@ -57,8 +75,9 @@ export async function queryRoutes(app: App, { queries, batches, fromGateway }: Q
       schema: {
         tags: ['internal'],
         summary: 'Interface queries in one request: the gateway’s channel to data-query',
-        description:
-          'Each call carries its caller’s own `Authorization` header and is verified, decided, filtered, masked and audited exactly as `POST /api/v1/query/{code}` would be; its result is what that call would have answered (a query result or a problem document). The gateway sends the calls that arrive together in one request, so that the HTTP exchange, the row-key lookups and the audit appends are shared.',
+        ...operationDoc(
+          'Each call carries its caller’s own `Authorization` header and is verified, decided, filtered, masked and audited exactly as `POST /api/v1/query/{code}` would be; its result is what that call would have answered (a query result or a problem document). The gateway sends the calls that arrive together in one request, so that the HTTP exchange, the row-key lookups and the audit appends are shared. Internal: the gateway sends interface queries it already decided in batches, with its service token. Not for integrators.',
+        ),
         body: QueryBatchSchema,
         response: { 200: QueryBatchResultSchema, ...problemResponses(400, 413) },
       },

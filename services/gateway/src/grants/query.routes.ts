@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { decideGrant, QueryBodySchema, QueryResultSchema } from '@gdx/contracts';
 import { ForbiddenError, ServiceUnavailableError } from '@gdx/errors';
-import { problemResponse, problemResponses, type App } from '@gdx/service-kit';
+import { problemResponse, operationDoc, problemResponses, type App } from '@gdx/service-kit';
 import type { GrantCache } from './grant-cache';
 import type { ResourceProviders } from './resource-providers';
 import type { QuotaCounter } from './quota';
@@ -48,6 +48,31 @@ export async function queryRoutes(app: App, { dataQueryUrl, grants, resources, q
       schema: {
         tags: ['data'],
         summary: 'Interface query (接口查询): one question about one person or company, answered within the caller’s grant',
+        ...operationDoc(
+          'The consumer unit’s account or client asks for items of one resource by its query keys. The gateway decides first: an active grant of the caller’s unit for the resource and the interface mode, inside its validity window, covering every requested item and condition, then the grant’s rate and daily quota. Every call, answered or refused, is on the audit trail of both units.',
+          [
+            'NO_GRANT',
+            'GRANT_NOT_ACTIVE',
+            'GRANT_NOT_YET_VALID',
+            'GRANT_EXPIRED',
+            'MODE_NOT_GRANTED',
+            'ITEM_NOT_GRANTED',
+            'RATE_LIMITED',
+            'QUOTA_EXCEEDED',
+            'INVALID_CONDITION',
+            'CONDITION_REQUIRED',
+            'NOT_A_QUERY_KEY',
+            'TOO_MANY_VALUES',
+            'RANGE_NOT_ALLOWED',
+            'UNKNOWN_ITEM',
+            'RESOURCE_NOT_FOUND',
+            'RESOURCE_DEPRECATED',
+            'GRANTS_UNAVAILABLE',
+            'QUOTA_UNAVAILABLE',
+            'AUDIT_UNAVAILABLE',
+            'UPSTREAM_UNAVAILABLE',
+          ],
+        ),
         params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64, description: 'Resource code, URL-encoded (101001%2F0001).' }) }),
         body: QueryBodySchema,
         response: {

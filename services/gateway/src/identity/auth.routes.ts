@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
 import { Type } from '@sinclair/typebox';
-import { problemResponses, type App } from '@gdx/service-kit';
+import { operationDoc, problemResponses, type App } from '@gdx/service-kit';
 import { LoginSchema, OAuthErrorSchema, TokenResponseSchema } from './identity.schemas';
 import { OAuthError, type AuthService } from './auth.service';
 import type { KeyStore } from './key-store';
@@ -46,6 +46,9 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
       schema: {
         tags: ['identity'],
         summary: 'OAuth 2.0 client credentials grant (RFC 6749 §4.4) for business systems',
+        ...operationDoc(
+          'A registered business system exchanges its client id and secret (form-encoded or JSON body, or HTTP Basic) for a short-lived bearer token, optionally asking for scopes it was given. Errors follow RFC 6749 §5.2 (`invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`), not problem+json.',
+        ),
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
         body: TokenRequest,
         response: { 200: TokenResponseSchema, 400: Type.Ref('OAuthError'), 401: Type.Ref('OAuthError') },
@@ -85,7 +88,13 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
     '/api/v1/auth/login',
     {
       config: { public: true },
-      schema: { tags: ['identity'], summary: 'Staff sign-in with username and password', body: LoginSchema, response: { 200: TokenResponseSchema, ...problemResponses(400, 401) } },
+      schema: {
+        tags: ['identity'],
+        summary: 'Staff sign-in with username and password',
+        ...operationDoc('A staff account signs in and gets a bearer token carrying its unit and roles. Unknown names, wrong passwords and locked accounts answer alike.', ['INVALID_CREDENTIALS']),
+        body: LoginSchema,
+        response: { 200: TokenResponseSchema, ...problemResponses(400, 401) },
+      },
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
@@ -100,6 +109,7 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
       schema: {
         tags: ['identity'],
         summary: 'Token verification keys (RFC 7517)',
+        ...operationDoc('The public Ed25519 keys that verify the platform’s tokens, for services and integrators. Public.'),
         response: { 200: Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() })) }) },
       },
     },
