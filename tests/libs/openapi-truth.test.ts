@@ -66,3 +66,8 @@ test('operations list the stable problem codes they may answer (x-error-codes, r
     for (const code of op['x-error-codes'] ?? []) expect([id, op.description?.includes(`\`${code}\``)]).toEqual([id, true]);
   }
 });
+
+test('every operation has a description, and the commitment is documented once', () => {
+  expect(operations.filter(({ op }) => !op.description?.trim()).map(({ id }) => id)).toEqual([]);
+  expect(operations.filter(({ id }) => id.endsWith('/commitment')).map(({ id }) => id)).toEqual(['GET /api/v1/commitment']);
+});
