@@ -139,6 +139,18 @@ test('a refused call on another unit’s request, grant or resource data is on t
   cases.push(
     // Another unit submits data for the provider's resource: 403, on the provider's record too.
     { by: caller, owner: provider, other: third, send: (rid: string) => batchOf(caller, rid), status: 403 },
+    // Another unit tries to deprecate the provider's resource (the office's act): 403, on the provider's record too.
+    {
+      by: caller,
+      owner: provider,
+      other: third,
+      send: (rid: string) =>
+        gw()
+          .post(`/api/v1/catalogue/resources/${encodeURIComponent(CODE)}/deprecate`)
+          .set('x-request-id', rid)
+          .send({ reason: '停止共享' }),
+      status: 403,
+    },
   );
   for (const c of cases) {
     const requestId = `call-${randomUUID()}`;

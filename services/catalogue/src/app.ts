@@ -1,5 +1,6 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
-import { revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
+import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, SERVICE_TOKEN_HEADER, type KeyResolver } from '@gdx/auth';
+import { Resource } from './entities/resource.entity';
 import type { CatalogueConfig } from './config';
 import { catalogueDataSource } from './data-source';
 import { ResourceService } from './resources/resource.service';
@@ -21,7 +22,9 @@ export interface CatalogueOptions {
 }
 
 /** The shared catalogue (共享目录): resources, versions, standard data elements, DCAT export. */
-export async function buildApp({ config, logger, defaultMetrics, keyFor }: CatalogueOptions): Promise<App> {
+export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKeyFor }: CatalogueOptions): Promise<App> {
+  // Shared by bearer tokens and the gateway's service token.
+  const keyFor = givenKeyFor ?? new JwksClient(config.jwksUrl).resolver();
   const app = await createBaseApp({
     name: 'catalogue',
     config,
@@ -38,6 +41,17 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Catal
   // Tokens of disabled accounts, revoked clients and changed passwords stop working here within a second.
   await app.register(revocationFeedPlugin, { redis: app.newRedis(), prefix: app.streamPrefix });
   const elements = new ElementService(app.db);
+  // The audit record of a call on a resource is its provider's too (§7): on the gateway's word only, the
+  // answer names the provider when it is not the caller's unit (the gateway takes it off and records it).
+  const fromGateway = createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.routeOptions.url?.startsWith('/api/v1/catalogue/resources/:code') || !req.principal) return payload;
+    const code = (req.params as { code?: unknown } | undefined)?.code;
+    if (typeof code !== 'string' || code.length > 64 || !(await fromGateway(req.headers[SERVICE_TOKEN_HEADER]))) return payload;
+    const r = await app.db.getRepository(Resource).findOne({ where: { code }, select: { providerUnitId: true } });
+    if (r && r.providerUnitId !== req.principal.unitId) reply.header('gdx-owner-unit', r.providerUnitId);
+    return payload;
+  });
   const units = new UnitDirectoryClient(config.gatewayUrl, config.unitLookupTimeoutMs);
   await app.register(resourceRoutes, {
     resources: new ResourceService(app.db, app.events, units, elements),
