@@ -60,3 +60,10 @@ export type BatchedResult = Static<typeof BatchedResultSchema>;
 
 export const QueryBatchResultSchema = Type.Object({ results: Type.Array(BatchedResultSchema, { description: 'One result per call, in the order of the calls.' }) });
 export type QueryBatchResult = Static<typeof QueryBatchResultSchema>;
+
+/**
+ * The response header in which a service tells the gateway, and only the gateway (its service
+ * token), which unit owns the object a call reached: the gateway takes it off the answer and puts
+ * it on the call's record, so the owner sees the call too (§7).
+ */
+export const OWNER_UNIT_HEADER = 'gdx-owner-unit';

@@ -9,3 +9,4 @@ export * from './openapi';
 export * from './service-client';
 export * from './cursor';
 export * from './text-guard';
+export * from './owner-unit';

@@ -1,5 +1,5 @@
-import { createBaseApp, type App } from '@gdx/service-kit';
-import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, SERVICE_TOKEN_HEADER, type KeyResolver } from '@gdx/auth';
+import { createBaseApp, reportOwnerUnit, type App } from '@gdx/service-kit';
+import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import { Resource } from './entities/resource.entity';
 import type { CatalogueConfig } from './config';
 import { catalogueDataSource } from './data-source';
@@ -44,13 +44,14 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   // The audit record of a call on a resource is its provider's too (§7): on the gateway's word only, the
   // answer names the provider when it is not the caller's unit (the gateway takes it off and records it).
   const fromGateway = createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor });
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (!req.routeOptions.url?.startsWith('/api/v1/catalogue/resources/:code') || !req.principal) return payload;
-    const code = (req.params as { code?: unknown } | undefined)?.code;
-    if (typeof code !== 'string' || code.length > 64 || !(await fromGateway(req.headers[SERVICE_TOKEN_HEADER]))) return payload;
-    const r = await app.db.getRepository(Resource).findOne({ where: { code }, select: { providerUnitId: true } });
-    if (r && r.providerUnitId !== req.principal.unitId) reply.header('gdx-owner-unit', r.providerUnitId);
-    return payload;
+  reportOwnerUnit(app, {
+    routePrefix: '/api/v1/catalogue/resources/:code',
+    fromGateway,
+    ownerOf: async (req) => {
+      const code = (req.params as { code?: unknown } | undefined)?.code;
+      if (typeof code !== 'string' || code.length > 64) return undefined;
+      return (await app.db.getRepository(Resource).findOne({ where: { code }, select: { providerUnitId: true } }))?.providerUnitId;
+    },
   });
   const units = new UnitDirectoryClient(config.gatewayUrl, config.unitLookupTimeoutMs);
   await app.register(resourceRoutes, {

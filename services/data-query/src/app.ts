@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { Redis } from 'ioredis';
-import { createBaseApp, redisOptions, type App } from '@gdx/service-kit';
-import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, SERVICE_TOKEN_HEADER, type KeyResolver } from '@gdx/auth';
+import { createBaseApp, redisOptions, reportOwnerUnit, type App } from '@gdx/service-kit';
+import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
 import { idempotent } from '@gdx/events';
 import { eventHandlers, isEventOf, type EventOf } from '@gdx/contracts';
@@ -77,12 +77,13 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   const fromGateway = createServiceTokenVerifier({ issuer: config.jwtIssuer, keyFor });
   // The audit record of a call on a resource's data is its provider's too (§7): on the gateway's word
   // only, the answer names the provider when it is not the caller's unit (the gateway records it).
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (!req.routeOptions.url?.startsWith('/api/v1/data/:code') || !req.principal) return payload;
-    const code = (req.params as { code?: unknown } | undefined)?.code;
-    const provider = typeof code === 'string' ? datasets.get(code)?.providerUnitId : undefined;
-    if (provider && provider !== req.principal.unitId && (await fromGateway(req.headers[SERVICE_TOKEN_HEADER]))) reply.header('gdx-owner-unit', provider);
-    return payload;
+  reportOwnerUnit(app, {
+    routePrefix: '/api/v1/data/:code',
+    fromGateway,
+    ownerOf: (req) => {
+      const code = (req.params as { code?: unknown } | undefined)?.code;
+      return typeof code === 'string' ? datasets.get(code)?.providerUnitId : undefined;
+    },
   });
   const grants = new GrantCache(pool);
   const listener = new ChangeListener({

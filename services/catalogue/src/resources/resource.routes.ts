@@ -35,6 +35,25 @@ function ctx(req: FastifyRequest): CallContext {
 }
 
 /** Thin handlers: schemas at the edge, rules in ResourceService. Codes contain '/', so clients send them URL-encoded. */
+/** What the resource rules (resource.validator.ts, elements) refuse a create or a change with. */
+const RESOURCE_RULE_CODES = [
+  'INVALID_CODE',
+  'CODE_MISMATCH',
+  'INVALID_RELATED_CODE',
+  'UNKNOWN_RELATED_CODE',
+  'INVALID_CLASSIFICATION',
+  'CONDITIONS_REQUIRED',
+  'LEGAL_BASIS_REQUIRED',
+  'DUPLICATE_ITEM_KEY',
+  'CODE_TABLE_REQUIRED',
+  'ELEMENT_REQUIRED',
+  'ELEMENT_CLAIMED',
+  'ITEM_SHARING_LOOSER',
+  'MASK_NOT_APPLICABLE',
+  'SCALE_NOT_APPLICABLE',
+  'UNKNOWN_QUERY_KEY',
+];
+
 export async function resourceRoutes(app: App, { resources, search, elements, dcat }: ResourceRoutesOptions): Promise<void> {
   app.setSchemaErrorFormatter(schemaErrorFormatter);
   app.addSchema(ResourceSchema);
@@ -48,29 +67,7 @@ export async function resourceRoutes(app: App, { resources, search, elements, dc
         summary: 'Catalogue a resource as a draft (the provider’s unit admin, or the office admin)',
         ...operationDoc(
           'Creates a draft resource with its items, sharing type and service modes. A unit admin catalogues only its own unit’s resources; a standard data element has one authoritative source, so an element another resource claims is refused.',
-          [
-            'ROLE_REQUIRED',
-            'NOT_YOUR_UNIT',
-            'CODE_EXISTS',
-            'UNKNOWN_UNIT',
-            'UNIT_DISABLED',
-            'UNIT_DIRECTORY_UNAVAILABLE',
-            'INVALID_CODE',
-            'CODE_MISMATCH',
-            'INVALID_RELATED_CODE',
-            'INVALID_CLASSIFICATION',
-            'CONDITIONS_REQUIRED',
-            'LEGAL_BASIS_REQUIRED',
-            'DUPLICATE_ITEM_KEY',
-            'CODE_TABLE_REQUIRED',
-            'ELEMENT_REQUIRED',
-            'ELEMENT_CLAIMED',
-            'ITEM_SHARING_LOOSER',
-            'MASK_NOT_APPLICABLE',
-            'SCALE_NOT_APPLICABLE',
-            'UNKNOWN_QUERY_KEY',
-            'UNKNOWN_RELATED_CODE',
-          ],
+          ['ROLE_REQUIRED', 'NOT_YOUR_UNIT', 'CODE_EXISTS', 'UNKNOWN_UNIT', 'UNIT_DISABLED', 'UNIT_DIRECTORY_UNAVAILABLE', ...RESOURCE_RULE_CODES],
         ),
         body: CreateResourceSchema,
         response: { 201: Resource, ...problemResponses(400, 401, 403, 409, 503) },
@@ -112,27 +109,7 @@ export async function resourceRoutes(app: App, { resources, search, elements, dc
         summary: 'Change a resource; every change is a new version',
         ...operationDoc(
           'Its provider unit’s admin or the office changes a resource; every change is a new version, and a deprecated resource no longer changes. Only the office moves a resource to another provider.',
-          [
-            'NOT_YOUR_RESOURCE',
-            'NOT_YOUR_UNIT',
-            'RESOURCE_DEPRECATED',
-            'CONCURRENT_CHANGE',
-            'INVALID_CODE',
-            'CODE_MISMATCH',
-            'INVALID_RELATED_CODE',
-            'UNKNOWN_RELATED_CODE',
-            'INVALID_CLASSIFICATION',
-            'CONDITIONS_REQUIRED',
-            'LEGAL_BASIS_REQUIRED',
-            'DUPLICATE_ITEM_KEY',
-            'CODE_TABLE_REQUIRED',
-            'ELEMENT_REQUIRED',
-            'ELEMENT_CLAIMED',
-            'ITEM_SHARING_LOOSER',
-            'MASK_NOT_APPLICABLE',
-            'SCALE_NOT_APPLICABLE',
-            'UNKNOWN_QUERY_KEY',
-          ],
+          ['NOT_YOUR_RESOURCE', 'NOT_YOUR_UNIT', 'RESOURCE_DEPRECATED', 'CONCURRENT_CHANGE', ...RESOURCE_RULE_CODES],
         ),
         params: CodeParams,
         body: UpdateResourceSchema,

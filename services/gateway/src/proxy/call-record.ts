@@ -1,13 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { actorOf } from '@gdx/auth';
-import { createEvent } from '@gdx/contracts';
+import { createEvent, OWNER_UNIT_HEADER } from '@gdx/contracts';
 import { PROBLEM_CONTENT_TYPE } from '@gdx/errors';
 import { BatchedPublisher } from '@gdx/events';
 import type { App } from '@gdx/service-kit';
-
-/** Upstream services name the unit owning the object a call reached (another unit's request, a grant's other party, a resource's provider) in this header; the gateway takes it off the answer and onto the record. */
-export const OWNER_UNIT_HEADER = 'gdx-owner-unit';
 
 /** Routes whose every call is already on the record exactly once by its own events. */
 const RECORDED_ELSEWHERE = new Set(['POST /api/v1/query/:code', 'POST /api/v1/auth/token', 'POST /api/v1/auth/login']);
@@ -36,6 +33,8 @@ export function callRecords(app: App): void {
   const failed = new Counter({ name: 'gdx_gateway_call_records_failed_total', help: 'Calls answered whose call.completed record could not be written', registers: [app.metrics] });
 
   app.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
+    // The interface query (the hot path) and the sign-in routes are recorded by their own events.
+    if (!recorded(req)) return done(null, payload);
     const owner = reply.getHeader(OWNER_UNIT_HEADER);
     if (owner !== undefined) {
       reply.removeHeader(OWNER_UNIT_HEADER);

@@ -1,25 +1,26 @@
 import { Type } from '@sinclair/typebox';
-import { page, operationDoc, problemResponses, type App } from '@gdx/service-kit';
+import { isUuidText, page, operationDoc, problemResponses, reportOwnerUnit, type App } from '@gdx/service-kit';
 import { GrantChangeSchema, GrantDetailSchema, GrantFilterSchema, SnapshotSchema } from './grant.schemas';
 import type { GrantService } from './grant.service';
-import { SERVICE_TOKEN_HEADER, type ServiceTokenVerifier } from '@gdx/auth';
+import type { ServiceTokenVerifier } from '@gdx/auth';
 import { Grant } from '../entities/grant.entity';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const tp = (h: unknown) => (typeof h === 'string' ? h : undefined);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function grantRoutes(app: App, { grants, fromGateway }: { grants: GrantService; fromGateway?: ServiceTokenVerifier }): Promise<void> {
   // The audit record of a call on a grant is the other party's too (§7): on the gateway's word only,
   // the answer names the unit owning the grant the call reached (the provider for the consumer, else the consumer).
   if (fromGateway)
-    app.addHook('onSend', async (req, reply, payload) => {
-      const id = (req.params as { id?: unknown } | undefined)?.id;
-      if (typeof id !== 'string' || !UUID.test(id) || !req.principal || !(await fromGateway(req.headers[SERVICE_TOKEN_HEADER]))) return payload;
-      const g = await app.db.getRepository(Grant).findOne({ where: { id }, select: { consumerUnitId: true, providerUnitId: true } });
-      if (g) reply.header('gdx-owner-unit', req.principal.unitId === g.consumerUnitId ? g.providerUnitId : g.consumerUnitId);
-      return payload;
+    reportOwnerUnit(app, {
+      routePrefix: '/api/v1/grants/:id',
+      fromGateway,
+      ownerOf: async (req, caller) => {
+        const id = (req.params as { id?: unknown } | undefined)?.id;
+        if (typeof id !== 'string' || !isUuidText(id)) return undefined;
+        const g = await app.db.getRepository(Grant).findOne({ where: { id }, select: { consumerUnitId: true, providerUnitId: true } });
+        return g ? (caller === g.consumerUnitId ? g.providerUnitId : g.consumerUnitId) : undefined;
+      },
     });
   app.get(
     '/api/v1/grants',

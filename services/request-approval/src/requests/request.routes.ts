@@ -1,26 +1,49 @@
 import { Type } from '@sinclair/typebox';
-import { operationDoc, page, problemResponses, type App } from '@gdx/service-kit';
+import { isUuidText, operationDoc, page, problemResponses, reportOwnerUnit, type App } from '@gdx/service-kit';
 import { CommitmentSchema, ConfirmSchema, FileRequestSchema, filingSchema, RequestDetailSchema, RequestFilterSchema, ReviewSchema, WithdrawSchema } from './request.schemas';
 import type { RequestService } from './request.service';
 import { currentCommitment } from './commitment';
-import { SERVICE_TOKEN_HEADER, type ServiceTokenVerifier } from '@gdx/auth';
+import type { ServiceTokenVerifier } from '@gdx/auth';
 import { ShareRequest } from '../entities/share-request.entity';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const tp = (h: unknown) => (typeof h === 'string' ? h : undefined);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What checking a reviewer's terms against the catalogue refuses (catalogue-checks.ts narrowTerms). */
+const TERMS_CODES = [
+  'RESOURCE_MISMATCH',
+  'NOT_YOUR_RESOURCE',
+  'MODE_NOT_OFFERED',
+  'ITEMS_REQUIRED',
+  'ITEMS_NOT_NARROWER',
+  'CLEAR_ITEMS_NOT_NARROWER',
+  'CLEAR_ITEM_NOT_REQUESTED',
+  'VALIDITY_NOT_NARROWER',
+  'INVALID_VALIDITY',
+  'VALIDITY_IN_PAST',
+  'UNKNOWN_ITEM',
+  'ITEM_GONE',
+  'ROW_FILTER_INVALID',
+  'ROW_FILTER_KEY_NOT_QUERYABLE',
+  'UNKNOWN_RESOURCE',
+  'RESOURCE_NOT_PUBLISHED',
+  'RESOURCE_GONE',
+  'CATALOGUE_UNAVAILABLE',
+];
 
 export async function requestRoutes(app: App, { requests, fromGateway }: { requests: RequestService; fromGateway?: ServiceTokenVerifier }): Promise<void> {
   // The audit record of a call on a request is the other party's too (§7): the gateway, and only the
   // gateway (its service token), is told which unit owns the request the call reached, allowed or refused.
   if (fromGateway)
-    app.addHook('onSend', async (req, reply, payload) => {
-      const id = (req.params as { id?: unknown } | undefined)?.id;
-      if (typeof id !== 'string' || !UUID.test(id) || !req.principal || !(await fromGateway(req.headers[SERVICE_TOKEN_HEADER]))) return payload;
-      const r = await app.db.getRepository(ShareRequest).findOne({ where: { id }, select: { applicantUnitId: true, providerUnitId: true } });
-      if (r) reply.header('gdx-owner-unit', req.principal.unitId === r.applicantUnitId ? r.providerUnitId : r.applicantUnitId);
-      return payload;
+    reportOwnerUnit(app, {
+      routePrefix: '/api/v1/requests/:id',
+      fromGateway,
+      ownerOf: async (req, caller) => {
+        const id = (req.params as { id?: unknown } | undefined)?.id;
+        if (typeof id !== 'string' || !isUuidText(id)) return undefined;
+        const r = await app.db.getRepository(ShareRequest).findOne({ where: { id }, select: { applicantUnitId: true, providerUnitId: true } });
+        return r ? (caller === r.applicantUnitId ? r.providerUnitId : r.applicantUnitId) : undefined;
+      },
     });
   // Also under /requests: the gateway forwards that prefix today, while /api/v1/commitment needs a gateway route.
   for (const url of ['/api/v1/commitment', '/api/v1/requests/commitment']) {
@@ -144,31 +167,7 @@ export async function requestRoutes(app: App, { requests, fromGateway }: { reque
         summary: 'The provider approves (possibly narrowing) or refuses with a legal basis',
         ...operationDoc(
           'The provider unit’s admin approves, possibly with narrower terms (items, items in clear, validity, row filter), or refuses stating the legal basis. Terms may only narrow what was asked.',
-          [
-            'NOT_PROVIDER',
-            'ROLE_REQUIRED',
-            'LEGAL_BASIS_REQUIRED',
-            'TERMS_NOT_ALLOWED',
-            'ILLEGAL_TRANSITION',
-            'RESOURCE_MISMATCH',
-            'NOT_YOUR_RESOURCE',
-            'MODE_NOT_OFFERED',
-            'ITEMS_REQUIRED',
-            'ITEMS_NOT_NARROWER',
-            'CLEAR_ITEMS_NOT_NARROWER',
-            'CLEAR_ITEM_NOT_REQUESTED',
-            'VALIDITY_NOT_NARROWER',
-            'INVALID_VALIDITY',
-            'VALIDITY_IN_PAST',
-            'UNKNOWN_ITEM',
-            'ITEM_GONE',
-            'ROW_FILTER_INVALID',
-            'ROW_FILTER_KEY_NOT_QUERYABLE',
-            'UNKNOWN_RESOURCE',
-            'RESOURCE_NOT_PUBLISHED',
-            'RESOURCE_GONE',
-            'CATALOGUE_UNAVAILABLE',
-          ],
+          ['NOT_PROVIDER', 'ROLE_REQUIRED', 'LEGAL_BASIS_REQUIRED', 'TERMS_NOT_ALLOWED', 'ILLEGAL_TRANSITION', ...TERMS_CODES],
         ),
         params: IdParams,
         body: ReviewSchema,
@@ -185,32 +184,7 @@ export async function requestRoutes(app: App, { requests, fromGateway }: { reque
         summary: 'The office confirms, returns to the provider, or refuses; for a resource not shared, an exception needs a legal basis',
         ...operationDoc(
           'An office admin confirms (the grant is issued), returns the request to the provider with a reason, or refuses with a legal basis. Secret items in clear and exceptions for resources not shared need a recorded legal basis.',
-          [
-            'ROLE_REQUIRED',
-            'ILLEGAL_TRANSITION',
-            'REASON_REQUIRED',
-            'LEGAL_BASIS_REQUIRED',
-            'TERMS_NOT_ALLOWED',
-            'VALIDITY_ELAPSED',
-            'RESOURCE_MISMATCH',
-            'NOT_YOUR_RESOURCE',
-            'MODE_NOT_OFFERED',
-            'ITEMS_REQUIRED',
-            'ITEMS_NOT_NARROWER',
-            'CLEAR_ITEMS_NOT_NARROWER',
-            'CLEAR_ITEM_NOT_REQUESTED',
-            'VALIDITY_NOT_NARROWER',
-            'INVALID_VALIDITY',
-            'VALIDITY_IN_PAST',
-            'UNKNOWN_ITEM',
-            'ITEM_GONE',
-            'ROW_FILTER_INVALID',
-            'ROW_FILTER_KEY_NOT_QUERYABLE',
-            'UNKNOWN_RESOURCE',
-            'RESOURCE_NOT_PUBLISHED',
-            'RESOURCE_GONE',
-            'CATALOGUE_UNAVAILABLE',
-          ],
+          ['ROLE_REQUIRED', 'ILLEGAL_TRANSITION', 'REASON_REQUIRED', 'LEGAL_BASIS_REQUIRED', 'TERMS_NOT_ALLOWED', 'VALIDITY_ELAPSED', ...TERMS_CODES],
         ),
         params: IdParams,
         body: ConfirmSchema,
