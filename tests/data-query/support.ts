@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createEvent, type EventData, type EventEnvelope, type EventType, type ResourceView } from '@gdx/contracts';
 import { deadLetterKey, domainOf, streamKey } from '@gdx/events';
@@ -7,6 +6,7 @@ import request from 'supertest';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { REDIS_URL } from '../helpers/redis';
+import { grantView } from '../helpers/grants';
 
 /** Helpers for the data-query tests: they play the catalogue and request-approval by writing their events. */
 
@@ -22,22 +22,7 @@ type ResourceEventType = 'resource.published' | 'resource.updated' | 'resource.d
 type GrantEventType = 'grant.issued' | 'grant.suspended' | 'grant.resumed' | 'grant.revoked' | 'grant.expired' | 'grant.superseded';
 
 export function grantOf(init: Pick<Grant, 'consumerUnitId' | 'providerUnitId' | 'resourceCode' | 'items'> & Partial<Grant>): Grant {
-  const day = 86_400_000;
-  return {
-    id: randomUUID(),
-    rowFilter: null,
-    modes: ['interface'],
-    rateLimitPerSecond: 100,
-    dailyQuota: 10_000,
-    validFrom: new Date(Date.now() - day).toISOString(),
-    validTo: new Date(Date.now() + 30 * day).toISOString(),
-    purpose: '依法履职核验',
-    requestId: randomUUID(),
-    status: 'active',
-    statusReason: null,
-    version: 1,
-    ...init,
-  };
+  return grantView(init);
 }
 
 export class EventWriter {

@@ -3,6 +3,7 @@ import { createEvent, untypedEvent, type GrantView } from '@gdx/contracts';
 import { streamKey } from '@gdx/events';
 import { GrantCache } from '@gdx/gateway/testing';
 import { eventually } from '../helpers/wait';
+import { grantView } from '../helpers/grants';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 
 /**
@@ -25,25 +26,19 @@ afterAll(async () => {
 });
 
 const unit = '01900000-0000-7000-8000-0000000000c1';
-const view = (id: string, over: Partial<GrantView> = {}): GrantView => ({
-  id,
-  consumerUnitId: unit,
-  providerUnitId: '01900000-0000-7000-8000-0000000000d1',
-  resourceCode: '101001/0001',
-  items: ['idNumber', 'name'],
-  rowFilter: null,
-  modes: ['interface'],
-  rateLimitPerSecond: 10,
-  dailyQuota: 100,
-  validFrom: '2026-01-01T00:00:00Z',
-  validTo: '2027-01-01T00:00:00Z',
-  purpose: 'test',
-  requestId: '01900000-0000-7000-8000-0000000000e1',
-  status: 'active',
-  statusReason: null,
-  version: 1,
-  ...over,
-});
+const view = (id: string, over: Partial<GrantView> = {}): GrantView =>
+  grantView({
+    id,
+    consumerUnitId: unit,
+    providerUnitId: '01900000-0000-7000-8000-0000000000d1',
+    rateLimitPerSecond: 10,
+    dailyQuota: 100,
+    validFrom: '2026-01-01T00:00:00Z',
+    validTo: '2027-01-01T00:00:00Z',
+    purpose: 'test',
+    requestId: '01900000-0000-7000-8000-0000000000e1',
+    ...over,
+  });
 const actor = { kind: 'system' as const };
 
 function startCache(prefix: string, items: unknown[] = []): GrantCache {

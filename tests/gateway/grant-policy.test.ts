@@ -2,30 +2,25 @@ import { Redis } from 'ioredis';
 import { decideGrant, type GrantView } from '@gdx/contracts';
 import { cachedGrant, QuotaCounter, type CachedGrant } from '@gdx/gateway/testing';
 import { eventually } from '../helpers/wait';
+import { grantView } from '../helpers/grants';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 
 const now = Date.parse('2026-11-26T10:00:00Z');
 /** Ids are UUIDv7: ordered by issue time, so the later letter is the newer grant. */
 const id = (n: string) => `01900000-0000-7000-8000-00000000000${n}`;
-const view = (over: Partial<GrantView> = {}): GrantView => ({
-  id: id('1'),
-  consumerUnitId: id('c'),
-  providerUnitId: id('d'),
-  resourceCode: '101001/0001',
-  items: ['idNumber', 'name'],
-  rowFilter: null,
-  modes: ['interface'],
-  rateLimitPerSecond: 10,
-  dailyQuota: 100,
-  validFrom: '2026-01-01T00:00:00Z',
-  validTo: '2027-01-01T00:00:00Z',
-  purpose: 'test',
-  requestId: id('e'),
-  status: 'active',
-  statusReason: null,
-  version: 1,
-  ...over,
-});
+const view = (over: Partial<GrantView> = {}): GrantView =>
+  grantView({
+    id: id('1'),
+    consumerUnitId: id('c'),
+    providerUnitId: id('d'),
+    rateLimitPerSecond: 10,
+    dailyQuota: 100,
+    validFrom: '2026-01-01T00:00:00Z',
+    validTo: '2027-01-01T00:00:00Z',
+    purpose: 'test',
+    requestId: id('e'),
+    ...over,
+  });
 /** The gateway's cache entry for a grant view: what the route hands the decision. */
 const grant = (over: Partial<GrantView> = {}): CachedGrant => cachedGrant(view(over));
 const decide = (grants: CachedGrant[], items: string[] | undefined) => decideGrant(grants, 'interface', items, now);

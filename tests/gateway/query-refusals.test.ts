@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 import { addUser, startGateway, type TestUser } from '../helpers/gateway';
 import { eventually } from '../helpers/wait';
+import { grantView } from '../helpers/grants';
 
 /**
  * What the gateway refuses of interface queries, and how it puts each refusal on the
@@ -36,25 +37,19 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const view = (over: Partial<GrantView>): GrantView => ({
-  id: '01900000-0000-7000-8000-000000000001',
-  consumerUnitId: consumer.unitId,
-  providerUnitId: PROVIDER,
-  resourceCode: CODE,
-  items: ['idNumber', 'name'],
-  rowFilter: null,
-  modes: ['interface'],
-  rateLimitPerSecond: 100,
-  dailyQuota: 1000,
-  validFrom: new Date(Date.now() - 60_000).toISOString(),
-  validTo: new Date(Date.now() + 86_400_000).toISOString(),
-  purpose: 'test',
-  requestId: '01900000-0000-7000-8000-0000000000e1',
-  status: 'active',
-  statusReason: null,
-  version: 1,
-  ...over,
-});
+const view = (over: Partial<GrantView>): GrantView =>
+  grantView({
+    id: '01900000-0000-7000-8000-000000000001',
+    consumerUnitId: consumer.unitId,
+    providerUnitId: PROVIDER,
+    resourceCode: CODE,
+    dailyQuota: 1000,
+    validFrom: new Date(Date.now() - 60_000).toISOString(),
+    validTo: new Date(Date.now() + 86_400_000).toISOString(),
+    purpose: 'test',
+    requestId: '01900000-0000-7000-8000-0000000000e1',
+    ...over,
+  });
 
 beforeAll(async () => {
   db = await createTestDatabase();
