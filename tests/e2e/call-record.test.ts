@@ -4,6 +4,7 @@ import { referenceData } from '@gdx/codes';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { eventually } from '../helpers/wait';
+import { publishReference } from '../helpers/catalogue';
 
 /**
  * Issue 11 item 2 (§7): every call through the gateway, allowed or refused, on every
@@ -67,29 +68,7 @@ test('a refused call on another unit’s request, grant or resource data is on t
   const office = await addUser(platform.gateway, 'OFFICE', ['office_admin']);
   const outsider = await addUser(platform.gateway, 'LZH', ['unit_admin']);
   const bearer = (u: TestUser) => ({ authorization: `Bearer ${u.token}` });
-  const ref = referenceData().resources.find((r) => r.code === CODE) as Record<string, unknown> & { items: Record<string, unknown>[] };
-  await gw()
-    .post('/api/v1/catalogue/resources')
-    .set(bearer(provider))
-    .send({
-      code: CODE,
-      classification: ref.classification,
-      name: ref.name,
-      summary: ref.summary,
-      providerUnitId: provider.unitId,
-      format: ref.format,
-      items: ref.items.map(({ element: _e, ...i }) => i),
-      sharing: ref.sharing,
-      methods: ref.methods,
-      updateCycle: ref.updateCycle,
-      open: ref.open,
-    })
-    .expect(201);
-  await gw()
-    .post(`/api/v1/catalogue/resources/${encodeURIComponent(CODE)}/publish`)
-    .set(bearer(office))
-    .send({})
-    .expect(200);
+  await publishReference(platform.gatewayUrl, CODE, provider, office);
   const filed = await gw()
     .post('/api/v1/requests')
     .set(bearer(caller))

@@ -1,11 +1,11 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { referenceData } from '@gdx/codes';
 import type { App } from '@gdx/service-kit';
 import type { Clock } from '@gdx/request-approval';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { REDIS_URL } from '../helpers/redis';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
+export { publishReference } from '../helpers/catalogue';
 
 export { eventually } from '../helpers/wait';
 
@@ -48,41 +48,6 @@ export async function addClient(gatewayUrl: string, admin: TestUser): Promise<Pi
   const created = await request(gatewayUrl).post('/api/v1/clients').set(bearer(admin)).send({ unitId: admin.unitId, name: '业务系统' }).expect(201);
   const token = await request(gatewayUrl).post('/api/v1/auth/token').send({ grant_type: 'client_credentials', client_id: created.body.clientId, client_secret: created.body.clientSecret }).expect(200);
   return { unitId: admin.unitId, token: token.body.access_token as string };
-}
-
-/** Catalogues a reference resource through the real catalogue (provider drafts, office publishes). */
-export async function publishReference(
-  baseUrl: string,
-  code: string,
-  provider: TestUser,
-  office: TestUser,
-  change: (body: Record<string, unknown>) => void = () => undefined,
-): Promise<Record<string, unknown>> {
-  const ref = referenceData().resources.find((r) => r.code === code) as Record<string, unknown> & { items: Record<string, unknown>[] };
-  if (!ref) throw new Error(`no reference resource ${code}`);
-  // Standard data elements are left out: one data, one source is the catalogue's concern, not these tests'.
-  const body: Record<string, unknown> = {
-    code,
-    classification: ref.classification,
-    name: ref.name,
-    summary: ref.summary,
-    providerUnitId: provider.unitId,
-    format: ref.format,
-    items: ref.items.map(({ element: _e, ...item }) => item),
-    sharing: ref.sharing,
-    methods: ref.methods,
-    updateCycle: ref.updateCycle,
-    open: ref.open,
-  };
-  change(body);
-  const created = await request(baseUrl).post('/api/v1/catalogue/resources').set(bearer(provider)).send(body);
-  if (created.status !== 201) throw new Error(`catalogue refused ${code}: ${created.status} ${JSON.stringify(created.body)}`);
-  const published = await request(baseUrl)
-    .post(`/api/v1/catalogue/resources/${enc(code)}/publish`)
-    .set(bearer(office))
-    .send({});
-  if (published.status !== 200) throw new Error(`catalogue did not publish ${code}: ${published.status} ${JSON.stringify(published.body)}`);
-  return published.body as Record<string, unknown>;
 }
 
 const DAY = 86_400_000;
