@@ -136,13 +136,16 @@ test('a refused call on another unit’s request, grant or resource data is on t
     const res = await c.send(requestId).set(bearer(c.by));
     expect(res.status).toBe(c.status);
     expect(res.headers['gdx-owner-unit']).toBeUndefined();
+    expect(res.headers['gdx-problem-code']).toBeUndefined();
+    const code = (res.body as { code: string }).code;
     for (const who of [c.by, c.owner]) {
       const records = await eventually(async () => {
         const r = await trailOf(who, requestId);
         return r.length ? r : undefined;
       });
       expect(records).toEqual([
-        expect.objectContaining({ type: 'call.completed', result: 'denied', data: expect.objectContaining({ status: c.status, unitId: c.by.unitId, ownerUnitId: c.owner.unitId }) as unknown }),
+        // The upstream service's problem code, as the caller saw it, is on the record too.
+        expect.objectContaining({ type: 'call.completed', result: 'denied', data: expect.objectContaining({ status: c.status, code, unitId: c.by.unitId, ownerUnitId: c.owner.unitId }) as unknown }),
       ]);
     }
     expect(await trailOf(c.other, requestId)).toEqual([]);
@@ -154,7 +157,9 @@ test('a refused call on another unit’s request, grant or resource data is on t
     const r = await trailOf(provider, rid);
     return r.length ? r : undefined;
   });
-  expect(own).toEqual([expect.objectContaining({ type: 'call.completed', result: 'denied', data: expect.objectContaining({ status: 422, unitId: provider.unitId }) as unknown })]);
+  expect(own).toEqual([
+    expect.objectContaining({ type: 'call.completed', result: 'denied', data: expect.objectContaining({ status: 422, code: 'BATCH_REJECTED', unitId: provider.unitId }) as unknown }),
+  ]);
   expect(own[0].data.ownerUnitId).toBeUndefined();
   expect(await trailOf(third, rid)).toEqual([]);
   // Straight to the service, without the gateway's service token, a 404 names no owner.

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, InternalError } from './app-error';
-import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
+import { PROBLEM_CODE_HEADER, PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
 
 interface ValidationItem {
   instancePath?: string;
@@ -22,7 +22,7 @@ export function sendProblem(reply: FastifyReply, problem: Omit<Problem, 'type' |
     instance: reply.request.url.split('?')[0],
     requestId: String(reply.request.id),
   };
-  return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
+  return reply.code(problem.status).headers(headers).header(PROBLEM_CODE_HEADER, problem.code).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
 /**

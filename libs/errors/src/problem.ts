@@ -2,6 +2,13 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
+/**
+ * A problem's `code`, repeated in a header of the answer, so that the gateway can put it on the
+ * call's record without reading (or buffering) the body it streams through; the gateway takes it
+ * off before the answer leaves.
+ */
+export const PROBLEM_CODE_HEADER = 'gdx-problem-code';
+
 /** RFC 9457 problem details, with the platform's stable `code` and the request id. */
 export const ProblemSchema = Type.Object(
   {

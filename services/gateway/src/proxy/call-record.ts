@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { actorOf } from '@gdx/auth';
 import { createEvent, OWNER_UNIT_HEADER } from '@gdx/contracts';
-import { PROBLEM_CONTENT_TYPE } from '@gdx/errors';
+import { PROBLEM_CODE_HEADER } from '@gdx/errors';
 import { BatchedPublisher } from '@gdx/events';
 import type { App } from '@gdx/service-kit';
 
@@ -33,22 +33,16 @@ export function callRecords(app: App): void {
   const failed = new Counter({ name: 'gdx_gateway_call_records_failed_total', help: 'Calls answered whose call.completed record could not be written', registers: [app.metrics] });
 
   app.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
+    // Every problem, the gateway's own and an upstream's streamed through, names its code in a header: taken off here, onto the record.
+    // Both hints between services are taken off every answer, recorded or not.
+    const code = reply.getHeader(PROBLEM_CODE_HEADER);
+    if (code !== undefined) reply.removeHeader(PROBLEM_CODE_HEADER);
+    const owner = reply.getHeader(OWNER_UNIT_HEADER);
+    if (owner !== undefined) reply.removeHeader(OWNER_UNIT_HEADER);
     // The interface query (the hot path) and the sign-in routes are recorded by their own events.
     if (!recorded(req)) return done(null, payload);
-    const owner = reply.getHeader(OWNER_UNIT_HEADER);
-    if (owner !== undefined) {
-      reply.removeHeader(OWNER_UNIT_HEADER);
-      if (typeof owner === 'string' && /^[0-9a-f-]{36}$/i.test(owner)) req.ownerUnitId = owner.toLowerCase();
-    }
-    // The gateway's own problems carry their code in the body it is about to send.
-    if (reply.statusCode >= 400 && typeof payload === 'string' && String(reply.getHeader('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE.split(';')[0])) {
-      try {
-        const code = (JSON.parse(payload) as { code?: unknown }).code;
-        if (typeof code === 'string') req.problemCode = code;
-      } catch {
-        // not JSON after all: no code on the record
-      }
-    }
+    if (typeof code === 'string' && reply.statusCode >= 400 && /^[A-Z][A-Z0-9_]{0,63}$/.test(code)) req.problemCode = code;
+    if (typeof owner === 'string' && /^[0-9a-f-]{36}$/i.test(owner)) req.ownerUnitId = owner.toLowerCase();
     done(null, payload);
   });
 
