@@ -6,3 +6,4 @@ export * from './events/event-catalogue';
 export * from './events/event';
 export * from './grant-decision';
 export * from './query-batch';
+export * from './quota-day';

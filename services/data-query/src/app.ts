@@ -21,6 +21,9 @@ import { QueryService } from './query/query.service';
 import { PointBatcher } from './query/point-batcher';
 import { queryRoutes } from './query/query.routes';
 import { QueryBatchService } from './query/query-batch.service';
+import { DataCallService } from './data-call/data-call.service';
+import { dataCallRoutes } from './data-call/data-call.routes';
+import { RowQuota } from './data-call/row-quota';
 
 export { loadDataQueryConfig, type DataQueryConfig } from './config';
 
@@ -167,11 +170,23 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   await app.register(batchRoutes, {
     batches: new BatchService(datasets, app.events, { chunkRows: config.batchChunkRows, maxErrors: config.batchMaxErrors, maxRecordChars: config.batchMaxRecordBytes }),
   });
-  const queries = new QueryService(pool, datasets, grants, new QueryPlanner(config.queryInLimit), points, audit, config.queryPageLimit);
+  const planner = new QueryPlanner(config.queryInLimit);
+  const queries = new QueryService(pool, datasets, grants, planner, points, audit, config.queryPageLimit);
   await app.register(queryRoutes, {
     queries,
     batches: new QueryBatchService(queries, app.authenticate, app.log.child({ component: 'query-batches' })),
     fromGateway,
   });
+  const dataCalls = new DataCallService(
+    pool,
+    datasets,
+    grants,
+    planner,
+    new RowQuota(app.redis, config.streamPrefix),
+    app.events,
+    { chunkRows: config.pullChunkRows },
+    app.log.child({ component: 'data-calls' }),
+  );
+  await app.register(dataCallRoutes, { dataCalls, fromGateway });
   return app;
 }

@@ -18,6 +18,12 @@ export const DataQueryConfigSchema = {
   batchChunkRows: Type.Integer({ minimum: 1, maximum: 20_000, default: 2000, description: 'Rows per INSERT statement while a batch streams in.' }),
   batchMaxErrors: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'Rejected rows listed in one report (the total is always given).' }),
   batchMaxRecordBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest single record (line) of a batch.' }),
+  pullChunkRows: Type.Integer({
+    minimum: 1,
+    maximum: 50_000,
+    default: 2000,
+    description: 'Rows a data-call pull reads per statement (and holds in memory at once); the grant is decided again between chunks.',
+  }),
   cacheResyncMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Full reload of the grant and dataset caches, a safety net behind LISTEN/NOTIFY.' }),
 };
 

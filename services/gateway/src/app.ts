@@ -17,6 +17,7 @@ import { Gauge } from 'prom-client';
 import { GrantCache, type Snapshot } from './grants/grant-cache';
 import { QuotaCounter } from './grants/quota';
 import { queryRoutes } from './grants/query.routes';
+import { dataCallGuard } from './grants/data-call-guard';
 import { ResourceProviders } from './grants/resource-providers';
 
 /** The gateway's own identity when it reads from other services (the grant snapshot). */
@@ -81,7 +82,6 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   const auth = new AuthService(app.db, app.events, tokens, { threshold: config.lockoutThreshold, minutes: config.lockoutMinutes });
   await app.register(authRoutes, { auth, keys });
   await app.register(identityRoutes, { units: new UnitService(app.db, app.events), accounts: new AccountService(app.db, app.events), clients: new ClientService(app.db, app.events) });
-  await app.register(proxyRoutes, { upstreams, bodyLimit: config.bodyLimitBytes, serviceToken: () => app.serviceToken() });
 
   const grants = new GrantCache({
     redis: app.newRedis(),
@@ -119,6 +119,12 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   const resources = new ResourceProviders(app.newRedis(), config.streamPrefix, app.log);
   app.addHook('onReady', async () => resources.start());
   app.addHook('preClose', async () => resources.stop());
+  await app.register(proxyRoutes, {
+    upstreams,
+    bodyLimit: config.bodyLimitBytes,
+    serviceToken: () => app.serviceToken(),
+    guarded: [{ method: 'GET', url: '/api/v1/data/:code/records', guard: dataCallGuard(grants, (code) => resources.providerOf(code)) }],
+  });
   const quota = new QuotaCounter(app.redis, config.streamPrefix);
   app.addHook('preClose', async () => quota.close());
   await app.register(queryRoutes, {

@@ -166,6 +166,38 @@ const data = {
     unmatchedDeletes: Type.Integer(),
     lastUpdatedAt: DateTime,
   }),
+  'data.delivered': def(
+    1,
+    'A data call (数据调用) delivered rows of a resource to a consumer unit, or was refused or stopped on the way: its manifest (recipient, grant, cursor range, rows, SHA-256 of the body), never the body.',
+    {
+      deliveryId: Uuid,
+      unitId: Uuid,
+      accountId: Type.Optional(Type.String()),
+      clientId: Type.Optional(Type.String()),
+      providerUnitId: Uuid,
+      grantId: Uuid,
+      resourceCode: Type.String(),
+      mode: Type.Literal('data-call'),
+      kind: StringEnum(['pull', 'push'] as const),
+      format: StringEnum(['ndjson', 'csv', 'json'] as const),
+      items: Type.Array(Type.String()),
+      /** The cursor the pull started from (null: a full pull) and the one to continue from. */
+      cursorFrom: Nullable(Type.String()),
+      cursorTo: Type.String(),
+      /** Rows and tombstones delivered. */
+      rowCount: Type.Integer({ minimum: 0 }),
+      tombstones: Type.Integer({ minimum: 0 }),
+      bytes: Type.Integer({ minimum: 0 }),
+      /** SHA-256 (hex) of the delivered rows as sent, before compression (NDJSON: every line before the trailer line). */
+      sha256: Type.String(),
+      result: StringEnum(['allowed', 'denied'] as const),
+      /** complete, or why the delivery stopped early (GRANT_NOT_ACTIVE, QUOTA_EXCEEDED, CLIENT_CLOSED …). */
+      outcome: Type.String(),
+      requestId: Type.String(),
+      sourceAddress: Type.String(),
+      latencyMs: Type.Number(),
+    },
+  ),
 };
 
 // ——— call: every call through the gateway not otherwise on the record once (gateway) ———

@@ -36,8 +36,9 @@ export class RowWriter {
       `SELECT u.*, $${n + 1}::bigint, now(), NULL FROM unnest(${unnest}) AS u ` +
       `ON CONFLICT (${key}) DO UPDATE SET ${cols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ` +
       `${q(SYS.changeSeq)} = EXCLUDED.${q(SYS.changeSeq)}, ${q(SYS.updatedAt)} = now(), ${q(SYS.deletedAt)} = NULL`;
-    // A delete leaves a tombstone (key, sequence, time) for incremental pulls and clears every other value.
-    const clear = cols.filter((c) => c !== key).map((c) => `${c} = NULL`);
+    // A delete leaves a tombstone for incremental pulls and clears every other value, but for the
+    // query keys: a grant's row filter (on query keys) must still tell whose slice the tombstone is in.
+    const clear = ds.items.filter((i) => i.key !== ds.upsertKey && !i.queryKey).map((i) => `${q(ds.columnByKey.get(i.key)!)} = NULL`);
     this.deleteSql =
       `UPDATE ${ds.table} SET ${[...clear, `${q(SYS.changeSeq)} = $2::bigint`, `${q(SYS.updatedAt)} = now()`, `${q(SYS.deletedAt)} = now()`].join(', ')} ` +
       `WHERE ${key} = ANY($1::${paramTypeOf(ds.itemsByKey.get(ds.upsertKey)!)}[]) AND ${q(SYS.deletedAt)} IS NULL`;

@@ -11,7 +11,7 @@ export const IDENTITY_ELEMENT = '居民身份证号码';
 export const CREDIT_CODE_ELEMENT = '统一社会信用代码';
 
 /** System columns start with an underscore; item columns never do, so the two cannot clash. */
-export const SYS = { changeSeq: '_change_seq', updatedAt: '_updated_at', deletedAt: '_deleted_at' } as const;
+export const SYS = { changeSeq: '_change_seq', updatedAt: '_updated_at', deletedAt: '_deleted_at', rowId: '_row_id' } as const;
 
 const CODE = /^([A-Za-z0-9]{1,20})\/([A-Za-z0-9]{1,20})$/;
 const ITEM_KEY = /^[A-Za-z][A-Za-z0-9]{0,47}$/;

@@ -7,6 +7,8 @@ export type GrantEntry = DecidableGrant & {
   providerUnitId: string;
   resourceCode: string;
   rowFilter: RowFilter | null;
+  /** Calls per day (interface) or rows per day (data call). */
+  dailyQuota: number;
   version: number;
   /** What the grant lets leave in clear (see query/masking.ts isClear). */
   clearItems: ReadonlySet<string>;
@@ -20,6 +22,7 @@ interface GrantRow {
   resource_code: string;
   items: string[];
   row_filter: RowFilter | null;
+  daily_quota: number | null;
   modes: ServiceMode[];
   valid_from: Date | null;
   valid_to: Date | null;
@@ -29,7 +32,8 @@ interface GrantRow {
   clear_legal_basis: string | null;
 }
 
-const SELECT = 'SELECT id, consumer_unit_id, provider_unit_id, resource_code, items, row_filter, modes, valid_from, valid_to, status, version, clear_items, clear_legal_basis FROM grant_copy';
+const SELECT =
+  'SELECT id, consumer_unit_id, provider_unit_id, resource_code, items, row_filter, daily_quota, modes, valid_from, valid_to, status, version, clear_items, clear_legal_basis FROM grant_copy';
 
 // A row kept before grants had to carry their validity is open-ended, as it was then.
 const EARLIEST = new Date(-8.64e15);
@@ -42,6 +46,7 @@ function entryOf(r: GrantRow): GrantEntry {
     providerUnitId: r.provider_unit_id,
     resourceCode: r.resource_code,
     rowFilter: r.row_filter,
+    dailyQuota: r.daily_quota ?? 0,
     version: r.version,
     clearItems: new Set(r.clear_items ?? []),
     clearLegalBasis: r.clear_legal_basis,

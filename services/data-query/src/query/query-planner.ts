@@ -92,6 +92,11 @@ export class QueryPlanner {
     return { kind: 'page', name: stmt.name, text: stmt.text, values };
   }
 
+  /** The grant's row filter as SQL clauses with their values bound through `p`: a pull applies the same filter as a query. */
+  rowFilterSql(ds: DatasetRuntime, rowFilter: RowFilter | null, p: (v: unknown, type: string) => string): string[] {
+    return (rowFilter?.all ?? []).map((c, i) => this.filterCondition(ds, c, i).sql(p));
+  }
+
   private point(ds: DatasetRuntime, key: string, filters: Condition[]): PointQuery {
     const values: unknown[] = [];
     const p = (v: unknown, type: string) => {

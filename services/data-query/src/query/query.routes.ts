@@ -5,7 +5,8 @@ import { CodeParams } from '../batches/batch.schemas';
 import type { QueryService } from './query.service';
 import type { QueryBatchService } from './query-batch.service';
 
-function firstForwarded(header: string | string[] | undefined): string | undefined {
+/** The first address of x-forwarded-for (believed only on the gateway's word). */
+export function firstForwarded(header: string | string[] | undefined): string | undefined {
   const v = Array.isArray(header) ? header[0] : header;
   return v?.split(',')[0]?.trim() || undefined;
 }

@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
 import { actorOf, type Principal } from '@gdx/auth';
 import { decideGrant, type QueryBody, type QueryResult } from '@gdx/contracts';
-import { AppError, BadRequestError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
+import { AppError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
 import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
-import { decimalPresenter, RESULT_TYPES } from '../datasets/item-values';
+import { RESULT_TYPES } from '../datasets/item-values';
 import type { GrantCache, GrantEntry } from '../grants/grant-cache';
-import { isClear, maskerOf, type Masker } from './masking';
+import { checkItemsKnown, presentation, projection } from './row-presenter';
 import type { QueryPlanner } from './query-planner';
 import type { PointBatcher } from './point-batcher';
 import type { AuditEmitter, QueryAuditType } from './audit-emitter';
@@ -34,9 +34,6 @@ export interface QueryCall {
  * answer is released.
  */
 export class QueryService {
-  /** Per dataset item: how its value leaves in clear (a decimal's scale), and its masker. */
-  private readonly presenters = new WeakMap<DatasetRuntime, { clear: (Masker | null)[]; masked: (Masker | null)[] }>();
-
   constructor(
     private readonly pool: Pool,
     private readonly datasets: DatasetRegistry,
@@ -57,7 +54,7 @@ export class QueryService {
       if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
       if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
       // An item the resource does not have is the caller's mistake whatever its grants: 400, before the decision.
-      this.checkItemsKnown(ds, call.body.items);
+      checkItemsKnown(ds, call.body.items, 'body.items');
       // The one decision the gateway made too (zero trust: checked again, by the same rule).
       const decision = decideGrant(this.grants.forCaller(call.principal.unitId, ds.code), 'interface', call.body.items, Date.now());
       grant = decision.grant ?? null;
@@ -65,7 +62,7 @@ export class QueryService {
         throw new ForbiddenError(decision.detail, decision.code, { ...(decision.grant ? { grantId: decision.grant.id } : {}), ...(decision.item ? { field: 'body.items', item: decision.item } : {}) });
       const g = decision.grant;
       this.checkConditionsGranted(ds, g, call.body.where);
-      items = this.projection(ds, g, call.body.items);
+      items = projection(ds, g, call.body.items);
       const limit = Math.min(call.body.limit ?? 20, this.pageLimit);
       const plan = this.planner.plan(ds, call.body.where, g.rowFilter, call.body.cursor, limit);
       const rows =
@@ -84,12 +81,6 @@ export class QueryService {
     }
   }
 
-  private checkItemsKnown(ds: DatasetRuntime, requested: string[] | undefined): void {
-    requested?.forEach((key, i) => {
-      if (!ds.itemsByKey.has(key)) throw new BadRequestError('UNKNOWN_ITEM', `${key} is not an item of this resource.`, { field: `body.items[${i}]`, item: key });
-    });
-  }
-
   /** A condition on an item the grant does not cover would let the caller infer its values: conditions only on granted items. */
   private checkConditionsGranted(ds: DatasetRuntime, g: GrantEntry, where: QueryBody['where']): void {
     for (const key of Object.keys(where ?? {})) {
@@ -98,38 +89,16 @@ export class QueryService {
     }
   }
 
-  /** The requested items (the decision found them granted); none requested means every granted item the resource still has. */
-  private projection(ds: DatasetRuntime, g: GrantEntry, requested: string[] | undefined): string[] {
-    if (requested?.length) return [...new Set(requested)];
-    const items = ds.items.filter((i) => g.items.has(i.key)).map((i) => i.key);
-    if (!items.length) throw new ForbiddenError('Your unit’s grant covers no item this resource still has.', 'ITEM_NOT_GRANTED', { grantId: g.id });
-    return items;
-  }
-
   private shape(ds: DatasetRuntime, g: GrantEntry, items: string[], rows: unknown[][], limit: number): QueryResult {
-    let presenters = this.presenters.get(ds);
-    if (!presenters) {
-      const clear = ds.items.map(decimalPresenter);
-      const masked = ds.items.map((item, n) => {
-        const mask = maskerOf(item);
-        const present = clear[n];
-        return mask && present ? (v: unknown) => mask(present(v)) : mask;
-      });
-      presenters = { clear, masked };
-      this.presenters.set(ds, presenters);
-    }
-    const picks = items.map((key) => ds.indexByKey.get(key)!);
-    // Masked unless the grant lets the item leave in clear (§6), decided once per answer and item.
-    const { clear, masked } = presenters;
-    const presentOf = picks.map((c) => (isClear(ds.items[c], g) ? clear[c] : (masked[c] ?? clear[c])));
+    // Masked unless the grant lets the item leave in clear (§6).
+    const columns = presentation(ds, g, items);
     const keyIndex = ds.keyIndex;
     const page = rows.length > limit ? rows.slice(0, limit) : rows;
     const out = page.map((row) => {
       const o: Record<string, unknown> = {};
-      for (let j = 0; j < picks.length; j++) {
-        const c = picks[j];
-        const present = presentOf[j];
-        o[items[j]] = present ? present(row[c]) : row[c];
+      for (let j = 0; j < columns.length; j++) {
+        const { column, present } = columns[j];
+        o[items[j]] = present ? present(row[column]) : row[column];
       }
       return o;
     });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { quotaDay, secondsToEndOfQuotaDay } from '@gdx/contracts';
 
 /**
  * Takes a lease of `n` calls at once from a grant's per-second window and daily
@@ -159,22 +160,8 @@ export class QuotaCounter {
     const decision: QuotaDecision =
       code === 0
         ? { allowed: false, reason: 'rate', rateRemaining: 0, quotaRemaining: -1, resetSeconds: 1 }
-        : { allowed: false, reason: 'quota', rateRemaining: Math.max(0, ratePerSecond - rate), quotaRemaining: 0, resetSeconds: secondsToEndOfDay(now) };
+        : { allowed: false, reason: 'quota', rateRemaining: Math.max(0, ratePerSecond - rate), quotaRemaining: 0, resetSeconds: secondsToEndOfQuotaDay(now) };
     state.refused = { second, day, decision };
     return decision;
   }
-}
-
-let lastDay = { second: -1, day: '' };
-
-/** Quota days follow the city's calendar day (UTC+8); worked out once per second, not per call. */
-function quotaDay(now: Date): string {
-  const second = Math.floor(now.getTime() / 1000);
-  if (second !== lastDay.second) lastDay = { second, day: new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10) };
-  return lastDay.day;
-}
-
-function secondsToEndOfDay(now: Date): number {
-  const local = new Date(now.getTime() + 8 * 3600_000);
-  return Math.ceil((Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + 1) - local.getTime()) / 1000);
 }

@@ -1,5 +1,5 @@
 import replyFrom from '@fastify/reply-from';
-import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchema, HTTPMethods } from 'fastify';
 import { sendProblem } from '@gdx/errors';
 import type { App } from '@gdx/service-kit';
 import type { GatewayConfig } from '../config';
@@ -7,6 +7,13 @@ import { SERVICE_TOKEN_HEADER } from '@gdx/auth';
 import { limitedBody } from './body-limit';
 
 const HIDDEN = { hide: true } as FastifySchema;
+
+/** A route the gateway decides before forwarding it (the rest of its area is forwarded as it comes). */
+export interface GuardedRoute {
+  method: HTTPMethods;
+  url: string;
+  guard: (req: FastifyRequest) => Promise<void>;
+}
 
 export interface Upstream {
   name: string;
@@ -34,7 +41,10 @@ export function upstreamsOf(config: GatewayConfig): Upstream[] {
  * flat in memory; a chunked one is counted against the body limit first), the request id travels along, and the token is checked here first
  * (the service checks it again).
  */
-export async function proxyRoutes(app: App, { upstreams, bodyLimit, serviceToken }: { upstreams: Upstream[]; bodyLimit: number; serviceToken: () => string }): Promise<void> {
+export async function proxyRoutes(
+  app: App,
+  { upstreams, bodyLimit, serviceToken, guarded = [] }: { upstreams: Upstream[]; bodyLimit: number; serviceToken: () => string; guarded?: GuardedRoute[] },
+): Promise<void> {
   for (const upstream of upstreams) {
     await app.register(async (scope) => {
       scope.removeAllContentTypeParsers();
@@ -59,6 +69,9 @@ export async function proxyRoutes(app: App, { upstreams, bodyLimit, serviceToken
             });
           },
         });
+      for (const route of guarded.filter((r) => upstream.prefixes.some((p) => r.url.startsWith(`${p}/`)))) {
+        scope.route({ method: route.method, url: route.url, schema: HIDDEN, preHandler: route.guard, handler: forward });
+      }
       for (const prefix of upstream.prefixes) {
         scope.all(prefix, { schema: HIDDEN }, forward);
         scope.all(`${prefix}/*`, { schema: HIDDEN }, forward);

@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { Pool } from 'pg';
+import { actorOf, type Principal } from '@gdx/auth';
+import { createEvent, decideGrant } from '@gdx/contracts';
+import { uuidv7 } from '@gdx/database';
+import { AppError, ForbiddenError, NotFoundError, TooManyRequestsError } from '@gdx/errors';
+import type { EventPublisher } from '@gdx/events';
+import type { FastifyBaseLogger } from 'fastify';
+import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
+import type { GrantCache, GrantEntry } from '../grants/grant-cache';
+import { checkItemsKnown, presentation, projection } from '../query/row-presenter';
+import type { QueryPlanner } from '../query/query-planner';
+import { decodePullCursor, encodePullCursor, type PullPosition } from './pull-cursor';
+import { pullWriter, type PullFormatName, type PullRecord } from './pull-formats';
+import type { RowQuota } from './row-quota';
+import { SliceReader } from './slice-reader';
+
+export interface PullCall {
+  principal: Principal;
+  code: string;
+  format: PullFormatName;
+  since?: string;
+  items?: string[];
+  requestId: string;
+  sourceAddress: string;
+  elapsedMs: () => number;
+  traceparent?: string;
+}
+
+/** What a pull answers before its first row: the stream and the headers that describe it. */
+export interface PullStart {
+  deliveryId: string;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+export interface DataCallOptions {
+  chunkRows: number;
+}
+
+class PullStopped extends Error {}
+
+/** Why a pull stopped before its end, in the trailer line and on the record. */
+class Stop {
+  constructor(
+    readonly code: string,
+    readonly detail: string,
+  ) {}
+}
+
+/**
+ * Data calls (数据调用), mode 2: the caller unit's granted slice of a resource, streamed
+ * chunk by chunk (never built in memory), full or incremental from a cursor, under exactly
+ * the grant's terms as an interface query is (items, row filter, masking, validity, state),
+ * the rows counted against the grant's daily quota. The grant is decided again before every
+ * chunk, so a pull stops within a chunk of a suspension or revocation. Every pull, whole or
+ * stopped, leaves a `data.delivered` record with its manifest (cursor range, rows, SHA-256 of
+ * the rows as sent); refusals before the first row are recorded by the gateway's call record.
+ */
+export class DataCallService {
+  private readonly reader: SliceReader;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly datasets: DatasetRegistry,
+    private readonly grants: GrantCache,
+    planner: QueryPlanner,
+    private readonly quota: RowQuota,
+    private readonly events: EventPublisher,
+    private readonly options: DataCallOptions,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.reader = new SliceReader(pool, planner);
+  }
+
+  /** The caller's grant for a pull of `code`, or the reason there is none: the one decision, as at the gateway. */
+  private decide(principal: Principal, ds: DatasetRuntime, items: string[] | undefined): GrantEntry {
+    const decision = decideGrant(this.grants.forCaller(principal.unitId, ds.code), 'data-call', items, Date.now());
+    if (!decision.ok)
+      throw new ForbiddenError(decision.detail, decision.code, {
+        ...(decision.grant ? { grantId: decision.grant.id } : {}),
+        ...(decision.item ? { field: 'querystring.items', item: decision.item } : {}),
+      });
+    return decision.grant;
+  }
+
+  async pull(call: PullCall): Promise<PullStart> {
+    const ds = this.datasets.get(call.code);
+    if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
+    if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
+    checkItemsKnown(ds, call.items, 'querystring.items');
+    const from = call.since === undefined ? null : decodePullCursor(ds.code, call.since);
+    const grant = this.decide(call.principal, ds, call.items);
+    const items = projection(ds, grant, call.items);
+    const { remaining, resetSeconds } = await this.quota.remaining(grant.id, grant.dailyQuota);
+    const limits = { 'ratelimit-limit': String(grant.dailyQuota), 'ratelimit-remaining': String(remaining), 'ratelimit-reset': String(resetSeconds) };
+    if (remaining <= 0) throw new TooManyRequestsError(`The grant's daily quota of ${grant.dailyQuota} rows is used up.`, resetSeconds, limits, 'QUOTA_EXCEEDED');
+    // Everything committed up to now: batches commit in sequence order, so no later commit can add a row at or below it.
+    const upTo = await this.committedSeq(ds);
+    // A cursor from beyond what was committed (forged or from a restored backup) is the caller's to correct.
+    if (from && BigInt(from.seq) > BigInt(upTo))
+      throw new AppError(400, 'INVALID_CURSOR', 'Bad request', 'The cursor is ahead of the resource’s data; start a full pull without it.', { field: 'querystring.since' });
+    const deliveryId = uuidv7();
+    const nextCursor = encodePullCursor(ds.code, { seq: upTo, rowId: null });
+    const body = Readable.from(this.stream(call, ds, grant, items, from, upTo, deliveryId), { objectMode: false, highWaterMark: 64 * 1024 });
+    return {
+      deliveryId,
+      body,
+      headers: { 'gdx-delivery-id': deliveryId, 'gdx-grant-id': grant.id, 'gdx-next-cursor': nextCursor, ...limits },
+    };
+  }
+
+  private async committedSeq(ds: DatasetRuntime): Promise<string> {
+    const { rows } = await this.pool.query<{ change_seq: string }>('SELECT change_seq::text AS change_seq FROM dataset WHERE id = $1', [ds.id]);
+    return rows[0]?.change_seq ?? '0';
+  }
+
+  private async *stream(call: PullCall, ds: DatasetRuntime, grant: GrantEntry, items: string[], from: PullPosition | null, upTo: string, deliveryId: string): AsyncGenerator<string> {
+    const incremental = from !== null;
+    const writer = pullWriter(call.format, items, incremental);
+    const columns = presentation(ds, grant, items);
+    const keyColumn = ds.keyIndex;
+    const keyPresent = presentation(ds, grant, [ds.upsertKey])[0].present;
+    const n = ds.items.length;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let rows = 0;
+    let tombstones = 0;
+    let at: PullPosition = from ?? { seq: '0', rowId: null };
+    let stop: Stop | null = null;
+    let finished = false;
+    const data = (text: string) => {
+      hash.update(text);
+      bytes += Buffer.byteLength(text);
+      return text;
+    };
+    try {
+      yield data(writer.begin());
+      for await (const chunk of this.reader.read(ds, grant.rowFilter, from, upTo, incremental, this.options.chunkRows)) {
+        // The grant decided again: suspended, revoked or expired since the pull began stops it here.
+        const now = decideGrant(this.grants.forCaller(call.principal.unitId, ds.code), 'data-call', items, Date.now());
+        if (!now.ok || now.grant.id !== grant.id) {
+          stop = now.ok ? new Stop('GRANT_NOT_ACTIVE', 'The grant this pull began under no longer applies.') : new Stop(now.code, now.detail);
+          break;
+        }
+        const taken = await this.quota.take(grant.id, chunk.rows.length, grant.dailyQuota);
+        let out = '';
+        for (let r = 0; r < taken; r++) {
+          const row = chunk.rows[r];
+          let record: PullRecord;
+          if (row[n + 2] === true) {
+            const key = row[keyColumn];
+            record = { kind: 'tombstone', key: ds.upsertKey, value: keyPresent ? keyPresent(key) : key };
+            tombstones++;
+          } else {
+            const values: Record<string, unknown> = {};
+            for (let j = 0; j < columns.length; j++) {
+              const { column, present } = columns[j];
+              values[items[j]] = present ? present(row[column]) : row[column];
+            }
+            record = { kind: 'row', values };
+            rows++;
+          }
+          out += writer.record(record);
+        }
+        if (taken) {
+          const last = chunk.rows[taken - 1];
+          at = { seq: last[n] as string, rowId: last[n + 1] as string };
+          yield data(out) + writer.checkpoint(encodePullCursor(ds.code, at));
+        }
+        if (taken < chunk.rows.length) {
+          stop = new Stop('QUOTA_EXCEEDED', `The grant's daily quota of ${grant.dailyQuota} rows is used up; continue from the last cursor when it resets.`);
+          break;
+        }
+      }
+      // CSV and JSON have no place for a trailer: a stopped pull's transfer is broken off (never a well-formed
+      // body that looks complete), and the record says why.
+      if (stop && call.format !== 'ndjson') throw new PullStopped(stop.code);
+      if (!stop) at = { seq: upTo, rowId: null };
+      yield data(writer.end());
+      finished = true;
+      if (call.format === 'ndjson') {
+        const manifest = { deliveryId, cursor: encodePullCursor(ds.code, at), rows, tombstones, bytes, sha256: hash.copy().digest('hex'), complete: !stop };
+        yield `${JSON.stringify({ _end: stop ? { ...manifest, error: { code: stop.code, detail: stop.detail } } : manifest })}\n`;
+      }
+    } catch (err) {
+      if (!stop) {
+        stop = new Stop('INTERNAL', 'The pull failed on the way.');
+        this.log.error({ err, deliveryId }, 'a pull failed');
+      }
+      throw err;
+    } finally {
+      // Also when the recipient went away (the stream was destroyed and this generator returned).
+      const outcome = stop ? stop.code : finished ? 'complete' : 'CLIENT_CLOSED';
+      await this.record(call, ds, grant, items, deliveryId, from, at, rows, tombstones, bytes, hash.digest('hex'), outcome);
+    }
+  }
+
+  private async record(
+    call: PullCall,
+    ds: DatasetRuntime,
+    grant: GrantEntry,
+    items: string[],
+    deliveryId: string,
+    from: PullPosition | null,
+    at: PullPosition,
+    rows: number,
+    tombstones: number,
+    bytes: number,
+    sha256: string,
+    outcome: string,
+  ): Promise<void> {
+    const actor = actorOf(call.principal);
+    const event = createEvent('data.delivered', {
+      actor,
+      subject: ds.code,
+      traceparent: call.traceparent,
+      data: {
+        deliveryId,
+        unitId: call.principal.unitId,
+        ...(actor.accountId ? { accountId: actor.accountId } : { clientId: actor.clientId }),
+        providerUnitId: ds.providerUnitId,
+        grantId: grant.id,
+        resourceCode: ds.code,
+        mode: 'data-call',
+        kind: 'pull',
+        format: call.format,
+        items,
+        cursorFrom: from ? encodePullCursor(ds.code, from) : null,
+        cursorTo: encodePullCursor(ds.code, at),
+        rowCount: rows + tombstones,
+        tombstones,
+        bytes,
+        sha256,
+        result: 'allowed',
+        outcome,
+        requestId: call.requestId,
+        sourceAddress: call.sourceAddress,
+        latencyMs: Math.round(call.elapsedMs() * 10) / 10,
+      },
+    });
+    try {
+      await this.events.transaction(async (_m, emit) => emit(event));
+    } catch (err) {
+      // Rows already left: the record is the only thing left to save, so it is logged whole.
+      this.log.error({ err, event }, 'a delivery could not be put on the record');
+    }
+  }
+}
