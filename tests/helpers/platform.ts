@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { relative } from 'node:path';
 import type { App } from '@gdx/service-kit';
 import * as catalogue from '@gdx/catalogue';
 import * as requestApproval from '@gdx/request-approval';
@@ -7,6 +8,7 @@ import * as audit from '@gdx/audit';
 import { createTestDatabase, type TestDatabase } from './db';
 import { deleteKeys, REDIS_URL, testPrefix } from './redis';
 import { startGateway, type GatewayOverrides } from './gateway';
+import { checkTrail, trailReport, type GatewayCall, type TrailCheckResult } from './trail';
 
 export type ServiceName = 'catalogue' | 'request-approval' | 'data-query' | 'audit';
 
@@ -35,6 +37,11 @@ export interface TestPlatform {
   gateway: App;
   gatewayUrl: string;
   services: Partial<Record<ServiceName, App>>;
+  /** Every answer the gateway sent so far, in order (health and docs included). */
+  calls: GatewayCall[];
+  /** The §7 check of the calls so far (see tests/helpers/trail.ts); answers, never throws for what is missing. */
+  checkTrail: (options?: { timeoutMs?: number }) => Promise<TrailCheckResult>;
+  /** Runs the trail check (unless opted out), stops everything, and fails when a call is not on the record. */
   close: () => Promise<void>;
 }
 
@@ -51,6 +58,13 @@ export interface PlatformOptions {
   config?: Partial<Record<ServiceName, Record<string, unknown>>>;
   /** buildApp options for one service (e.g. a clock). */
   app?: Partial<Record<ServiceName, Record<string, unknown>>>;
+  /**
+   * close() checks that every gateway call is on the record (§7; tests/helpers/trail.ts).
+   * A test that loses records on purpose (stops the audit service or Redis, trims streams)
+   * opts out, saying why: `{ skip: 'the test deletes the call stream' }`. `timeoutMs`: how long
+   * records may take to arrive (default 10 s).
+   */
+  trailCheck?: { skip: string } | { timeoutMs: number };
 }
 
 /** Addresses a service needs beyond the gateway's (its config refuses keys it does not know). */
@@ -59,6 +73,10 @@ function wiring(name: ServiceName, url: (n: ServiceName) => string): Record<stri
 }
 
 export async function startPlatform(names: ServiceName[], options: PlatformOptions = {}): Promise<TestPlatform> {
+  const t = options.trailCheck;
+  const skipTrail = t && 'skip' in t ? t.skip : undefined;
+  const trailTimeoutMs = t && 'timeoutMs' in t ? t.timeoutMs : undefined;
+  if (skipTrail !== undefined && !skipTrail.trim()) throw new Error('trailCheck: { skip } needs the reason the test opts out of the trail check');
   const db = await createTestDatabase();
   const prefix = testPrefix();
   const gatewayPort = await freePort();
@@ -66,13 +84,19 @@ export async function startPlatform(names: ServiceName[], options: PlatformOptio
   const ports: Record<string, number> = {};
   for (const n of names) ports[n] = await freePort();
   const url = (n: ServiceName) => (ports[n] ? `http://127.0.0.1:${ports[n]}` : 'http://127.0.0.1:9');
-  const gateway = await startGateway(db.url, prefix, {
-    catalogueUrl: url('catalogue'),
-    requestApprovalUrl: url('request-approval'),
-    dataQueryUrl: url('data-query'),
-    auditUrl: url('audit'),
-    ...options.gateway,
-  });
+  const calls: GatewayCall[] = [];
+  const gateway = await startGateway(
+    db.url,
+    prefix,
+    {
+      catalogueUrl: url('catalogue'),
+      requestApprovalUrl: url('request-approval'),
+      dataQueryUrl: url('data-query'),
+      auditUrl: url('audit'),
+      ...options.gateway,
+    },
+    (call) => calls.push(call),
+  );
   await gateway.listen({ host: '127.0.0.1', port: gatewayPort });
   const services: Partial<Record<ServiceName, App>> = {};
   for (const n of names) {
@@ -97,17 +121,31 @@ export async function startPlatform(names: ServiceName[], options: PlatformOptio
     await app.listen({ host: '127.0.0.1', port: ports[n] });
     services[n] = app;
   }
+  const check = (o: { timeoutMs?: number } = {}) => checkTrail({ calls: [...calls], prefix, auditDatabaseUrl: names.includes('audit') ? db.url : undefined, ...o });
   return {
     db,
     prefix,
     gateway,
     gatewayUrl,
     services,
+    calls,
+    checkTrail: check,
     close: async () => {
+      // While everything still runs: records in flight still arrive.
+      let failure: Error | undefined;
+      if (skipTrail === undefined) {
+        try {
+          const result = await check({ timeoutMs: trailTimeoutMs });
+          if (result.missing.length) failure = new Error(trailReport(result, relative(process.cwd(), expect.getState().testPath ?? 'this test file')));
+        } catch (err) {
+          failure = err instanceof Error ? err : new Error(String(err));
+        }
+      }
       for (const app of Object.values(services)) await app?.close();
       await gateway.close();
       await db.drop();
       await deleteKeys(prefix);
+      if (failure) throw failure;
     },
   };
 }
