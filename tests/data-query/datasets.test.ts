@@ -46,8 +46,10 @@ test('resource.published creates a typed table with indexes on the query keys, a
     _change_seq: 'bigint',
     _updated_at: 'timestamp with time zone',
     _deleted_at: 'timestamp with time zone',
+    // The opaque row id of the pull order (data calls).
+    _row_id: 'bigint',
   });
-  expect((await indexes('r_101001_0001')).sort()).toEqual(['(_change_seq)', '(id_number)', '(region_code, id_number)']);
+  expect((await indexes('r_101001_0001')).sort()).toEqual(['(_change_seq, _row_id)', '(id_number)', '(region_code, id_number)']);
   const [ds] = await db().query(
     `SELECT code, table_name, provider_unit_id, upsert_key, status, version, change_seq, last_updated_at, jsonb_array_length(items) AS items FROM dataset WHERE code = '101001/0001'`,
   );

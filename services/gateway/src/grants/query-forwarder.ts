@@ -6,6 +6,7 @@ import { PROBLEM_CONTENT_TYPE, sendProblem } from '@gdx/errors';
 import type { App } from '@gdx/service-kit';
 import { QueryChannel } from './query-channel';
 import { queryChannelMetrics } from './query-channel.metrics';
+import { markRecorded } from '../proxy/call-record';
 
 export interface QueryForwarderOptions {
   dataQueryUrl: string;
@@ -46,6 +47,8 @@ export function queryForwarder(app: App, { dataQueryUrl, inFlight, maxCalls, ser
       req.log.warn({ err, grantId }, 'data-query unavailable');
       return sendProblem(reply, { status: 503, code: 'UPSTREAM_UNAVAILABLE', title: 'Service unavailable', detail: 'The data-query service is not answering; try again shortly.' });
     }
+    // data-query put the call on the record, answered or refused (a 503 above is recorded as a call).
+    markRecorded(req);
     if (result.headers) reply.headers(result.headers);
     return reply
       .code(result.status)

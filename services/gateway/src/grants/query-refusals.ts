@@ -5,6 +5,7 @@ import { ServiceUnavailableError, ValidationError, type AppError } from '@gdx/er
 import { BatchedPublisher } from '@gdx/events';
 import type { App } from '@gdx/service-kit';
 import type { CachedGrant } from './grant-cache';
+import { markRecorded } from '../proxy/call-record';
 
 /**
  * Puts a refused interface query on the audit record, then throws `error` (the
@@ -53,6 +54,7 @@ export function queryRefusals(app: App, providerOf: (code: string) => string | u
     } catch {
       throw new ServiceUnavailableError('The call could not be recorded, so it was not answered.', 'AUDIT_UNAVAILABLE');
     }
+    markRecorded(req);
     throw error;
   };
 }

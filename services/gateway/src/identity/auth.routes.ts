@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { operationDoc, problemResponses, type App } from '@gdx/service-kit';
 import { LoginSchema, OAuthErrorSchema, TokenResponseSchema } from './identity.schemas';
 import { OAuthError, type AuthService } from './auth.service';
+import { markRecorded } from '../proxy/call-record';
 import type { KeyStore } from './key-store';
 
 const TokenRequest = Type.Object(
@@ -75,7 +76,7 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
         const id = basic?.id ?? body.client_id;
         const secret = basic?.secret ?? body.client_secret;
         if (!id || !secret) throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are required.');
-        return await auth.clientCredentials(id, secret, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined }, body.scope);
+        return await auth.clientCredentials(id, secret, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined, recorded: () => markRecorded(req) }, body.scope);
       } catch (err) {
         if (!(err instanceof OAuthError)) throw err;
         if (err.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('www-authenticate', 'Basic realm="gdx"');
@@ -98,7 +99,7 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return auth.login(req.body.username, req.body.password, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined });
+      return auth.login(req.body.username, req.body.password, { ip: req.ip, requestId: req.id, traceparent: req.headers.traceparent as string | undefined, recorded: () => markRecorded(req) });
     },
   );
 

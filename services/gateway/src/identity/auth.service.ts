@@ -24,6 +24,8 @@ export interface RequestContext {
   ip: string;
   requestId: string;
   traceparent?: string;
+  /** Told once the call's own event is in the outbox (the gateway then does not record the call again). */
+  recorded?: () => void;
 }
 
 const anonymous: Actor = { kind: 'anonymous' };
@@ -125,18 +127,20 @@ export class AuthService {
           }),
         );
     });
+    ctx.recorded?.();
   }
 
-  private record<T extends 'auth.token_issued' | 'auth.token_refused' | 'auth.login_succeeded' | 'auth.login_failed'>(
+  private async record<T extends 'auth.token_issued' | 'auth.token_refused' | 'auth.login_succeeded' | 'auth.login_failed'>(
     type: T,
     actor: Actor,
     subject: string,
     data: EventData<T>,
     ctx: RequestContext,
   ): Promise<void> {
-    return this.events.transaction(async (_m, emit) => {
+    await this.events.transaction(async (_m, emit) => {
       emit(createEvent<T>(type, { actor, subject, data, traceparent: ctx.traceparent }) as DeclaredEvent);
     });
+    ctx.recorded?.();
   }
 }
 

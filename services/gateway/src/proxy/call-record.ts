@@ -6,20 +6,26 @@ import { PROBLEM_CODE_HEADER } from '@gdx/errors';
 import { BatchedPublisher } from '@gdx/events';
 import type { App } from '@gdx/service-kit';
 
-/** Routes whose every call is already on the record exactly once by its own events. */
-const RECORDED_ELSEWHERE = new Set(['POST /api/v1/query/:code', 'POST /api/v1/auth/token', 'POST /api/v1/auth/login']);
-
 declare module 'fastify' {
   interface FastifyRequest {
     ownerUnitId?: string;
     problemCode?: string;
+    /** Set when the call is on the record by its own event (an interface query's, a sign-in's, a token request's). */
+    recordedElsewhere?: boolean;
   }
 }
 
+/**
+ * A route that records its calls by its own events (the interface query, sign-in, tokens) marks each
+ * call so recorded; what it answers without one (a body refused before its handler, an upstream
+ * that did not answer) is recorded here like any other call: once, either way.
+ */
+export function markRecorded(req: FastifyRequest): void {
+  req.recordedElsewhere = true;
+}
+
 function recorded(req: FastifyRequest): boolean {
-  const path = req.url.split('?')[0];
-  if (!path.startsWith('/api/v1/')) return false;
-  return !RECORDED_ELSEWHERE.has(`${req.method} ${req.routeOptions.url ?? ''}`);
+  return !req.recordedElsewhere && req.url.startsWith('/api/v1/');
 }
 
 /**
@@ -39,7 +45,7 @@ export function callRecords(app: App): void {
     if (code !== undefined) reply.removeHeader(PROBLEM_CODE_HEADER);
     const owner = reply.getHeader(OWNER_UNIT_HEADER);
     if (owner !== undefined) reply.removeHeader(OWNER_UNIT_HEADER);
-    // The interface query (the hot path) and the sign-in routes are recorded by their own events.
+    // Calls on the record by their own events (the interface query, the hot path, among them) are not repeated.
     if (!recorded(req)) return done(null, payload);
     if (typeof code === 'string' && reply.statusCode >= 400 && /^[A-Z][A-Z0-9_]{0,63}$/.test(code)) req.problemCode = code;
     if (typeof owner === 'string' && /^[0-9a-f-]{36}$/i.test(owner)) req.ownerUnitId = owner.toLowerCase();
