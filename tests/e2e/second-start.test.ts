@@ -7,12 +7,14 @@ import type { App } from '@gdx/service-kit';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { startGateway } from '../helpers/gateway';
 import { deleteKeys, testPrefix } from '../helpers/redis';
+import { watchTrail } from '../helpers/trail';
 
 /** Issue 11 item 21: a second start on a database that already holds the demo data must still let a newcomer in. */
 describe('npm start on a database that already holds the demo data', () => {
   let db: TestDatabase;
   let gateway: App | undefined;
   const prefix = testPrefix();
+  const trail = watchTrail();
   const dir = mkdtempSync(join(tmpdir(), 'gdx-seed-'));
   const file = join(dir, '.gdx', 'demo-credentials.json');
 
@@ -20,10 +22,12 @@ describe('npm start on a database that already holds the demo data', () => {
     db = await createTestDatabase();
   });
   afterAll(async () => {
+    await trail.check(prefix);
     await gateway?.close();
     await db?.drop();
     await deleteKeys(prefix);
     rmSync(dir, { recursive: true, force: true });
+    trail.assertComplete();
   });
 
   it('resets the demo secrets when they are not on this machine, says so, and the new ones sign in', async () => {
@@ -51,7 +55,7 @@ describe('npm start on a database that already holds the demo data', () => {
     expect(written.accounts).toHaveLength(first.accounts.length);
     expect(written.clients).toHaveLength(first.clients.length);
 
-    gateway = await startGateway(db.url, prefix);
+    gateway = await startGateway(db.url, prefix, {}, trail.onCall);
     const gw = () => request(gateway!.server);
     const office = second.accounts.find((a) => a.username === 'office.admin')!;
     const login = await gw().post('/api/v1/auth/login').send({ username: office.username, password: office.password });

@@ -6,6 +6,7 @@ import { streamKey } from '@gdx/events';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 import { addUnit, addUser, startGateway, type TestUser } from '../helpers/gateway';
+import { watchTrail } from '../helpers/trail';
 
 let db: TestDatabase;
 let app: App;
@@ -15,6 +16,7 @@ let gaAdmin: TestUser;
 let gaOperator: TestUser;
 let rsAdmin: TestUser;
 const prefix = testPrefix();
+const trail = watchTrail();
 const api = () => request(app.server);
 const auth = (u: TestUser) => ({ authorization: `Bearer ${u.token}` });
 
@@ -26,7 +28,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const closedPort = (probe.address() as { port: number }).port;
   await new Promise((r) => probe.close(r));
-  app = await startGateway(db.url, prefix, { lockoutThreshold: 3, lockoutMinutes: 5, catalogueUrl: `http://127.0.0.1:${closedPort}` });
+  app = await startGateway(db.url, prefix, { lockoutThreshold: 3, lockoutMinutes: 5, catalogueUrl: `http://127.0.0.1:${closedPort}` }, trail.onCall);
   office = await addUser(app, 'OFFICE', ['office_admin']);
   auditor = await addUser(app, 'OFFICE', ['office_auditor']);
   gaAdmin = await addUser(app, 'GA', ['unit_admin']);
@@ -34,9 +36,11 @@ beforeAll(async () => {
   rsAdmin = await addUser(app, 'RS', ['unit_admin']);
 });
 afterAll(async () => {
+  await trail.check(prefix);
   await app?.close();
   await db?.drop();
   await deleteKeys(prefix);
+  trail.assertComplete();
 });
 
 describe('units', () => {

@@ -9,6 +9,7 @@ import type { App } from '@gdx/service-kit';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 import { addUser, startGateway, type TestUser } from '../helpers/gateway';
+import { watchTrail } from '../helpers/trail';
 import { eventually } from '../helpers/wait';
 import { grantView } from '../helpers/grants';
 
@@ -24,6 +25,7 @@ let redis: Redis;
 let snapshotServer: Server;
 let consumer: TestUser;
 const prefix = testPrefix();
+const trail = watchTrail();
 const snapshotItems: GrantView[] = [];
 const PROVIDER = '01900000-0000-7000-8000-0000000000d1';
 const CODE = '101001/0001';
@@ -61,18 +63,20 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => snapshotServer.listen(0, '127.0.0.1', r));
   const snapshotPort = (snapshotServer.address() as { port: number }).port;
-  app = await startGateway(db.url, prefix, { requestApprovalUrl: `http://127.0.0.1:${snapshotPort}`, dataQueryUrl: `http://127.0.0.1:${await closedPort()}` });
+  app = await startGateway(db.url, prefix, { requestApprovalUrl: `http://127.0.0.1:${snapshotPort}`, dataQueryUrl: `http://127.0.0.1:${await closedPort()}` }, trail.onCall);
   consumer = await addUser(app, 'RS', ['unit_admin']);
   snapshotItems.push(view({}), view({ id: '01900000-0000-7000-8000-000000000002', resourceCode: QUOTA_CODE, dailyQuota: 1 }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   await eventually(async () => app.grants.ready && app.grants.size() === 2, 10_000, 'the grant snapshot');
 });
 afterAll(async () => {
+  await trail.check(prefix);
   await app?.close();
   await new Promise((r) => snapshotServer?.close(r));
   redis?.disconnect();
   await db?.drop();
   await deleteKeys(prefix);
+  trail.assertComplete();
 });
 
 const ask = (code: string, body: unknown, requestId: string) =>

@@ -7,25 +7,29 @@ import type { App } from '@gdx/service-kit';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, testPrefix } from '../helpers/redis';
 import { addUser, startGateway, type TestUser } from '../helpers/gateway';
+import { watchTrail } from '../helpers/trail';
 
 let db: TestDatabase;
 let app: App;
 let user: TestUser;
 let keysDir: string;
 const prefix = testPrefix();
+const trail = watchTrail();
 
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 beforeAll(async () => {
   db = await createTestDatabase();
   keysDir = mkdtempSync(join(tmpdir(), 'gdx-keys-'));
-  app = await startGateway(db.url, prefix, { keysDir });
+  app = await startGateway(db.url, prefix, { keysDir }, trail.onCall);
   user = await addUser(app, 'GA', ['unit_admin']);
 });
 afterAll(async () => {
+  await trail.check(prefix);
   await app?.close();
   await db?.drop();
   await deleteKeys(prefix);
+  trail.assertComplete();
 });
 
 function keyFile(): string {

@@ -12,19 +12,21 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
 import { addUser, startGateway } from '../helpers/gateway';
 import { freePort } from '../helpers/platform';
+import { watchTrail } from '../helpers/trail';
 
 let db: TestDatabase;
 let gateway: App;
 let service: App;
 let jwksBase: string;
 const prefix = testPrefix();
+const trail = watchTrail();
 const keysDir = mkdtempSync(join(tmpdir(), 'gdx-keys-'));
 const kidOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[0], 'base64url').toString()).kid as string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const port = await freePort();
-  gateway = await startGateway(db.url, prefix, { keysDir, keysReloadMs: 500, keysActivationDelayMs: 2500 });
+  gateway = await startGateway(db.url, prefix, { keysDir, keysReloadMs: 500, keysActivationDelayMs: 2500 }, trail.onCall);
   await gateway.listen({ host: '127.0.0.1', port });
   jwksBase = `http://127.0.0.1:${port}`;
   // A service behind the gateway that knows nothing but the JWKS address.
@@ -41,10 +43,12 @@ beforeAll(async () => {
   await service.ready();
 });
 afterAll(async () => {
+  await trail.check(prefix);
   await service?.close();
   await gateway?.close();
   await db?.drop();
   await deleteKeys(prefix);
+  trail.assertComplete();
 });
 
 test('a service verifies gateway tokens itself against the JWKS', async () => {

@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { EventType } from '@gdx/contracts';
@@ -265,6 +266,58 @@ export function trailReport(result: TrailCheckResult, where = 'this test file'):
   return [
     `${result.missing.length} of ${result.checked} gateway calls on /api/v1 in ${where} are not on the record as §7 requires (every call, allowed or refused, under its request id, visible to the calling unit):`,
     ...result.missing.map((f) => `  - ${describeCall(f.call)}: ${f.problem}`),
-    'A case the platform does not record yet belongs in KNOWN_TRAIL_GAPS (tests/helpers/trail.ts) with its reason; a test that loses records on purpose opts out with startPlatform(…, { trailCheck: { skip: why } }).',
+    'A case the platform does not record yet belongs in KNOWN_TRAIL_GAPS (tests/helpers/trail.ts) with its reason; a test that loses records on purpose opts out with startPlatform(…, { trailCheck: { skip: why } }) or watchTrail({ skip: why }).',
   ].join('\n');
+}
+
+export interface TrailWatch {
+  /** Every answer the gateway sent so far, in order (health and docs included). */
+  calls: GatewayCall[];
+  /** Pass to startGateway as its `onCall`. */
+  onCall: (call: GatewayCall) => void;
+  /**
+   * Runs the check for the calls so far under `prefix`. Call it in afterAll while the gateway
+   * still runs and before the Redis keys are deleted; it never throws, so the clean-up can follow.
+   */
+  check: (prefix: string) => Promise<void>;
+  /** After the clean-up: throws the failure `check` found (every missing call, see trailReport), or that `check` never ran. */
+  assertComplete: () => void;
+}
+
+/**
+ * The trail check for a test file that starts the gateway itself with startGateway rather than
+ * through startPlatform:
+ *
+ *   const trail = watchTrail();
+ *   app = await startGateway(db.url, prefix, overrides, trail.onCall);
+ *   afterAll: await trail.check(prefix); …close, drop, deleteKeys…; trail.assertComplete();
+ *
+ * A file that loses records on purpose opts out, saying why: `watchTrail({ skip: 'the test deletes the call stream' })`.
+ */
+export function watchTrail(options: { skip?: string; timeoutMs?: number; auditDatabaseUrl?: string; knownGaps?: readonly KnownGap[] } = {}): TrailWatch {
+  const { skip, ...checkOptions } = options;
+  if (skip !== undefined && !skip.trim()) throw new Error('watchTrail({ skip }) needs the reason the file opts out of the trail check');
+  const calls: GatewayCall[] = [];
+  let checked = false;
+  let failure: Error | undefined;
+  return {
+    calls,
+    onCall: (call) => {
+      calls.push(call);
+    },
+    check: async (prefix) => {
+      checked = true;
+      if (skip !== undefined) return;
+      try {
+        const result = await checkTrail({ calls: [...calls], prefix, ...checkOptions });
+        if (result.missing.length) failure = new Error(trailReport(result, relative(process.cwd(), expect.getState().testPath ?? 'this test file')));
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(String(err));
+      }
+    },
+    assertComplete: () => {
+      if (!checked) throw new Error('watchTrail: assertComplete() without check(prefix) first: the calls were never looked for');
+      if (failure) throw failure;
+    },
+  };
 }
