@@ -9,12 +9,12 @@ import type { EventPublisher } from '@gdx/events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
 import type { GrantCache, GrantEntry } from '../grants/grant-cache';
-import { checkItemsKnown, presentation, projection } from '../query/row-presenter';
+import { checkItemsKnown, projection } from '../query/row-presenter';
 import type { QueryPlanner } from '../query/query-planner';
 import { decodePullCursor, encodePullCursor, type PullPosition } from './pull-cursor';
-import { pullWriter, type PullFormatName, type PullRecord } from './pull-formats';
+import { pullFrame, type PullFormatName } from './pull-formats';
 import type { RowQuota } from './row-quota';
-import { SliceReader } from './slice-reader';
+import { SliceReader, type SliceChunk } from './slice-reader';
 
 export interface PullCall {
   principal: Principal;
@@ -118,11 +118,8 @@ export class DataCallService {
 
   private async *stream(call: PullCall, ds: DatasetRuntime, grant: GrantEntry, items: string[], from: PullPosition | null, upTo: string, deliveryId: string): AsyncGenerator<string> {
     const incremental = from !== null;
-    const writer = pullWriter(call.format, items, incremental);
-    const columns = presentation(ds, grant, items);
-    const keyColumn = ds.keyIndex;
-    const keyPresent = presentation(ds, grant, [ds.upsertKey])[0].present;
-    const n = ds.items.length;
+    const frame = pullFrame(call.format, items, incremental);
+    const next = this.reader.open({ ds, grant, items, format: call.format, tombstones: incremental }, from, upTo);
     const hash = createHash('sha256');
     let bytes = 0;
     let rows = 0;
@@ -135,50 +132,48 @@ export class DataCallService {
       bytes += Buffer.byteLength(text);
       return text;
     };
+    // One chunk is read ahead while the last one is sent: PostgreSQL builds the next chunk while this process writes.
+    const fetchChunk = async (): Promise<{ stop: Stop } | { taken: number; full: boolean; chunk: SliceChunk }> => {
+      // The grant decided again: suspended, revoked or expired since the pull began stops it here.
+      const now = decideGrant(this.grants.forCaller(call.principal.unitId, ds.code), 'data-call', items, Date.now());
+      if (!now.ok || now.grant.id !== grant.id) return { stop: now.ok ? new Stop('GRANT_NOT_ACTIVE', 'The grant this pull began under no longer applies.') : new Stop(now.code, now.detail) };
+      // Rows are taken from the day's quota before they are read; what a short chunk did not use goes back.
+      const taken = await this.quota.take(grant.id, this.options.chunkRows, grant.dailyQuota);
+      const chunk = await next(Math.max(taken, 1));
+      const records = chunk.rows + chunk.tombstones;
+      if (taken && records < taken) await this.quota.refund(grant.id, taken - records);
+      // Full: it filled what it asked for, so more may follow.
+      return { taken: Math.min(taken, records), full: taken > 0 && records >= taken, chunk };
+    };
+    let pending: ReturnType<typeof fetchChunk> | null = null;
     try {
-      yield data(writer.begin());
-      for await (const chunk of this.reader.read(ds, grant.rowFilter, from, upTo, incremental, this.options.chunkRows)) {
-        // The grant decided again: suspended, revoked or expired since the pull began stops it here.
-        const now = decideGrant(this.grants.forCaller(call.principal.unitId, ds.code), 'data-call', items, Date.now());
-        if (!now.ok || now.grant.id !== grant.id) {
-          stop = now.ok ? new Stop('GRANT_NOT_ACTIVE', 'The grant this pull began under no longer applies.') : new Stop(now.code, now.detail);
+      yield data(frame.begin);
+      pending = fetchChunk();
+      for (let first = true; pending; first = false) {
+        const fetched = await pending;
+        pending = null;
+        if ('stop' in fetched) {
+          stop = fetched.stop;
           break;
         }
-        const taken = await this.quota.take(grant.id, chunk.rows.length, grant.dailyQuota);
-        let out = '';
-        for (let r = 0; r < taken; r++) {
-          const row = chunk.rows[r];
-          let record: PullRecord;
-          if (row[n + 2] === true) {
-            const key = row[keyColumn];
-            record = { kind: 'tombstone', key: ds.upsertKey, value: keyPresent ? keyPresent(key) : key };
-            tombstones++;
-          } else {
-            const values: Record<string, unknown> = {};
-            for (let j = 0; j < columns.length; j++) {
-              const { column, present } = columns[j];
-              values[items[j]] = present ? present(row[column]) : row[column];
-            }
-            record = { kind: 'row', values };
-            rows++;
-          }
-          out += writer.record(record);
-        }
-        if (taken) {
-          const last = chunk.rows[taken - 1];
-          at = { seq: last[n] as string, rowId: last[n + 1] as string };
-          yield data(out) + writer.checkpoint(encodePullCursor(ds.code, at));
-        }
-        if (taken < chunk.rows.length) {
-          stop = new Stop('QUOTA_EXCEEDED', `The grant's daily quota of ${grant.dailyQuota} rows is used up; continue from the last cursor when it resets.`);
+        const { taken, chunk } = fetched;
+        const records = chunk.rows + chunk.tombstones;
+        if (!taken) {
+          // Used up: the end of the slice if nothing is left, else the pull stops here.
+          if (records) stop = new Stop('QUOTA_EXCEEDED', `The grant's daily quota of ${grant.dailyQuota} rows is used up; continue from the last cursor when it resets.`);
           break;
         }
+        rows += chunk.rows;
+        tombstones += chunk.tombstones;
+        at = chunk.last;
+        if (fetched.full) pending = fetchChunk();
+        yield data(`${first ? '' : frame.between}${chunk.text}${frame.terminator}`) + frame.checkpoint(encodePullCursor(ds.code, at));
       }
       // CSV and JSON have no place for a trailer: a stopped pull's transfer is broken off (never a well-formed
       // body that looks complete), and the record says why.
       if (stop && call.format !== 'ndjson') throw new PullStopped(stop.code);
       if (!stop) at = { seq: upTo, rowId: null };
-      yield data(writer.end());
+      yield data(frame.end);
       finished = true;
       if (call.format === 'ndjson') {
         const manifest = { deliveryId, cursor: encodePullCursor(ds.code, at), rows, tombstones, bytes, sha256: hash.copy().digest('hex'), complete: !stop };
@@ -191,6 +186,9 @@ export class DataCallService {
       }
       throw err;
     } finally {
+      // A chunk read ahead and never sent (the recipient went away, the pull failed) gives its rows back.
+      const unsent = pending ? await (pending as NonNullable<typeof pending>).catch(() => null) : null;
+      if (unsent && 'taken' in unsent) await this.quota.refund(grant.id, unsent.taken).catch(() => undefined);
       // Also when the recipient went away (the stream was destroyed and this generator returned).
       const outcome = stop ? stop.code : finished ? 'complete' : 'CLIENT_CLOSED';
       await this.record(call, ds, grant, items, deliveryId, from, at, rows, tombstones, bytes, hash.digest('hex'), outcome);

@@ -29,65 +29,34 @@ export function negotiatePullFormat(format: string | undefined, accept: string |
   return undefined;
 }
 
-/** One record of a pull: a row's values by item key, or a tombstone naming the deleted row's key. */
-export type PullRecord = { kind: 'row'; values: Record<string, unknown> } | { kind: 'tombstone'; key: string; value: unknown };
-
 /**
- * How records become text. `data` is what the delivery's SHA-256 covers; `control` (NDJSON's
- * cursor checkpoints and trailer) is not: a file kept by the recipient and stripped of
- * control lines still hashes to the manifest's value.
+ * What a format writes around the records (sql-presenter.ts writes the records themselves).
+ * The delivery's SHA-256 covers the data (begin, records and their separators, end), not the
+ * NDJSON control lines (cursor checkpoints, the trailer): a file kept by the recipient and
+ * stripped of control lines still hashes to the manifest's value.
  */
-export interface PullWriter {
-  begin(): string;
-  record(r: PullRecord): string;
+export interface PullFrame {
+  begin: string;
+  /** What follows every record (NDJSON, CSV) or comes between two (JSON). */
+  terminator: string;
+  between: string;
+  end: string;
   /** A position to resume from, where the format can carry one mid-stream (NDJSON only). */
   checkpoint(cursor: string): string;
-  end(): string;
 }
 
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
-  // RFC 4180: a field with a quote, a comma or a line break is quoted, its quotes doubled.
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** The header row of a CSV pull: the items, and `_deleted` when the pull can carry deletions (incremental). */
+function csvHeader(items: readonly string[], tombstones: boolean): string {
+  return `${(tombstones ? [...items, '_deleted'] : items).join(',')}\r\n`;
 }
 
-/** The writer of a format. `items`: the columns, in order; `tombstones`: whether the pull can carry deletions (incremental). */
-export function pullWriter(format: PullFormatName, items: readonly string[], tombstones: boolean): PullWriter {
+export function pullFrame(format: PullFormatName, items: readonly string[], tombstones: boolean): PullFrame {
   switch (format) {
     case 'ndjson':
-      return {
-        begin: () => '',
-        record: (r) => `${JSON.stringify(r.kind === 'row' ? r.values : { _deleted: true, [r.key]: r.value })}\n`,
-        checkpoint: (cursor) => `${JSON.stringify({ _cursor: cursor })}\n`,
-        end: () => '',
-      };
-    case 'csv': {
-      const header = tombstones ? [...items, '_deleted'] : [...items];
-      return {
-        begin: () => `${header.map(csvField).join(',')}\r\n`,
-        record: (r) => {
-          const fields = r.kind === 'row' ? items.map((k) => csvField(r.values[k])) : items.map((k) => (k === r.key ? csvField(r.value) : ''));
-          if (tombstones) fields.push(r.kind === 'row' ? '' : 'true');
-          return `${fields.join(',')}\r\n`;
-        },
-        checkpoint: () => '',
-        end: () => '',
-      };
-    }
-    case 'json': {
-      let first = true;
-      return {
-        begin: () => '[',
-        record: (r) => {
-          const text = JSON.stringify(r.kind === 'row' ? r.values : { _deleted: true, [r.key]: r.value });
-          const sep = first ? '' : ',';
-          first = false;
-          return sep + text;
-        },
-        checkpoint: () => '',
-        end: () => ']',
-      };
-    }
+      return { begin: '', terminator: '\n', between: '', end: '', checkpoint: (cursor) => `${JSON.stringify({ _cursor: cursor })}\n` };
+    case 'csv':
+      return { begin: csvHeader(items, tombstones), terminator: '\r\n', between: '', end: '', checkpoint: () => '' };
+    case 'json':
+      return { begin: '[', terminator: '', between: ',', end: ']', checkpoint: () => '' };
   }
 }

@@ -38,4 +38,9 @@ export class RowQuota {
     await this.redis.decrby(key, over);
     return n - over;
   }
+
+  /** Gives back rows taken but not delivered (a chunk that came back short). */
+  async refund(grantId: string, n: number, now = new Date()): Promise<void> {
+    if (n > 0) await this.redis.decrby(this.key(grantId, now), n);
+  }
 }
