@@ -187,7 +187,7 @@ export class DataCallService {
       throw err;
     } finally {
       // A chunk read ahead and never sent (the recipient went away, the pull failed) gives its rows back.
-      const unsent = pending ? await (pending).catch(() => null) : null;
+      const unsent = pending ? await pending.catch(() => null) : null;
       if (unsent && 'taken' in unsent) await this.quota.refund(grant.id, unsent.taken).catch(() => undefined);
       // Also when the recipient went away (the stream was destroyed and this generator returned).
       const outcome = stop ? stop.code : finished ? 'complete' : 'CLIENT_CLOSED';
