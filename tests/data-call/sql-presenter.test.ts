@@ -47,7 +47,8 @@ afterAll(async () => {
   await platform?.close();
 });
 
-const text = fc.string({ unit: 'binary', maxLength: 12 }).map((s) => s.replace(/\u0000/g, ''));
+// NUL is refused in any text (batches answer 422 for it): everything else may come.
+const text = fc.string({ unit: 'binary', maxLength: 12 }).map((s) => s.split(String.fromCharCode(0)).join(''));
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 const datetime = fc.tuple(fc.integer({ min: -2_000_000_000_000, max: 4_000_000_000_000 }), fc.integer({ min: 0, max: 999 }), fc.integer({ min: -12, max: 14 })).map(([ms, micro, offset]) => {
   const d = new Date(ms + offset * 3_600_000);
@@ -79,7 +80,7 @@ const row = fc.record({
 
 function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : String(v);
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
