@@ -24,6 +24,30 @@ export const DataQueryConfigSchema = {
     default: 2000,
     description: 'Rows a data-call pull reads per statement (and holds in memory at once); the grant is decided again between chunks.',
   }),
+  pullReadAhead: Type.Integer({
+    minimum: 1,
+    maximum: 8,
+    default: 2,
+    description: 'Chunks of a full pull read at once (each on its own connection): PostgreSQL builds the next while the service sends the last.',
+  }),
+  webhookRequireHttps: Type.Boolean({ default: true, description: 'Push subscriptions: only https webhook URLs (turn off for tests and on-premises receivers only).' }),
+  webhookAllow: Type.String({
+    default: '',
+    description: 'Push subscriptions: comma-separated CIDRs or exact host names that webhook URLs may reach although they are not public (loopback, private, link-local).',
+  }),
+  webhookRetryHours: Type.Number({ exclusiveMinimum: 0, default: 24, description: 'How long a failing delivery is retried after its first attempt before it is dead-lettered.' }),
+  webhookRetryBaseMs: Type.Integer({ minimum: 1, default: 1000, description: 'Back-off of the first retry (doubled per attempt, full jitter).' }),
+  webhookRetryCapMs: Type.Integer({ minimum: 1, default: 600_000, description: 'Longest back-off between two attempts.' }),
+  webhookTimeoutMs: Type.Integer({ minimum: 10, default: 10_000, description: 'How long a receiver may take to answer a delivery.' }),
+  webhookMaxRows: Type.Integer({ minimum: 1, maximum: 50_000, default: 1000, description: 'Rows and tombstones per delivery at most.' }),
+  webhookConcurrency: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: 'Deliveries one replica sends at once (each to another subscription).' }),
+  webhookPollMs: Type.Integer({ minimum: 5, default: 500, description: 'How often an idle delivery worker looks for due deliveries.' }),
+  webhookSweepMs: Type.Integer({
+    minimum: 50,
+    default: 30_000,
+    description: 'How often subscriptions are caught up without a batch event (missed events, grants active again).',
+  }),
+  webhookSecretGraceHours: Type.Number({ minimum: 0, default: 24, description: 'After a secret rotation, deliveries are signed with the old secret too for this long.' }),
   cacheResyncMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Full reload of the grant and dataset caches, a safety net behind LISTEN/NOTIFY.' }),
 };
 

@@ -2,6 +2,8 @@ import { createDataSource } from '@gdx/database';
 import { OutboxEvent, ProcessedEvent } from '@gdx/events';
 import { Dataset } from './entities/dataset.entity';
 import { GrantCopy } from './entities/grant-copy.entity';
+import { WebhookDelivery } from './entities/webhook-delivery.entity';
+import { WebhookSubscription } from './entities/webhook-subscription.entity';
 import { migrations } from './migrations';
 
 export const DATA_QUERY_SCHEMA = 'data_query';
@@ -9,7 +11,7 @@ export const DATA_QUERY_SCHEMA = 'data_query';
 export const ROWS_SCHEMA = 'data_query_rows';
 
 /** Entities of this service; add new ones here, then generate a migration. */
-export const entities = [OutboxEvent, ProcessedEvent, Dataset, GrantCopy];
+export const entities = [OutboxEvent, ProcessedEvent, Dataset, GrantCopy, WebhookSubscription, WebhookDelivery];
 
 export function dataQueryDataSource(url: string, poolSize = 10) {
   return createDataSource({ url, schema: DATA_QUERY_SCHEMA, entities, migrations, poolSize, applicationName: 'gdx-data-query' });

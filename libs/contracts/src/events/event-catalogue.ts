@@ -200,6 +200,20 @@ const data = {
   ),
 };
 
+// ——— subscription: push subscriptions of the data-call mode (data-query) ———
+const subscription = {
+  'subscription.changed': def(1, 'A push subscription (data call, 数据调用) was created, deleted, paused, resumed, had its signing secret rotated or a delivery requeued; never the secret.', {
+    subscriptionId: Uuid,
+    unitId: Uuid,
+    resourceCode: Type.String(),
+    action: StringEnum(['created', 'deleted', 'paused', 'resumed', 'secret-rotated', 'redelivery'] as const),
+    status: StringEnum(['active', 'paused', 'deleted'] as const),
+    /** Why it was paused (by whom, a dead-lettered delivery, the grant no longer applying). */
+    reason: Nullable(Type.String()),
+    url: Type.String(),
+  }),
+};
+
 // ——— call: every call through the gateway not otherwise on the record once (gateway) ———
 const call = {
   'call.completed': def(1, 'A call through the gateway was answered (allowed or refused); routes recorded once by their own events (interface queries, sign-in, tokens) are not repeated here.', {
@@ -219,7 +233,7 @@ const call = {
   }),
 };
 
-export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...call } as const;
+export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...subscription, ...call } as const;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;
 export type EventType = keyof EventCatalogue;
