@@ -45,7 +45,8 @@ async function copyOut(pool, sql) {
 async function pull(port, token, since, sample) {
   const path = `/api/v1/data/${encodeURIComponent(POPULATION)}/records${since ? `?since=${encodeURIComponent(since)}` : ''}`;
   const started = process.hrtime.bigint();
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  // Uncompressed, as COPY's side is (fetch would ask for gzip by itself).
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' } });
   if (res.status !== 200) throw new Error(`pull answered ${res.status}: ${await res.text()}`);
   let lines = 0;
   let bytes = 0;

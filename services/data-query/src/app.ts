@@ -184,7 +184,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
     planner,
     new RowQuota(app.redis, config.streamPrefix),
     app.events,
-    { chunkRows: config.pullChunkRows },
+    { chunkRows: config.pullChunkRows, readAhead: config.pullReadAhead },
     app.log.child({ component: 'data-calls' }),
   );
   await app.register(dataCallRoutes, { dataCalls, fromGateway });

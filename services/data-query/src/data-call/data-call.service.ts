@@ -14,7 +14,7 @@ import type { QueryPlanner } from '../query/query-planner';
 import { decodePullCursor, encodePullCursor, type PullPosition } from './pull-cursor';
 import { pullFrame, type PullFormatName } from './pull-formats';
 import type { RowQuota } from './row-quota';
-import { SliceReader, type SliceChunk } from './slice-reader';
+import { SliceReader, type ScanInfo, type SliceChunk } from './slice-reader';
 
 export interface PullCall {
   principal: Principal;
@@ -37,6 +37,8 @@ export interface PullStart {
 
 export interface DataCallOptions {
   chunkRows: number;
+  /** Ranges of a full pull's scan read ahead at once. */
+  readAhead: number;
 }
 
 class PullStopped extends Error {}
@@ -97,13 +99,18 @@ export class DataCallService {
     const limits = { 'ratelimit-limit': String(grant.dailyQuota), 'ratelimit-remaining': String(remaining), 'ratelimit-reset': String(resetSeconds) };
     if (remaining <= 0) throw new TooManyRequestsError(`The grant's daily quota of ${grant.dailyQuota} rows is used up.`, resetSeconds, limits, 'QUOTA_EXCEEDED');
     // Everything committed up to now: batches commit in sequence order, so no later commit can add a row at or below it.
-    const upTo = await this.committedSeq(ds);
+    const committed = await this.committedSeq(ds);
     // A cursor from beyond what was committed (forged or from a restored backup) is the caller's to correct.
-    if (from && BigInt(from.seq) > BigInt(upTo))
+    if (from && BigInt(from.seq) > BigInt(committed))
       throw new AppError(400, 'INVALID_CURSOR', 'Bad request', 'The cursor is ahead of the resource’s data; start a full pull without it.', { field: 'querystring.since' });
+    // A full pull resumed goes on up to where it began: what changed since comes with the incremental pull after it.
+    const upTo = from?.scan ? from.seq : committed;
+    const scan = from && !from.scan ? null : await this.reader.scanInfo(ds);
+    if (from?.scan && scan && from.scan.filenode !== scan.filenode)
+      throw new AppError(400, 'INVALID_CURSOR', 'Bad request', 'The resource’s table was reorganised since this cursor was given out; start a full pull again.', { field: 'querystring.since' });
     const deliveryId = uuidv7();
     const nextCursor = encodePullCursor(ds.code, { seq: upTo, rowId: null });
-    const body = Readable.from(this.stream(call, ds, grant, items, from, upTo, deliveryId), { objectMode: false, highWaterMark: 64 * 1024 });
+    const body = Readable.from(this.stream(call, ds, grant, items, from, upTo, scan, deliveryId), { objectMode: false, highWaterMark: 64 * 1024 });
     return {
       deliveryId,
       body,
@@ -116,10 +123,21 @@ export class DataCallService {
     return rows[0]?.change_seq ?? '0';
   }
 
-  private async *stream(call: PullCall, ds: DatasetRuntime, grant: GrantEntry, items: string[], from: PullPosition | null, upTo: string, deliveryId: string): AsyncGenerator<string> {
-    const incremental = from !== null;
+  private async *stream(
+    call: PullCall,
+    ds: DatasetRuntime,
+    grant: GrantEntry,
+    items: string[],
+    from: PullPosition | null,
+    upTo: string,
+    scan: ScanInfo | null,
+    deliveryId: string,
+  ): AsyncGenerator<string> {
+    // A full pull (or a resumed one) scans the table; an incremental one reads what changed, tombstones included.
+    const incremental = scan === null;
     const frame = pullFrame(call.format, items, incremental);
-    const next = this.reader.open({ ds, grant, items, format: call.format, tombstones: incremental }, from, upTo);
+    const shape = { ds, grant, items, format: call.format, tombstones: incremental };
+    const next = scan ? this.reader.openScan(shape, scan, from?.scan ?? null, upTo, this.options.chunkRows, this.options.readAhead) : this.reader.open(shape, from, upTo);
     const hash = createHash('sha256');
     let bytes = 0;
     let rows = 0;
