@@ -24,6 +24,10 @@ import { QueryBatchService } from './query/query-batch.service';
 import { DataCallService } from './data-call/data-call.service';
 import { dataCallRoutes } from './data-call/data-call.routes';
 import { RowQuota } from './data-call/row-quota';
+import { SubscriptionService } from './subscriptions/subscription.service';
+import { subscriptionRoutes } from './subscriptions/subscription.routes';
+import { DeliveryWorker } from './subscriptions/delivery-worker';
+import type { Resolver } from './subscriptions/webhook-target';
 
 export { loadDataQueryConfig, type DataQueryConfig } from './config';
 
@@ -33,6 +37,8 @@ export interface DataQueryOptions {
   defaultMetrics?: boolean;
   /** Token keys; defaults to the gateway's JWKS at config.jwksUrl. */
   keyFor?: KeyResolver;
+  /** How webhook host names are resolved for the SSRF check (tests: names that resolve to chosen addresses). */
+  webhookResolver?: Resolver;
 }
 
 /** What tests, benchmarks and operators may reach inside a running data-query. */
@@ -41,6 +47,8 @@ export interface DataQueryInternals {
   grants: GrantCache;
   audit: AuditEmitter;
   points: PointBatcher;
+  subscriptions: SubscriptionService;
+  deliveries: DeliveryWorker;
 }
 
 declare module 'fastify' {
@@ -52,7 +60,7 @@ declare module 'fastify' {
 const GROUP = 'data-query';
 
 /** Provider data, interface queries, data calls and customised jobs. */
-export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKeyFor }: DataQueryOptions): Promise<App> {
+export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKeyFor, webhookResolver }: DataQueryOptions): Promise<App> {
   // Shared by bearer tokens and the gateway's service token (which alone may set a caller's source address).
   const keyFor = givenKeyFor ?? new JwksClient(config.jwksUrl).resolver();
   const app = await createBaseApp({
@@ -156,11 +164,61 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   });
 
   const points = new PointBatcher(pool, RESULT_TYPES, config.pointLookupsInFlight);
-  app.decorate('dataQuery', { datasets, grants, audit, points });
+  const planner = new QueryPlanner(config.queryInLimit);
+
+  // Push subscriptions (data call): every accepted batch makes the subscribers' next deliveries; the worker sends them.
+  const subscriptions = new SubscriptionService(
+    pool,
+    datasets,
+    grants,
+    planner,
+    app.events,
+    {
+      policy: {
+        requireHttps: config.webhookRequireHttps,
+        allow: config.webhookAllow
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean),
+      },
+      resolver: webhookResolver,
+      maxRows: config.webhookMaxRows,
+      secretGraceMs: config.webhookSecretGraceHours * 3_600_000,
+    },
+    app.log.child({ component: 'subscriptions' }),
+  );
+  const deliveries = new DeliveryWorker(
+    pool,
+    subscriptions,
+    app.events,
+    {
+      concurrency: config.webhookConcurrency,
+      pollMs: config.webhookPollMs,
+      sweepMs: config.webhookSweepMs,
+      timeoutMs: config.webhookTimeoutMs,
+      retryMs: config.webhookRetryHours * 3_600_000,
+      retryBaseMs: config.webhookRetryBaseMs,
+      retryCapMs: config.webhookRetryCapMs,
+    },
+    app.log.child({ component: 'deliveries' }),
+  );
+  app.addConsumer({
+    domains: ['data'],
+    group: 'data-query-subscriptions',
+    handleBatch: async (events) => {
+      const codes = new Set(events.flatMap((e) => (isEventOf(e, 'data.updated') ? [e.data.resourceCode] : [])));
+      if (!codes.size) return;
+      await subscriptions.onBatches(codes);
+      deliveries.nudge();
+    },
+  });
+  app.decorate('dataQuery', { datasets, grants, audit, points, subscriptions, deliveries });
   app.addHook('onReady', async () => {
     await listener.start();
+    deliveries.start();
   });
   app.addHook('preClose', async () => {
+    await deliveries.stop();
     await listener.stop();
   });
   app.addHook('onClose', async () => {
@@ -170,7 +228,6 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   await app.register(batchRoutes, {
     batches: new BatchService(datasets, app.events, { chunkRows: config.batchChunkRows, maxErrors: config.batchMaxErrors, maxRecordChars: config.batchMaxRecordBytes }),
   });
-  const planner = new QueryPlanner(config.queryInLimit);
   const queries = new QueryService(pool, datasets, grants, planner, points, audit, config.queryPageLimit);
   await app.register(queryRoutes, {
     queries,
@@ -188,5 +245,6 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
     app.log.child({ component: 'data-calls' }),
   );
   await app.register(dataCallRoutes, { dataCalls, fromGateway });
+  await app.register(subscriptionRoutes, { subscriptions, fromGateway });
   return app;
 }

@@ -12,4 +12,4 @@ export { RowValidator, type RowError } from './batches/row-validator';
 export { readRecords, RecordParseError, BatchFormatError, type BatchFormat } from './batches/record-readers';
 export { applyMask, isClear, maskerOf } from './query/masking';
 export { newSigningSecret, signWebhook, verifyWebhook } from './subscriptions/webhook-signature';
-export { checkWebhookUrl, type WebhookUrlPolicy } from './subscriptions/webhook-target';
+export { checkWebhookUrl, type Resolver, type WebhookUrlPolicy } from './subscriptions/webhook-target';

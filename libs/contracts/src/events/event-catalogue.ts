@@ -196,6 +196,10 @@ const data = {
       requestId: Type.String(),
       sourceAddress: Type.String(),
       latencyMs: Type.Number(),
+      /** A push delivery's subscription, its sequence number there and the attempts it took. */
+      subscriptionId: Type.Optional(Uuid),
+      sequence: Type.Optional(Type.Integer({ minimum: 1 })),
+      attempts: Type.Optional(Type.Integer({ minimum: 1 })),
     },
   ),
 };
