@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createPublicKey, randomUUID, verify } from 'node:crypto';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { personOf } from '@gdx/data-query/testing';
@@ -133,6 +133,49 @@ test('a full NDJSON pull is exactly the granted, filtered, masked slice, with a 
   });
   // Never the body: no value of a row is in the record.
   expect(JSON.stringify(record)).not.toContain(inSlice[0].idNumber.slice(6, 14));
+});
+
+/** A signed manifest checked as a recipient would: its key from the gateway's public JWKS, Ed25519 over header.payload. */
+async function verifiedManifest(jws: string): Promise<Record<string, unknown>> {
+  const [h, p, sig] = jws.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { kid: string; typ: string; alg: string };
+  expect(header).toMatchObject({ alg: 'EdDSA', typ: 'gdx-manifest+jwt' });
+  const jwks = (await request(platform.gatewayUrl).get('/.well-known/jwks.json').expect(200)).body as { keys: (import('node:crypto').JsonWebKey & { kid: string })[] };
+  const key = createPublicKey({ key: jwks.keys.find((k) => k.kid === header.kid)!, format: 'jwk' });
+  expect(verify(null, Buffer.from(`${h}.${p}`), key, Buffer.from(sig, 'base64url'))).toBe(true);
+  // Altered by one character, it no longer verifies.
+  const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), records: 1 })).toString('base64url');
+  expect(verify(null, Buffer.from(`${h}.${forged}`), key, Buffer.from(sig, 'base64url'))).toBe(false);
+  return JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+}
+
+test('every pull carries a manifest signed by the gateway, verifiable with the public JWKS: in the NDJSON trailer line and the gdx-manifest HTTP trailer', async () => {
+  const res = await rawGet(`/api/v1/data/${enc(CODE)}/records`, { authorization: `Bearer ${consumer.token}` });
+  const body = parseNdjson(res.body.toString('utf8'));
+  const manifest = await verifiedManifest((body.end as unknown as { manifest: string }).manifest);
+  expect(manifest).toMatchObject({
+    deliveryId: body.end.deliveryId,
+    recipientUnitId: consumer.unitId,
+    grantId: grant.id,
+    resourceCode: CODE,
+    format: 'ndjson',
+    cursorFrom: null,
+    cursorTo: body.end.cursor,
+    records: body.rows.length,
+    sha256: body.dataSha256,
+    complete: true,
+  });
+  expect(res.trailers['gdx-manifest']).toBe((body.end as unknown as { manifest: string }).manifest);
+  // CSV and JSON have only the HTTP trailer; the hash is of the whole body as received (uncompressed).
+  for (const [format, accept] of [
+    ['csv', 'text/csv'],
+    ['json', 'application/json'],
+  ]) {
+    const r = await rawGet(`/api/v1/data/${enc(CODE)}/records`, { authorization: `Bearer ${consumer.token}`, accept, 'accept-encoding': 'gzip' });
+    const plain = gunzipSync(r.body);
+    const m = await verifiedManifest(r.trailers['gdx-manifest']!);
+    expect(m).toMatchObject({ format, records: body.rows.length, bytes: plain.length, sha256: createHash('sha256').update(plain).digest('hex'), recipientUnitId: consumer.unitId, complete: true });
+  }
 });
 
 test('CSV (RFC 4180) and a JSON array carry the same rows; gzip when asked', async () => {
@@ -298,12 +341,12 @@ test('the daily row quota ends a pull at the quota with a cursor to continue fro
   expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(86_400);
 });
 
-function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingMessage['headers']; trailers: NodeJS.Dict<string>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     httpGet(`${platform.gatewayUrl}${path}`, { headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, trailers: res.trailers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     }).on('error', reject);
   });

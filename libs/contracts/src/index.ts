@@ -7,3 +7,4 @@ export * from './events/event';
 export * from './grant-decision';
 export * from './query-batch';
 export * from './quota-day';
+export * from './delivery-manifest';

@@ -17,7 +17,8 @@ import { Gauge } from 'prom-client';
 import { GrantCache, type Snapshot } from './grants/grant-cache';
 import { QuotaCounter } from './grants/quota';
 import { queryRoutes } from './grants/query.routes';
-import { dataCallGuard } from './grants/data-call-guard';
+import { dataCallGuard, signedPulls } from './grants/data-call-guard';
+import { ManifestSigner } from './grants/delivery-manifest';
 import { ResourceProviders } from './grants/resource-providers';
 
 /** The gateway's own identity when it reads from other services (the grant snapshot). */
@@ -123,7 +124,7 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
     upstreams,
     bodyLimit: config.bodyLimitBytes,
     serviceToken: () => app.serviceToken(),
-    guarded: [{ method: 'GET', url: '/api/v1/data/:code/records', guard: dataCallGuard(grants, (code) => resources.providerOf(code)) }],
+    guarded: [{ method: 'GET', url: '/api/v1/data/:code/records', guard: dataCallGuard(grants, (code) => resources.providerOf(code)), ...signedPulls(new ManifestSigner(keys, config.jwtIssuer)) }],
   });
   const quota = new QuotaCounter(app.redis, config.streamPrefix);
   app.addHook('preClose', async () => quota.close());

@@ -1,7 +1,11 @@
-import type { FastifyRequest } from 'fastify';
-import { decideGrant } from '@gdx/contracts';
+import { pipeline, type Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { decideGrant, MANIFEST_TRAILER } from '@gdx/contracts';
 import { ForbiddenError, ServiceUnavailableError } from '@gdx/errors';
 import type { GrantCache } from './grant-cache';
+import type { GuardedRoute } from '../proxy/upstreams';
+import { ManifestTransform, type ManifestSigner } from './delivery-manifest';
 
 /**
  * The gateway's decision on a data call (数据调用) before it is forwarded: the caller unit's
@@ -18,5 +22,53 @@ export function dataCallGuard(grants: GrantCache, providerOf: (code: string) => 
     if (provider && provider !== req.principal.unitId) req.ownerUnitId = provider;
     const decision = decideGrant(grants.find(req.principal.unitId, code), 'data-call', undefined, Date.now());
     if (!decision.ok) throw new ForbiddenError(decision.detail, decision.code, decision.grant ? { grantId: decision.grant.id } : {});
+  };
+}
+
+const FORMATS: [RegExp, 'ndjson' | 'csv' | 'json'][] = [
+  [/^application\/x-ndjson/, 'ndjson'],
+  [/^text\/csv/, 'csv'],
+  [/^application\/json/, 'json'],
+];
+
+const header = (h: Record<string, string | string[] | undefined>, name: string) => {
+  const v = h[name];
+  return typeof v === 'string' ? v : undefined;
+};
+
+/**
+ * A pull's answer on its way out: counted, hashed and its manifest signed by the gateway
+ * (ManifestTransform), the signed manifest in the NDJSON trailer line and in the
+ * `gdx-manifest` HTTP trailer; compressed here, after the gateway read it, when the caller asks.
+ */
+export function signedPulls(signer: ManifestSigner): Pick<GuardedRoute, 'requestHeaders' | 'onResponse'> {
+  return {
+    requestHeaders: { 'accept-encoding': 'identity' },
+    onResponse: (req: FastifyRequest, reply: FastifyReply, res) => {
+      const format = FORMATS.find(([re]) => re.test(header(res.headers, 'content-type') ?? ''))?.[1];
+      const deliveryId = header(res.headers, 'gdx-delivery-id');
+      const grantId = header(res.headers, 'gdx-grant-id');
+      const nextCursor = header(res.headers, 'gdx-next-cursor');
+      if (res.statusCode !== 200 || !format || !deliveryId || !grantId || !nextCursor) {
+        void reply.send(res.stream);
+        return;
+      }
+      const since = (req.query as { since?: unknown }).since;
+      const manifests = new ManifestTransform(
+        { deliveryId, recipientUnitId: req.principal.unitId, grantId, resourceCode: (req.params as { code: string }).code, format, cursorFrom: typeof since === 'string' ? since : null, nextCursor },
+        signer,
+        (detail) => req.log.error(detail, 'a pull’s figures disagree with what the gateway counted; its manifest is not signed'),
+      );
+      reply.trailer(MANIFEST_TRAILER, async () => manifests.manifest ?? '');
+      const done = (err: Error | null | undefined) => {
+        if (err) req.log.warn({ err, deliveryId }, 'a pull ended early');
+      };
+      if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+        void reply.send(pipeline(res.stream as Readable, manifests, done));
+        return;
+      }
+      reply.header('content-encoding', 'gzip');
+      void reply.send(pipeline(res.stream as Readable, manifests, createGzip(), done));
+    },
   };
 }

@@ -13,6 +13,10 @@ export interface GuardedRoute {
   method: HTTPMethods;
   url: string;
   guard: (req: FastifyRequest) => Promise<void>;
+  /** Headers sent upstream in place of the caller's (e.g. no compression, where the gateway reads the body). */
+  requestHeaders?: Record<string, string>;
+  /** Takes the upstream's answer (its headers already copied) and sends it: for routes whose body the gateway reads on the way. */
+  onResponse?: (req: FastifyRequest, reply: FastifyReply, res: { statusCode: number; headers: Record<string, string | string[] | undefined>; stream: NodeJS.ReadableStream }) => void;
 }
 
 export interface Upstream {
@@ -55,10 +59,11 @@ export async function proxyRoutes(
         undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 },
         disableRequestLogging: true,
       });
-      const forward = (req: FastifyRequest, reply: FastifyReply) =>
+      const forward = (req: FastifyRequest, reply: FastifyReply, route?: GuardedRoute) =>
         reply.from(req.url, {
           // The service token vouches for the call having come through the gateway (whatever the caller sent in its place is replaced).
-          rewriteRequestHeaders: (_r, headers) => ({ ...headers, 'x-request-id': String(req.id), 'x-forwarded-for': req.ip, [SERVICE_TOKEN_HEADER]: serviceToken() }),
+          rewriteRequestHeaders: (_r, headers) => ({ ...headers, ...route?.requestHeaders, 'x-request-id': String(req.id), 'x-forwarded-for': req.ip, [SERVICE_TOKEN_HEADER]: serviceToken() }),
+          ...(route?.onResponse ? { onResponse: route.onResponse as never } : {}),
           onError: (r, { error }) => {
             req.log.warn({ err: error, upstream: upstream.name }, 'upstream unavailable');
             sendProblem(r as unknown as FastifyReply, {
@@ -70,11 +75,11 @@ export async function proxyRoutes(
           },
         });
       for (const route of guarded.filter((r) => upstream.prefixes.some((p) => r.url.startsWith(`${p}/`)))) {
-        scope.route({ method: route.method, url: route.url, schema: HIDDEN, preHandler: route.guard, handler: forward });
+        scope.route({ method: route.method, url: route.url, schema: HIDDEN, preHandler: route.guard, handler: (req, reply) => forward(req, reply, route) });
       }
       for (const prefix of upstream.prefixes) {
-        scope.all(prefix, { schema: HIDDEN }, forward);
-        scope.all(`${prefix}/*`, { schema: HIDDEN }, forward);
+        scope.all(prefix, { schema: HIDDEN }, (req, reply) => forward(req, reply));
+        scope.all(`${prefix}/*`, { schema: HIDDEN }, (req, reply) => forward(req, reply));
       }
     });
   }
