@@ -206,9 +206,9 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
     domains: ['data'],
     group: 'data-query-subscriptions',
     handleBatch: async (events) => {
-      const codes = new Set(events.flatMap((e) => (isEventOf(e, 'data.updated') ? [e.data.resourceCode] : [])));
-      if (!codes.size) return;
-      await subscriptions.onBatches(codes);
+      const batches = events.flatMap((e) => (isEventOf(e, 'data.updated') ? [e.data] : []));
+      if (!batches.length) return;
+      await subscriptions.onBatches(batches);
       deliveries.nudge();
     },
   });

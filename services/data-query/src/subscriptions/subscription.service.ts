@@ -198,11 +198,11 @@ export class SubscriptionService {
     const items = body.items?.length ? [...new Set(body.items)] : null;
     const row = await this.events.transaction(async (m, emit) => {
       // From now on: a new subscriber gets the changes committed after this (a full pull gives it the rest).
-      const [created] = (await m.query(
+      const [created] = await m.query<SubscriptionRow[]>(
         `INSERT INTO webhook_subscription (id, unit_id, resource_code, items, url, secret, status, cursor_seq, last_sequence, created_by)
          SELECT $1, $2, $3, $4::jsonb, $5, $6, 'active', change_seq, 0, $7 FROM dataset WHERE id = $8 RETURNING ${COLUMNS}`,
         [id, p.unitId, ds.code, items === null ? null : JSON.stringify(items), body.url, secret, p.subject, ds.id],
-      )) as SubscriptionRow[];
+      );
       emit(this.changed(actorOf(p), created, 'created', null, traceparent));
       return created;
     });
@@ -295,10 +295,10 @@ export class SubscriptionService {
     if (!decision.ok) throw new ForbiddenError(decision.detail, decision.code, decision.grant ? { grantId: decision.grant.id } : {});
     const r = await this.events.transaction(async (m, emit) => {
       await m.query(`UPDATE webhook_delivery SET status = 'pending', next_attempt_at = now(), first_attempt_at = NULL, updated_at = now() WHERE subscription_id = $1 AND status = 'dead'`, [id]);
-      const [row] = (await m.query(`UPDATE webhook_subscription SET status = 'active', pause_kind = NULL, paused_reason = NULL, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id])) as [
-        SubscriptionRow[],
-        number,
-      ];
+      const [row] = await m.query<[SubscriptionRow[], number]>(
+        `UPDATE webhook_subscription SET status = 'active', pause_kind = NULL, paused_reason = NULL, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id],
+      );
       emit(this.changed(actorOf(p), row[0], 'resumed', null, traceparent));
       return row[0];
     });
@@ -310,10 +310,10 @@ export class SubscriptionService {
     await this.changeable(p, id, false);
     const secret = newSigningSecret();
     const r = await this.events.transaction(async (m, emit) => {
-      const [row] = (await m.query(
+      const [row] = await m.query<[SubscriptionRow[], number]>(
         `UPDATE webhook_subscription SET previous_secret = secret, previous_secret_until = now() + make_interval(secs => $3::double precision), secret = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
         [id, secret, this.options.secretGraceMs / 1000],
-      )) as [SubscriptionRow[], number];
+      );
       emit(this.changed(actorOf(p), row[0], 'secret-rotated', null, traceparent));
       return row[0];
     });
@@ -343,13 +343,14 @@ export class SubscriptionService {
     if (sub.status === 'paused' && sub.pause_kind !== 'dead-letter')
       throw new ConflictError('SUBSCRIPTION_PAUSED', `The subscription is paused (${sub.paused_reason ?? 'paused'}); resume it instead.`);
     const updated = await this.events.transaction(async (m, emit) => {
-      const [row] = (await m.query(`UPDATE webhook_delivery SET status = 'pending', next_attempt_at = now(), first_attempt_at = NULL, updated_at = now() WHERE id = $1 RETURNING ${DELIVERY_COLUMNS}`, [
-        d.id,
-      ])) as [DeliveryRow[], number];
-      const [subRows] = (await m.query(`UPDATE webhook_subscription SET status = 'active', pause_kind = NULL, paused_reason = NULL, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id])) as [
-        SubscriptionRow[],
-        number,
-      ];
+      const [row] = await m.query<[DeliveryRow[], number]>(
+        `UPDATE webhook_delivery SET status = 'pending', next_attempt_at = now(), first_attempt_at = NULL, updated_at = now() WHERE id = $1 RETURNING ${DELIVERY_COLUMNS}`,
+        [d.id],
+      );
+      const [subRows] = await m.query<[SubscriptionRow[], number]>(
+        `UPDATE webhook_subscription SET status = 'active', pause_kind = NULL, paused_reason = NULL, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id],
+      );
       emit(this.changed(actorOf(p), subRows[0], 'redelivery', `delivery ${sequence}`, traceparent));
       return row[0];
     });
@@ -359,12 +360,10 @@ export class SubscriptionService {
   /** Pauses a subscription (the system: a dead letter, the grant); an event says so. */
   async setStatus(id: string, status: SubscriptionStatus, kind: PauseKind | null, reason: string | null, actor: Actor = SYSTEM, action: 'paused' | 'resumed' = 'paused', traceparent?: string) {
     return this.events.transaction(async (m, emit) => {
-      const [rows] = (await m.query(`UPDATE webhook_subscription SET status = $2, pause_kind = $3, paused_reason = $4, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [
-        id,
-        status,
-        kind,
-        reason,
-      ])) as [SubscriptionRow[], number];
+      const [rows] = await m.query<[SubscriptionRow[], number]>(
+        `UPDATE webhook_subscription SET status = $2, pause_kind = $3, paused_reason = $4, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, status, kind, reason],
+      );
       if (!rows[0]) throw new NotFoundError('The subscription', 'SUBSCRIPTION_NOT_FOUND');
       emit(this.changed(actor, rows[0], action, reason, traceparent));
       return rows[0];
@@ -373,19 +372,19 @@ export class SubscriptionService {
 
   /** Pauses a subscription inside the caller's transaction; the event to emit with it, or null when there is none. */
   async pauseIn(m: EntityManager, id: string, kind: PauseKind, reason: string) {
-    const [rows] = (await m.query(`UPDATE webhook_subscription SET status = 'paused', pause_kind = $2, paused_reason = $3, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [
-      id,
-      kind,
-      reason,
-    ])) as [SubscriptionRow[], number];
+    const [rows] = await m.query<[SubscriptionRow[], number]>(
+      `UPDATE webhook_subscription SET status = 'paused', pause_kind = $2, paused_reason = $3, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, kind, reason],
+    );
     return rows[0] ? this.changed(SYSTEM, rows[0], 'paused', reason) : null;
   }
 
   /** After a batch of `codes` was accepted: every active subscription of them gets its next deliveries. */
-  async onBatches(codes: Iterable<string>): Promise<void> {
-    for (const code of codes) {
-      const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM webhook_subscription WHERE resource_code = $1 AND status = 'active' ORDER BY id`, [code]);
-      for (const { id } of rows) await this.advance(id);
+  async onBatches(batches: { resourceCode: string; changeSeq: number }[]): Promise<void> {
+    // Batch by batch, in order: a delivery never spans two batches (a large batch spans several deliveries).
+    for (const { resourceCode, changeSeq } of batches) {
+      const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM webhook_subscription WHERE resource_code = $1 AND status = 'active' ORDER BY id`, [resourceCode]);
+      for (const { id } of rows) await this.advance(id, String(changeSeq));
     }
   }
 
@@ -403,16 +402,16 @@ export class SubscriptionService {
   }
 
   /**
-   * Makes the next deliveries of one subscription: its slice's changes from its cursor up to what
-   * is committed now, in deliveries of at most `maxRows` rows and tombstones, each with its body and
+   * Makes the next deliveries of one subscription: its slice's changes from its cursor up to `until`
+   * (a batch's change sequence) or else what is committed now, in deliveries of at most `maxRows` rows and tombstones, each with its body and
    * manifest stored so that every attempt sends the same bytes. The subscription's row is locked
    * meanwhile, so two replicas never number the same changes twice.
    */
-  async advance(id: string): Promise<number> {
+  async advance(id: string, until?: string): Promise<number> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const { made, pause } = await this.advanceIn(client, id);
+      const { made, pause } = await this.advanceIn(client, id, until);
       await client.query('COMMIT');
       // Nothing is made while the grant does not apply; the cursor stays, so nothing is lost if it applies again.
       if (pause) await this.setStatus(id, 'paused', 'grant', pause);
@@ -426,14 +425,16 @@ export class SubscriptionService {
     }
   }
 
-  private async advanceIn(client: PoolClient, id: string): Promise<{ made: number; pause?: string }> {
+  private async advanceIn(client: PoolClient, id: string, until?: string): Promise<{ made: number; pause?: string }> {
     const { rows } = await client.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM webhook_subscription WHERE id = $1 FOR UPDATE`, [id]);
     const sub = rows[0];
     if (!sub || sub.status !== 'active') return { made: 0 };
     const ds = this.datasets.get(sub.resource_code);
     if (!ds || ds.status !== 'published') return { made: 0 };
     const { rows: seqRows } = await client.query<{ change_seq: string }>('SELECT change_seq::text AS change_seq FROM dataset WHERE id = $1', [ds.id]);
-    const upTo = seqRows[0]?.change_seq ?? '0';
+    const committed = seqRows[0]?.change_seq ?? '0';
+    // Up to the batch's sequence (never beyond what is committed: batches commit in sequence order).
+    const upTo = until !== undefined && BigInt(until) < BigInt(committed) ? until : committed;
     if (BigInt(sub.cursor_seq) >= BigInt(upTo)) return { made: 0 };
     const decision = this.decide(sub.unit_id, sub.resource_code, sub.items);
     let items: string[] | null = null;
