@@ -15,6 +15,8 @@ import { AUDITED_DOMAINS } from './trail/audit-record.model';
 import { AUDIT_GROUP, registerAuditConsumers, registerDeadLetterAlarm } from './ingest/audit.consumer';
 import { ConsumerLagService } from './ingest/consumer-lag.service';
 import { auditRoutes } from './routes/audit.routes';
+import { traceRoutes } from './routes/trace.routes';
+import { DeliveryTraceService } from './trail/delivery-trace.service';
 
 export { loadAuditConfig, type AuditConfig } from './config';
 
@@ -59,6 +61,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
   });
 
   await app.register(auditRoutes, { records, checkpoints, verification: new VerificationService(recordRepo, checkpointRepo, keys), exports: new ExportService(recordRepo, checkpointRepo, keys) });
+  await app.register(traceRoutes, { trace: new DeliveryTraceService(app.db, config.gatewayUrl) });
 
   // Background upkeep: next month's partition and periodic checkpoints. Failures are
   // logged and retried at the next tick; they never stop ingestion.

@@ -7,6 +7,7 @@ import { operationDoc, problemResponses, type App } from '@gdx/service-kit';
 import { CodeParams } from '../batches/batch.schemas';
 import { firstForwarded } from '../query/query.routes';
 import type { DataCallService } from './data-call.service';
+import type { DeliveryTrace } from './delivery-trace';
 import { negotiatePullFormat, PULL_CONTENT_TYPES } from './pull-formats';
 
 const PullQuery = Type.Object(
@@ -23,6 +24,7 @@ const PullQuery = Type.Object(
 const Rows = (description: string) => ({ schema: Type.Unknown({ description }) });
 
 export async function dataCallRoutes(app: App, { dataCalls, fromGateway }: { dataCalls: DataCallService; fromGateway: ServiceTokenVerifier }): Promise<void> {
+  await app.register(deliveryTraceRoutes, { trace: dataCalls.tracer() });
   app.get(
     '/api/v1/data/:code/records',
     {
@@ -90,5 +92,56 @@ export async function dataCallRoutes(app: App, { dataCalls, fromGateway }: { dat
       reply.header('content-encoding', 'gzip');
       return reply.send(pipeline(start.body, createGzip(), () => undefined));
     },
+  );
+}
+
+const TraceBody = Type.Object(
+  {
+    deliveries: Type.Array(
+      Type.Object(
+        {
+          deliveryId: Type.String({ format: 'uuid' }),
+          grantId: Type.String({ format: 'uuid' }),
+          items: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 }),
+          cursorFrom: Type.Union([Type.String({ maxLength: 400 }), Type.Null()]),
+          cursorTo: Type.String({ maxLength: 400 }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 200 },
+    ),
+    rows: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+const TraceResultSchema = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      deliveryId: Type.String(),
+      matched: Type.Integer({ description: 'Sample rows found in the delivery’s slice exactly as it presented them.' }),
+      unchecked: Type.Optional(Type.String({ description: 'Why the delivery could not be checked.' })),
+    }),
+  ),
+});
+
+/** The audit service's question when it traces a sample of leaked rows (`POST /api/v1/audit/trace`). */
+export async function deliveryTraceRoutes(app: App, { trace }: { trace: DeliveryTrace }): Promise<void> {
+  app.post(
+    '/api/v1/data/:code/trace',
+    {
+      schema: {
+        tags: ['internal'],
+        summary: 'Which deliveries’ slices contain a sample of rows (office auditors; asked by the audit trace)',
+        ...operationDoc(
+          'For each delivery named (as the audit trail recorded it), counts the sample rows found in its slice as that delivery presented them (its items, the grant’s row filter and masking, its change-sequence range). A row changed since the delivery is compared in its present version; the grant’s present terms apply. Office auditors only. Integrators use `POST /api/v1/audit/trace`.',
+          ['ROLE_REQUIRED', 'RESOURCE_NOT_FOUND', 'INVALID_CURSOR'],
+        ),
+        params: CodeParams,
+        body: TraceBody,
+        response: { 200: TraceResultSchema, ...problemResponses(400, 401, 403, 404) },
+      },
+    },
+    async (req) => ({ results: await trace.trace(req.principal, req.params.code, req.body.deliveries, req.body.rows) }),
   );
 }

@@ -15,6 +15,7 @@ import { decodePullCursor, encodePullCursor, type PullPosition } from './pull-cu
 import { pullFrame, type PullFormatName } from './pull-formats';
 import type { RowQuota } from './row-quota';
 import { SliceReader, type ScanInfo, type SliceChunk } from './slice-reader';
+import { DeliveryTrace } from './delivery-trace';
 
 export interface PullCall {
   principal: Principal;
@@ -67,13 +68,18 @@ export class DataCallService {
     private readonly pool: Pool,
     private readonly datasets: DatasetRegistry,
     private readonly grants: GrantCache,
-    planner: QueryPlanner,
+    private readonly planner: QueryPlanner,
     private readonly quota: RowQuota,
     private readonly events: EventPublisher,
     private readonly options: DataCallOptions,
     private readonly log: FastifyBaseLogger,
   ) {
     this.reader = new SliceReader(pool, planner);
+  }
+
+  /** The trace of leaked rows back to deliveries, over the same slices and presentation as the pulls. */
+  tracer(): DeliveryTrace {
+    return new DeliveryTrace(this.pool, this.datasets, this.grants, this.planner);
   }
 
   /** The caller's grant for a pull of `code`, or the reason there is none: the one decision, as at the gateway. */
