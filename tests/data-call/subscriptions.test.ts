@@ -302,7 +302,7 @@ test('a receiver answering 503 for a while gets the deliveries retried, then in 
   const firstOf2 = all.findIndex((r) => r.headers['gdx-delivery-sequence'] === '2');
   expect(all.slice(0, firstOf2).every((r) => r.headers['gdx-delivery-sequence'] === '1')).toBe(true);
   expect(all.slice(0, firstOf2).length).toBe(4);
-  expect(new Set(all.slice(0, firstOf2).map((r) => `${r.headers['webhook-id']}|${r.body}`)).size).toBe(1);
+  expect(new Set(all.slice(0, firstOf2).map((r) => `${String(r.headers['webhook-id'])}|${r.body}`)).size).toBe(1);
   const entries = await log(sub.id);
   expect(entries.find((e) => e.sequence === 1)).toMatchObject({ status: 'delivered', attempts: 4, lastStatusCode: 200 });
 });

@@ -218,12 +218,12 @@ export class DeliveryWorker {
 
   private async delivered(d: ClaimedDelivery, startedAt: Date, a: Extract<Attempt, { ok: true }>): Promise<void> {
     await this.events.transaction(async (m, emit) => {
-      const [rows] = (await m.query(
+      const [rows] = await m.query<[{ attempts: number }[], number]>(
         `UPDATE webhook_delivery SET status = 'delivered', attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2), delivered_at = now(),
            last_status_code = $3, last_error = NULL, latency_ms = $4, lease_until = NULL, updated_at = now()
          WHERE id = $1 AND status = 'pending' RETURNING attempts`,
         [d.id, startedAt, a.status, Math.round(a.latencyMs)],
-      )) as [{ attempts: number }[], number];
+      );
       if (rows[0]) emit(this.record(d, 'complete', a.address, a.latencyMs, rows[0].attempts));
     });
   }
@@ -246,12 +246,12 @@ export class DeliveryWorker {
     }
     const reason = `delivery ${d.sequence} was dead-lettered after ${attempts} attempts over the retry period (last: ${error})`;
     await this.events.transaction(async (m, emit) => {
-      const [rows] = (await m.query(
+      const [rows] = await m.query<[{ attempts: number }[], number]>(
         `UPDATE webhook_delivery SET status = 'dead', attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2), last_status_code = $3, last_error = $4,
            latency_ms = $5, lease_until = NULL, updated_at = now()
          WHERE id = $1 AND status = 'pending' RETURNING attempts`,
         [d.id, startedAt, a.status, error, Math.round(a.latencyMs)],
-      )) as [{ attempts: number }[], number];
+      );
       if (!rows[0]) return;
       emit(this.record(d, 'DEAD_LETTERED', a.address, a.latencyMs, rows[0].attempts));
       // Later deliveries wait behind the dead one: the subscription is paused until it is redelivered or resumed.
