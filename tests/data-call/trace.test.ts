@@ -63,7 +63,7 @@ async function pulled(user: TestUser, accept = 'application/x-ndjson') {
       .set('accept', accept);
     return r.status === 200 ? r : undefined;
   });
-  const deliveryId = res.headers['gdx-delivery-id'] as string;
+  const deliveryId = res.headers['gdx-delivery-id'];
   // On the trail before it can be traced.
   await eventually(async () => {
     const r = await gw().get('/api/v1/audit/records').query({ action: 'data.delivered', limit: 100 }).set(bearer(auditor)).expect(200);
