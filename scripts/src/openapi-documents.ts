@@ -21,7 +21,7 @@ export async function buildOpenapiDocuments(databaseUrl: string, redisUrl: strin
     ['gateway', () => gateway.buildApp({ config: gateway.loadGatewayConfig({}, { ...common, keysDir: mkdtempSync(join(tmpdir(), 'gdx-keys-')) }), logger: false })],
     ['catalogue', () => catalogue.buildApp({ config: catalogue.loadCatalogueConfig({}, common), logger: false })],
     ['request-approval', () => requestApproval.buildApp({ config: requestApproval.loadRequestApprovalConfig({}, common), logger: false })],
-    ['data-query', () => dataQuery.buildApp({ config: dataQuery.loadDataQueryConfig({}, common), logger: false })],
+    ['data-query', () => dataQuery.buildApp({ config: dataQuery.loadDataQueryConfig({}, { ...common, manifestKeysDir: mkdtempSync(join(tmpdir(), 'gdx-manifest-keys-')) }), logger: false })],
     ['audit', () => audit.buildApp({ config: audit.loadAuditConfig({}, common), logger: false })],
   ];
   const docs: Record<string, OpenApiDoc> = {};

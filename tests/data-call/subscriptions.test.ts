@@ -1,5 +1,9 @@
 import request from 'supertest';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomUUID, verify } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSigner } from 'fast-jwt';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { personOf, verifyWebhook, type Resolver } from '@gdx/data-query/testing';
@@ -52,6 +56,9 @@ const resolver: Resolver = async (hostname) => {
   throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
 };
 
+/** data-query's delivery-manifest keys: the test reads the private key to try it as a token signer. */
+const manifestKeysDir = mkdtempSync(join(tmpdir(), 'gdx-manifest-keys-'));
+
 beforeAll(async () => {
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -68,6 +75,7 @@ beforeAll(async () => {
   platform = await startPlatform(['data-query'], {
     config: {
       'data-query': {
+        manifestKeysDir,
         webhookRequireHttps: false,
         webhookAllow: 'receiver.test',
         // A tiny retry period and back-off, so that a dead letter takes seconds, not a day.
@@ -281,6 +289,46 @@ test('two batches arrive as two signed deliveries in order, with exactly the sli
     });
   }
   expect(JSON.stringify(records)).not.toContain(a.idNumber.slice(6, 14));
+});
+
+test('every push delivery carries a manifest signed with a platform key from the gateway’s JWKS; that key never passes as a token', async () => {
+  await subscribe('manifested');
+  // A row no other test changes.
+  await submit([upsert(local[local.length - 1], '冯一')]);
+  const [delivery] = await ackedCount('manifested', 1);
+  const jws = String(delivery.headers['gdx-manifest']);
+  const [h, p, sig] = jws.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { kid: string; typ: string };
+  expect(header.typ).toBe('gdx-manifest+jwt');
+  const jwks = (await gw().get('/.well-known/jwks.json').expect(200)).body as { keys: (import('node:crypto').JsonWebKey & { kid: string; gdx_use?: string })[] };
+  const jwk = jwks.keys.find((k) => k.kid === header.kid)!;
+  expect(jwk.gdx_use).toBe('manifest');
+  expect(verify(null, Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(sig, 'base64url'))).toBe(true);
+  const manifest = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+  expect(manifest).toMatchObject({
+    deliveryId: delivery.headers['webhook-id'],
+    recipientUnitId: consumer.unitId,
+    grantId: grant.id,
+    resourceCode: CODE,
+    records: 1,
+    bytes: Buffer.byteLength(delivery.body),
+    sha256: createHash('sha256').update(delivery.body).digest('hex'),
+    complete: true,
+  });
+
+  // The manifest key signs an access token as the gateway would: refused by the gateway and by data-query alike.
+  const file = readdirSync(manifestKeysDir).find((f) => f.endsWith('.pem'))!;
+  const forge = createSigner({
+    key: createPrivateKey(readFileSync(join(manifestKeysDir, file)))
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
+    algorithm: 'EdDSA',
+    kid: file.slice(0, -4),
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const forged = forge({ iss: 'gdx', aud: 'gdx-api', sub: consumer.id, iat: now, iat_ms: Date.now(), exp: now + 600, jti: randomUUID(), typ: 'account', unit: consumer.unitId, roles: ['unit_admin'] });
+  await gw().get('/api/v1/subscriptions').set('authorization', `Bearer ${forged}`).expect(401);
+  await request(dataQueryUrl(platform)).get('/api/v1/subscriptions').set('authorization', `Bearer ${forged}`).expect(401);
 });
 
 test('more changed rows than fit one delivery are split into numbered deliveries of at most webhookMaxRows', async () => {

@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { relative } from 'node:path';
 import type { App } from '@gdx/service-kit';
 import * as catalogue from '@gdx/catalogue';
@@ -69,7 +72,10 @@ export interface PlatformOptions {
 
 /** Addresses a service needs beyond the gateway's (its config refuses keys it does not know). */
 function wiring(name: ServiceName, url: (n: ServiceName) => string): Record<string, unknown> {
-  return name === 'request-approval' ? { catalogueUrl: url('catalogue') } : {};
+  if (name === 'request-approval') return { catalogueUrl: url('catalogue') };
+  // Its delivery-manifest keys in a directory of this platform's own, never the repository's .gdx/.
+  if (name === 'data-query') return { manifestKeysDir: mkdtempSync(join(tmpdir(), 'gdx-manifest-keys-')) };
+  return {};
 }
 
 export async function startPlatform(names: ServiceName[], options: PlatformOptions = {}): Promise<TestPlatform> {

@@ -29,6 +29,7 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
   const logs: Record<string, string[]> = {};
   const keysDir = mkdtempSync(join(tmpdir(), 'gdx-keys-'));
   const auditKeysDir = mkdtempSync(join(tmpdir(), 'gdx-audit-keys-'));
+  const manifestKeysDir = mkdtempSync(join(tmpdir(), 'gdx-manifest-keys-'));
   const spawnOne = (n: ProcessName, port: number, tag: string) => {
     logs[tag] = [];
     const child = spawn(process.execPath, [join(root, 'services', n, 'dist', 'server.js')], {
@@ -46,6 +47,7 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
         DATABASE_POOL_SIZE: '4',
         KEYS_DIR: keysDir,
         AUDIT_KEYS_DIR: auditKeysDir,
+        MANIFEST_KEYS_DIR: manifestKeysDir,
         JWKS_URL: `${urls.gateway}/.well-known/jwks.json`,
         GATEWAY_URL: urls.gateway,
         CATALOGUE_URL: urls.catalogue,

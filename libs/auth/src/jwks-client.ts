@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { MANIFEST_KEY_USE } from './key-store';
 
 export type KeyResolver = (kid: string) => Promise<string | undefined>;
 
@@ -46,10 +47,11 @@ export class JwksClient {
     this.lastFetch = Date.now();
     const res = await this.fetchImpl(this.url, { signal: AbortSignal.timeout(3_000) });
     if (!res.ok) throw new Error(`JWKS fetch answered ${res.status}`);
-    const body = (await res.json()) as { keys?: (JsonWebKey & { kid?: string })[] };
+    const body = (await res.json()) as { keys?: (JsonWebKey & { kid?: string; gdx_use?: string })[] };
     const next = new Map<string, string>();
     for (const jwk of body.keys ?? []) {
-      if (!jwk.kid || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') continue;
+      // A delivery-manifest key (data-query's) never verifies a token: no service but the gateway mints them.
+      if (!jwk.kid || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || jwk.gdx_use === MANIFEST_KEY_USE) continue;
       next.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString());
     }
     this.keys = next;

@@ -18,7 +18,12 @@ export interface Jwk {
   kid: string;
   alg: string;
   use: string;
+  /** `manifest`: a key that signs delivery manifests only; token verifiers never accept it (JwksClient skips it). */
+  gdx_use?: 'manifest';
 }
+
+/** The JWK marker of delivery-manifest keys, published in the same JWKS as the token keys. */
+export const MANIFEST_KEY_USE = 'manifest';
 
 const KID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -36,7 +41,8 @@ export function writeNewKey(dir: string, now = new Date()): string {
 }
 
 /**
- * Ed25519 signing keys from a directory (`<kid>.pem`). Rotation without downtime:
+ * Ed25519 signing keys from a directory (`<kid>.pem`): the gateway's token keys, data-query's
+ * delivery-manifest keys (`purpose: 'manifest'`, marked so in the JWKS). Rotation without downtime:
  * put a new key file in the directory (a Kubernetes secret update does that); each
  * replica re-reads the directory and publishes every key in the JWKS at once, but signs
  * with a new key only after `activationDelayMs`, longer than the services' JWKS refetch
@@ -50,6 +56,7 @@ export class KeyStore {
     private readonly dir: string,
     private readonly generate: boolean,
     private readonly activationDelayMs = 10_000,
+    private readonly purpose: 'token' | 'manifest' = 'token',
   ) {}
 
   load(): void {
@@ -76,7 +83,7 @@ export class KeyStore {
         addedAt: statSync(join(this.dir, f)).mtimeMs,
         privateKey,
         publicPem: pub.export({ type: 'spki', format: 'pem' }).toString(),
-        jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' },
+        jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig', ...(this.purpose === 'manifest' ? { gdx_use: MANIFEST_KEY_USE } : {}) },
       });
     }
     if (!keys.length) throw new Error(`no Ed25519 signing key in ${this.dir} (set GENERATE_KEYS=true for development)`);

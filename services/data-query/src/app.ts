@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { Redis } from 'ioredis';
-import { createBaseApp, redisOptions, reportOwnerUnit, type App } from '@gdx/service-kit';
-import { createServiceTokenVerifier, JwksClient, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
+import { createBaseApp, operationDoc, redisOptions, reportOwnerUnit, type App } from '@gdx/service-kit';
+import { createServiceTokenVerifier, JwksClient, JwksSchema, KeyStore, ManifestSigner, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
 import { idempotent } from '@gdx/events';
 import { eventHandlers, isEventOf, type EventOf } from '@gdx/contracts';
@@ -187,6 +187,23 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
     },
     app.log.child({ component: 'subscriptions' }),
   );
+  // Push deliveries' manifests are signed here (pulls' at the gateway) with keys of their own, published by the gateway's JWKS.
+  const manifestKeys = new KeyStore(config.manifestKeysDir, config.generateKeys, 0, 'manifest');
+  manifestKeys.load();
+  const manifests = new ManifestSigner(manifestKeys, config.jwtIssuer);
+  app.get(
+    '/.well-known/manifest-keys.json',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['internal'],
+        summary: 'The keys that sign push deliveries’ manifests (the gateway publishes them in the platform’s JWKS)',
+        ...operationDoc('Public Ed25519 keys marked `gdx_use: manifest`. Integrators read them from the gateway’s `/.well-known/jwks.json`.'),
+        response: { 200: JwksSchema },
+      },
+    },
+    async () => manifestKeys.jwks(),
+  );
   const deliveries = new DeliveryWorker(
     pool,
     subscriptions,
@@ -199,6 +216,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
       retryMs: config.webhookRetryHours * 3_600_000,
       retryBaseMs: config.webhookRetryBaseMs,
       retryCapMs: config.webhookRetryCapMs,
+      signManifest: (m) => manifests.sign(m),
     },
     app.log.child({ component: 'deliveries' }),
   );

@@ -24,6 +24,12 @@ export const DataQueryConfigSchema = {
     default: 2000,
     description: 'Rows a data-call pull reads per statement (and holds in memory at once); the grant is decided again between chunks.',
   }),
+  manifestKeysDir: Type.String({
+    default: '.gdx/manifest-keys',
+    description:
+      'Directory of the Ed25519 keys (<kid>.pem, PKCS#8) that sign push deliveries’ manifests; published in the gateway’s JWKS, never accepted for tokens. Mount a secret here in production.',
+  }),
+  generateKeys: Type.Boolean({ default: true, description: 'Create a manifest key when manifestKeysDir has none (development). Turn off in production.' }),
   pullReadAhead: Type.Integer({
     minimum: 1,
     maximum: 8,

@@ -1,8 +1,7 @@
 import { createBaseApp, type App } from '@gdx/service-kit';
-import { revocationFeedPlugin, ServiceTokenIssuer, type KeyResolver } from '@gdx/auth';
+import { KeyStore, ManifestSigner, revocationFeedPlugin, ServiceTokenIssuer, type KeyResolver } from '@gdx/auth';
 import type { GatewayConfig } from './config';
 import { gatewayDataSource } from './data-source';
-import { KeyStore } from './identity/key-store';
 import { TokenService } from './identity/token.service';
 import { AuthService } from './identity/auth.service';
 import { UnitService } from './identity/unit.service';
@@ -18,7 +17,8 @@ import { GrantCache, type Snapshot } from './grants/grant-cache';
 import { QuotaCounter } from './grants/quota';
 import { queryRoutes } from './grants/query.routes';
 import { dataCallGuard, signedPulls } from './grants/data-call-guard';
-import { ManifestSigner } from './grants/delivery-manifest';
+import { ManifestKeys } from './identity/manifest-keys';
+
 import { ResourceProviders } from './grants/resource-providers';
 
 /** The gateway's own identity when it reads from other services (the grant snapshot). */
@@ -81,7 +81,11 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
 
   const tokens = new TokenService(keys, { issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds: config.tokenTtlSeconds });
   const auth = new AuthService(app.db, app.events, tokens, { threshold: config.lockoutThreshold, minutes: config.lockoutMinutes });
-  await app.register(authRoutes, { auth, keys });
+  // data-query's delivery-manifest keys join the JWKS (never as token keys: see JwksClient).
+  const manifestKeys = new ManifestKeys(config.dataQueryUrl, 30_000, app.log);
+  app.addHook('onReady', async () => manifestKeys.start());
+  app.addHook('onClose', async () => manifestKeys.stop());
+  await app.register(authRoutes, { auth, keys, manifestKeys: () => manifestKeys.current() });
   await app.register(identityRoutes, { units: new UnitService(app.db, app.events), accounts: new AccountService(app.db, app.events), clients: new ClientService(app.db, app.events) });
 
   const grants = new GrantCache({

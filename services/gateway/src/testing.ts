@@ -5,7 +5,7 @@
  */
 export { Account } from './entities/account.entity';
 export { hashPassword } from './identity/password';
-export { writeNewKey } from './identity/key-store';
+export { writeNewKey } from '@gdx/auth';
 export { QuotaCounter } from './grants/quota';
 export { GrantCache, cachedGrant, type CachedGrant } from './grants/grant-cache';
 export { QueryChannel } from './grants/query-channel';

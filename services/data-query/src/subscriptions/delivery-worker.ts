@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { createEvent } from '@gdx/contracts';
+import { createEvent, type DeliveryManifest as SignedManifest } from '@gdx/contracts';
 import type { EventPublisher } from '@gdx/events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DeliveryManifest, DeliveryStatus } from '../entities/webhook-delivery.entity';
@@ -18,6 +18,8 @@ export interface DeliveryWorkerOptions {
   retryMs: number;
   retryBaseMs: number;
   retryCapMs: number;
+  /** Signs a delivery's manifest with the platform's manifest key (JWKS-verifiable), sent as `gdx-manifest`. */
+  signManifest: (manifest: SignedManifest) => string;
 }
 
 interface ClaimedDelivery {
@@ -170,6 +172,20 @@ export class DeliveryWorker {
       'gdx-cursor-from': d.manifest.cursorFrom,
       'gdx-cursor-to': d.manifest.cursorTo,
       'gdx-body-sha256': d.manifest.sha256,
+      // The receiver keeps it beside the rows: who got what under which grant, verifiable with the platform's JWKS (Art. 19).
+      'gdx-manifest': this.options.signManifest({
+        deliveryId: d.id,
+        recipientUnitId: d.manifest.recipientUnitId,
+        grantId: d.manifest.grantId,
+        resourceCode: d.manifest.resourceCode,
+        format: 'ndjson',
+        cursorFrom: d.manifest.cursorFrom,
+        cursorTo: d.manifest.cursorTo,
+        records: d.manifest.rows + d.manifest.tombstones,
+        bytes: d.manifest.bytes,
+        sha256: d.manifest.sha256,
+        complete: true,
+      }),
     };
     try {
       const r = await postWebhook(check.url, check.addresses, headers, body, this.options.timeoutMs);

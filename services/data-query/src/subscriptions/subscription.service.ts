@@ -395,10 +395,14 @@ export class SubscriptionService {
   async sweep(): Promise<void> {
     const { rows: paused } = await this.pool.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM webhook_subscription WHERE status = 'paused' AND pause_kind = 'grant'`);
     for (const r of paused) if (this.decide(r.unit_id, r.resource_code, r.items).ok) await this.setStatus(r.id, 'active', null, null, SYSTEM, 'resumed');
-    const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT s.id FROM webhook_subscription s JOIN dataset d ON d.code = s.resource_code WHERE s.status = 'active' AND s.cursor_seq < d.change_seq ORDER BY s.id`,
+    const { rows } = await this.pool.query<{ id: string; cursor_seq: string; change_seq: string }>(
+      `SELECT s.id, s.cursor_seq::text AS cursor_seq, d.change_seq::text AS change_seq FROM webhook_subscription s JOIN dataset d ON d.code = s.resource_code WHERE s.status = 'active' AND s.cursor_seq < d.change_seq ORDER BY s.id`,
     );
-    for (const { id } of rows) await this.advance(id);
+    // One batch (one change sequence) at a time, as the batch events would have made them: a catch-up
+    // never folds two batches into one delivery, whichever of it and the event consumer comes first.
+    for (const { id, cursor_seq, change_seq } of rows) {
+      for (let seq = BigInt(cursor_seq) + 1n; seq <= BigInt(change_seq); seq++) await this.advance(id, String(seq));
+    }
   }
 
   /**

@@ -5,7 +5,8 @@ import { decideGrant, MANIFEST_TRAILER } from '@gdx/contracts';
 import { ForbiddenError, ServiceUnavailableError } from '@gdx/errors';
 import type { GrantCache } from './grant-cache';
 import type { GuardedRoute } from '../proxy/upstreams';
-import { ManifestTransform, type ManifestSigner } from './delivery-manifest';
+import type { ManifestSigner } from '@gdx/auth';
+import { ManifestTransform } from './delivery-manifest';
 
 /**
  * The gateway's decision on a data call (数据调用) before it is forwarded: the caller unit's

@@ -1,33 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { createSigner } from 'fast-jwt';
-import { MANIFEST_TYP, type DeliveryManifest } from '@gdx/contracts';
-import type { KeyStore } from '../identity/key-store';
-
-/** Signs delivery manifests with the key store's current key (the one in the JWKS), as a JWT of typ MANIFEST_TYP. */
-export class ManifestSigner {
-  private signers = new Map<string, (payload: Record<string, unknown>) => string>();
-
-  constructor(
-    private readonly keys: KeyStore,
-    private readonly issuer: string,
-  ) {}
-
-  sign(manifest: DeliveryManifest, now = Date.now()): string {
-    const key = this.keys.current();
-    let sign = this.signers.get(key.kid);
-    if (!sign) {
-      sign = createSigner<Record<string, unknown>>({
-        key: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        algorithm: 'EdDSA',
-        kid: key.kid,
-        header: { alg: 'EdDSA', typ: MANIFEST_TYP },
-      });
-      this.signers.set(key.kid, sign);
-    }
-    return sign({ iss: this.issuer, iat: Math.floor(now / 1000), ...manifest });
-  }
-}
+import type { DeliveryManifest } from '@gdx/contracts';
+import type { ManifestSigner } from '@gdx/auth';
 
 /** What the gateway knows of a pull before its first byte: from the call, the route and data-query's headers. */
 export type ManifestContext = Pick<DeliveryManifest, 'deliveryId' | 'recipientUnitId' | 'grantId' | 'resourceCode' | 'format' | 'cursorFrom'> & { nextCursor: string };

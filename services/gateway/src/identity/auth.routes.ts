@@ -4,7 +4,7 @@ import { operationDoc, problemResponses, type App } from '@gdx/service-kit';
 import { LoginSchema, OAuthErrorSchema, TokenResponseSchema } from './identity.schemas';
 import { OAuthError, type AuthService } from './auth.service';
 import { markRecorded } from '../proxy/call-record';
-import type { KeyStore } from './key-store';
+import { JwksSchema, type Jwk, type KeyStore } from '@gdx/auth';
 
 const TokenRequest = Type.Object(
   {
@@ -36,7 +36,7 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
-export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; keys: KeyStore }): Promise<void> {
+export async function authRoutes(app: App, { auth, keys, manifestKeys }: { auth: AuthService; keys: KeyStore; manifestKeys: () => Promise<Jwk[]> }): Promise<void> {
   await app.register(formbody, { bodyLimit: 8192 });
   app.addSchema(OAuthErrorSchema);
 
@@ -110,13 +110,15 @@ export async function authRoutes(app: App, { auth, keys }: { auth: AuthService; 
       schema: {
         tags: ['identity'],
         summary: 'Token verification keys (RFC 7517)',
-        ...operationDoc('The public Ed25519 keys that verify the platform’s tokens, for services and integrators. Public.'),
-        response: { 200: Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() })) }) },
+        ...operationDoc(
+          'The public Ed25519 keys that verify the platform’s tokens, for services and integrators, and the keys that verify delivery manifests (marked `gdx_use: manifest`, never valid for a token). Public.',
+        ),
+        response: { 200: JwksSchema },
       },
     },
     async (_req, reply) => {
       reply.header('cache-control', 'public, max-age=60');
-      return keys.jwks();
+      return { keys: [...keys.jwks().keys, ...(await manifestKeys())] };
     },
   );
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import type { AccessTokenClaims, Role } from '@gdx/auth';
-import type { KeyStore } from './key-store';
+import type { KeyStore } from '@gdx/auth';
 
 export interface IssuedToken {
   access_token: string;
