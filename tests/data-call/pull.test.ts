@@ -279,7 +279,7 @@ test('forged cursors, unknown and ungranted items are refused with their codes',
   expect(Object.keys(some.rows[0])).toEqual(['name']);
 });
 
-test('no grant, the wrong mode, a suspended or expired grant are refused at the gateway, and every refusal is on the record with its code for both parties', async () => {
+test('no grant, the wrong mode, a suspended, revoked or expired grant are refused at the gateway, and every refusal is on the record with its code for both parties', async () => {
   const interfaceOnly = await addUser(platform.gateway, 'SCJG', ['unit_admin']);
   await events.grant(grantOf({ consumerUnitId: interfaceOnly.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['name'], modes: ['interface'] }));
   const expiredUnit = await addUser(platform.gateway, 'RS', ['unit_admin']);
@@ -294,10 +294,21 @@ test('no grant, the wrong mode, a suspended or expired grant are refused at the 
       validTo: new Date(Date.now() - 86_400_000).toISOString(),
     }),
   );
+  // A grant suspended, and one revoked for good, before the pull.
+  const suspendedUnit = await addUser(platform.gateway, 'WJ', ['unit_admin']);
+  const suspended = grantOf({ consumerUnitId: suspendedUnit.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['name'], modes: ['data-call'] });
+  await events.grant(suspended);
+  await events.grant({ ...suspended, status: 'suspended', statusReason: '核查', version: suspended.version + 1 }, 'grant.suspended');
+  const revokedUnit = await addUser(platform.gateway, 'TJ', ['unit_admin']);
+  const revoked = grantOf({ consumerUnitId: revokedUnit.unitId, providerUnitId: provider.unitId, resourceCode: CODE, items: ['name'], modes: ['data-call'] });
+  await events.grant(revoked);
+  await events.grant({ ...revoked, status: 'revoked', statusReason: '违规使用', version: revoked.version + 1 }, 'grant.revoked');
   const cases: [TestUser, string][] = [
     [third, 'NO_GRANT'],
     [interfaceOnly, 'MODE_NOT_GRANTED'],
     [expiredUnit, 'GRANT_EXPIRED'],
+    [suspendedUnit, 'GRANT_NOT_ACTIVE'],
+    [revokedUnit, 'GRANT_NOT_ACTIVE'],
   ];
   for (const [user, code] of cases) {
     const requestId = `refused-${randomUUID()}`;
