@@ -6,3 +6,4 @@ export * from './token-revocations';
 export * from './key-store';
 export * from './manifest-signer';
 export * from './jwk.schema';
+export * from './current-key-signer';

@@ -1,6 +1,6 @@
 import { SERVICE_TOKEN_HEADER, type ServiceTokenVerifier } from '@gdx/auth';
 import { operationDoc, problemResponses, type App } from '@gdx/service-kit';
-import { QUERY_BATCH_MAX_BYTES, QUERY_BATCH_PATH, QueryBatchResultSchema, QueryBatchSchema, QueryBodySchema, QueryResultSchema } from '@gdx/contracts';
+import { QUERY_BATCH_MAX_BYTES, QUERY_BATCH_PATH, QueryBatchResultSchema, QueryBatchSchema, QueryBodySchema, QueryResultSchema, DENIAL_CODES } from '@gdx/contracts';
 import { CodeParams } from '../batches/batch.schemas';
 import type { QueryService } from './query.service';
 import type { QueryBatchService } from './query-batch.service';
@@ -28,12 +28,7 @@ export async function queryRoutes(app: App, { queries, batches, fromGateway }: Q
         ...operationDoc(
           'Conditions on declared query keys only; projection to granted items, the grant’s row filter and masking applied; cursor paging. Denials answer 403 with a code naming the failed condition (NO_GRANT, MODE_NOT_GRANTED, GRANT_NOT_ACTIVE, GRANT_NOT_YET_VALID, GRANT_EXPIRED, ITEM_NOT_GRANTED): the same decision the gateway makes. Every call is audited before it is answered; 503 AUDIT_UNAVAILABLE when it cannot be. data-query’s own answer to an interface query the gateway forwarded: it decides the grant again, applies the grant’s row filter and masking, and records the call. Integrators call the gateway’s route of the same path.',
           [
-            'NO_GRANT',
-            'MODE_NOT_GRANTED',
-            'GRANT_NOT_ACTIVE',
-            'GRANT_NOT_YET_VALID',
-            'GRANT_EXPIRED',
-            'ITEM_NOT_GRANTED',
+            ...DENIAL_CODES,
             'UNKNOWN_ITEM',
             'INVALID_CONDITION',
             'CONDITION_REQUIRED',

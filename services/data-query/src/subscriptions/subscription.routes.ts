@@ -1,3 +1,4 @@
+import { DENIAL_CODES } from '@gdx/contracts';
 import { Type } from '@sinclair/typebox';
 import type { ServiceTokenVerifier } from '@gdx/auth';
 import { operationDoc, page, PageQuery, problemResponses, reportOwnerUnit, type App } from '@gdx/service-kit';
@@ -99,12 +100,7 @@ export async function subscriptionRoutes(app: App, { subscriptions, fromGateway 
           'The consumer unit’s admin, holding a grant with the `data-call` mode, names a webhook URL (and optionally a subset of the granted items). From then on every accepted provider batch makes the next numbered deliveries of the changed rows of the slice (masked, filtered, tombstones `{"_deleted": true, <key>}` included), POSTed as NDJSON and signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), with `gdx-delivery-sequence`, in order, retried with back-off, then dead-lettered. A new subscription starts at the resource’s current change sequence (a full pull gives the rows before it). The URL must be https and reach only public addresses after DNS resolution unless the operator allow-lists it. The answer shows the signing secret once.',
           [
             'ROLE_REQUIRED',
-            'NO_GRANT',
-            'MODE_NOT_GRANTED',
-            'GRANT_NOT_ACTIVE',
-            'GRANT_NOT_YET_VALID',
-            'GRANT_EXPIRED',
-            'ITEM_NOT_GRANTED',
+            ...DENIAL_CODES,
             'UNKNOWN_ITEM',
             'WEBHOOK_URL_REFUSED',
             'RESOURCE_NOT_FOUND',

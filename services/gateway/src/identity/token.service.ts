@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createSigner } from 'fast-jwt';
-import type { AccessTokenClaims, Role } from '@gdx/auth';
-import type { KeyStore } from '@gdx/auth';
+import { CurrentKeySigner, type AccessTokenClaims, type KeyStore, type Role } from '@gdx/auth';
 
 export interface IssuedToken {
   access_token: string;
@@ -12,25 +10,16 @@ export interface IssuedToken {
 
 /** Signs access tokens (RFC 9068 shape) with the key store's current key. */
 export class TokenService {
-  private signers = new Map<string, (payload: Record<string, unknown>) => string>();
+  private readonly signer: CurrentKeySigner;
 
   constructor(
-    private readonly keys: KeyStore,
+    keys: KeyStore,
     private readonly options: { issuer: string; audience: string; ttlSeconds: number },
-  ) {}
+  ) {
+    this.signer = new CurrentKeySigner(keys, 'at+jwt');
+  }
 
   issue(subject: { kind: 'account' | 'client'; id: string; unitId: string; roles: Role[]; scopes?: string[] }, now = Date.now()): IssuedToken & { jti: string } {
-    const key = this.keys.current();
-    let sign = this.signers.get(key.kid);
-    if (!sign) {
-      sign = createSigner<Record<string, unknown>>({
-        key: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        algorithm: 'EdDSA',
-        kid: key.kid,
-        header: { alg: 'EdDSA', typ: 'at+jwt' },
-      });
-      this.signers.set(key.kid, sign);
-    }
     const iat = Math.floor(now / 1000);
     const issuedAtMs = Math.floor(now);
     const claims: AccessTokenClaims = {
@@ -47,7 +36,7 @@ export class TokenService {
       ...(subject.scopes?.length ? { scope: subject.scopes.join(' ') } : {}),
     };
     return {
-      access_token: sign(claims as unknown as Record<string, unknown>),
+      access_token: this.signer.sign(claims as unknown as Record<string, unknown>),
       token_type: 'Bearer',
       expires_in: this.options.ttlSeconds,
       jti: claims.jti,
