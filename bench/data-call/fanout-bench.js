@@ -15,21 +15,14 @@
  * seconds, deliveries/s and rows/s, per-subscriber latency of its first and last delivery (median, max).
  * One delivery per subscriber is checked with verifyWebhook. Results go to bench/data-call/results/.
  */
-const { spawn } = require('node:child_process');
-const { mkdirSync, mkdtempSync, writeFileSync, existsSync, statSync } = require('node:fs');
+const { mkdirSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:http');
-const { randomBytes } = require('node:crypto');
-const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const net = require('node:net');
-const { REDIS_URL, freshDatabase, waitFor, deployedNodeArgs, admin } = require('../lib/scratch');
+const { waitFor } = require('../lib/scratch');
+const { bootPlatform, log, CODE } = require('../lib/platform');
 
-const ROOT = join(__dirname, '..', '..');
-const DB_NAME = 'gdx_bench_fanout';
-const CODE = '101001/0001';
 const ITEMS = ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'];
 const POLL_MS = 20;
-const log = (...m) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
 
 function args() {
   const a = { rows: 20_000, subscribers: 20, changed: 1000, rounds: 3, keep: 0 };
@@ -41,31 +34,13 @@ function args() {
   return a;
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (ns) => Number(ns) / 1e6;
 
 async function main() {
   const a = args();
   if (a.rounds * a.changed > a.rows) throw new Error('--rounds × --changed must not exceed --rows (each round changes other existing rows)');
-  const { Pool } = require('pg');
-  const { Redis } = require('ioredis');
-  const { migrate } = require('@gdx/database');
-  const { streamKey } = require('@gdx/events');
-  const { createEvent } = require('@gdx/contracts');
-  const { referenceData } = require('@gdx/codes');
-  const { SERVICE_DATABASES } = require('@gdx/scripts');
-  const { gatewayDataSource, seedIdentity, Unit } = require('@gdx/gateway');
-  const { DatasetRegistry, copyNdjsonIntoDataset, writeNdjson, starterResources, starterResourceView, personOf, verifyWebhook } = require('@gdx/data-query/testing');
+  const { personOf, verifyWebhook } = require('@gdx/data-query/testing');
 
   // The receiver: one path per subscriber; answers 204 at once, records arrival, rows, and the first delivery's bytes.
   let current = null; // the round being measured
@@ -98,109 +73,18 @@ async function main() {
   await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const receiverPort = receiver.address().port;
 
-  const prefix = `bench:fo:${randomBytes(4).toString('hex')}:`;
-  const url = await freshDatabase(DB_NAME);
-  for (const s of SERVICE_DATABASES) await migrate(s.dataSource(url));
-  const ds = gatewayDataSource(url, 2);
-  await ds.initialize();
-  const creds = await seedIdentity(
-    ds,
-    referenceData().units.filter((u) => ['OFFICE', 'GA', 'LZH'].includes(u.key)),
-  );
-  const units = Object.fromEntries((await ds.getRepository(Unit).find()).map((u) => [u.key, u.id]));
-  await ds.destroy();
-
-  const names = ['gateway', 'data-query', 'request-approval'];
-  const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()])));
-  const u = (n) => `http://127.0.0.1:${ports[n]}`;
-  const keysDir = mkdtempSync(join(tmpdir(), 'gdx-bench-keys-'));
-  const children = {};
-  for (const name of names) {
-    children[name] = spawn(process.execPath, [...deployedNodeArgs(name), join(ROOT, 'services', name, 'dist', 'server.js')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(ports[name]),
-        HOST: '127.0.0.1',
-        DATABASE_URL: url,
-        REDIS_URL,
-        STREAM_PREFIX: prefix,
-        MIGRATE_ON_START: 'false',
-        LOG_LEVEL: 'warn',
-        KEYS_DIR: keysDir,
-        GENERATE_KEYS: 'true',
-        JWKS_URL: `${u('gateway')}/.well-known/jwks.json`,
-        GATEWAY_URL: u('gateway'),
-        DATA_QUERY_URL: u('data-query'),
-        REQUEST_APPROVAL_URL: u('request-approval'),
-        CATALOGUE_URL: 'http://127.0.0.1:9',
-        AUDIT_URL: 'http://127.0.0.1:9',
-        // data-query only reads these: loopback receivers over http, a short idle poll; retries, concurrency and max rows stay at their defaults.
-        WEBHOOK_REQUIRE_HTTPS: 'false',
-        WEBHOOK_ALLOW: '127.0.0.1/32',
-        WEBHOOK_POLL_MS: String(POLL_MS),
-      },
-    });
-  }
-  const stopAll = () => Object.values(children).forEach((c) => c.kill('SIGTERM'));
-  process.on('exit', stopAll);
-  for (const name of names) await waitFor(name, async () => (await fetch(`${u(name)}/health/ready`)).ok);
-  log('services up', ports, 'receiver', receiverPort);
-
-  const redis = new Redis(REDIS_URL);
-  const pool = new Pool({ connectionString: url, max: 4, options: '-c search_path=data_query,public' });
-  const xadd = (domain, type, subject, data) => redis.xadd(streamKey(prefix, domain), '*', 'event', JSON.stringify(createEvent(type, { actor: { kind: 'system' }, subject, data })));
-  await xadd('resource', 'resource.published', CODE, starterResourceView(CODE, units.GA));
-  await waitFor('the population table', async () => (await pool.query('SELECT 1 FROM dataset WHERE code = $1', [CODE])).rowCount === 1);
-  const file = join(tmpdir(), `gdx-population-${a.rows}.ndjson`);
-  if (!existsSync(file) || statSync(file).size === 0) {
-    log(`generating ${a.rows} rows → ${file}`);
-    await writeNdjson(
-      file,
-      starterResources().find((r) => r.code === CODE),
-      a.rows,
-    );
-  }
-  const registry = new DatasetRegistry(pool);
-  await registry.reload(CODE);
-  const client = await pool.connect();
-  const loaded = await copyNdjsonIntoDataset(client, registry.get(CODE), file);
-  client.release();
-  await pool.query('ANALYZE data_query_rows.r_101001_0001');
-  log(`loaded ${loaded} rows`);
-
-  const regions = Object.keys(referenceData().regions);
-  const grant = {
-    id: '0190f000-0000-7000-8000-00000000f001',
-    consumerUnitId: units.LZH,
-    providerUnitId: units.GA,
-    resourceCode: CODE,
-    items: ITEMS,
-    rowFilter: { all: [{ key: 'regionCode', op: 'in', value: regions }] },
-    modes: ['data-call'],
-    rateLimitPerSecond: 1000,
-    dailyQuota: 1_000_000_000,
-    validFrom: new Date(Date.now() - 86_400_000).toISOString(),
-    validTo: new Date(Date.now() + 86_400_000).toISOString(),
-    purpose: 'benchmark',
-    requestId: '0190f000-0000-7000-8000-00000000f002',
-    status: 'active',
-    statusReason: null,
-    version: 1,
-  };
-  await xadd('grant', 'grant.issued', grant.id, grant);
-
-  const login = async (unit) => {
-    const acc = creds.accounts.find((x) => x.unit === unit && x.roles.includes('unit_admin'));
-    const res = await fetch(`${u('gateway')}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: acc.username, password: acc.password }),
-    });
-    if (res.status !== 200) throw new Error(`login of ${acc.username} answered ${res.status}: ${await res.text()}`);
-    return (await res.json()).access_token;
-  };
+  const p = await bootPlatform({
+    dbName: 'gdx_bench_fanout',
+    unitKeys: ['OFFICE', 'GA', 'LZH'],
+    rows: a.rows,
+    // data-query only reads these: loopback receivers over http, a short idle poll; retries, concurrency and max rows stay at their defaults.
+    env: { 'data-query': { WEBHOOK_REQUIRE_HTTPS: 'false', WEBHOOK_ALLOW: '127.0.0.1/32', WEBHOOK_POLL_MS: String(POLL_MS) } },
+  });
+  const { u, pool } = p;
+  const loaded = p.loaded;
+  log('receiver', receiverPort);
+  await p.issueDataCallGrant('0190f000-0000-7000-8000-00000000f001', 'LZH', ITEMS);
+  const login = (unitKey) => p.accountToken(unitKey);
   const consumerToken = await login('LZH');
   const providerToken = await login('GA');
 
@@ -321,13 +205,8 @@ async function main() {
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `fanout-${result.when.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  stopAll();
   receiver.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await pool.end();
-  if (!a.keep) await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`).catch(() => undefined);
+  await p.stop({ keep: !!a.keep });
   setTimeout(() => process.exit(0), 1000).unref();
 }
 

@@ -18,19 +18,10 @@
  * with --rows 100000 and --rows 1000000 to see it flat); an incremental pull after 1 % of the rows
  * changed, as a share of the full pull's time (target ≤ 3 %). Results go to bench/data-call/results/.
  */
-const { spawn } = require('node:child_process');
-const { mkdirSync, mkdtempSync, writeFileSync, existsSync, statSync } = require('node:fs');
-const { randomBytes } = require('node:crypto');
-const { tmpdir } = require('node:os');
+const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const net = require('node:net');
-const { REDIS_URL, freshDatabase, waitFor, deployedNodeArgs, rssMiBOfPid, admin } = require('../lib/scratch');
-
-const ROOT = join(__dirname, '..', '..');
-const DB_NAME = 'gdx_bench_data_call';
-const CODE = '101001/0001';
-const ITEMS = ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'];
-const log = (...m) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
+const { rssMiBOfPid, waitFor } = require('../lib/scratch');
+const { bootPlatform, log, CODE } = require('../lib/platform');
 
 function args() {
   const a = { rows: 1_000_000, rounds: 5, keep: 0 };
@@ -40,16 +31,6 @@ function args() {
     if (m) a[m[1]] = Number(m[2] ?? argv[++i]);
   }
   return a;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function copyOut(pool, sql) {
@@ -94,114 +75,14 @@ const spread = (xs) => `${Math.round(Math.min(...xs))}–${Math.round(Math.max(.
 
 async function main() {
   const a = args();
-  const { Pool } = require('pg');
-  const { Redis } = require('ioredis');
-  const { migrate } = require('@gdx/database');
-  const { streamKey } = require('@gdx/events');
-  const { createEvent } = require('@gdx/contracts');
   const { referenceData } = require('@gdx/codes');
-  const { SERVICE_DATABASES } = require('@gdx/scripts');
-  const { gatewayDataSource, seedIdentity, Unit } = require('@gdx/gateway');
-  const { DatasetRegistry, copyNdjsonIntoDataset, writeNdjson, starterResources, starterResourceView } = require('@gdx/data-query/testing');
-
-  const prefix = `bench:dc:${randomBytes(4).toString('hex')}:`;
-  const url = await freshDatabase(DB_NAME);
-  for (const s of SERVICE_DATABASES) await migrate(s.dataSource(url));
-  const ds = gatewayDataSource(url, 2);
-  await ds.initialize();
-  const creds = await seedIdentity(
-    ds,
-    referenceData().units.filter((u) => ['OFFICE', 'GA', 'LZH'].includes(u.key)),
-  );
-  const units = Object.fromEntries((await ds.getRepository(Unit).find()).map((u) => [u.key, u.id]));
-  await ds.destroy();
-
-  const names = ['gateway', 'data-query', 'request-approval'];
-  const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()])));
-  const u = (n) => `http://127.0.0.1:${ports[n]}`;
-  const keysDir = mkdtempSync(join(tmpdir(), 'gdx-bench-keys-'));
-  const children = {};
-  for (const name of names) {
-    const profile = name !== 'request-approval' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    children[name] = spawn(process.execPath, [...deployedNodeArgs(name), ...profile, join(ROOT, 'services', name, 'dist', 'server.js')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(ports[name]),
-        HOST: '127.0.0.1',
-        DATABASE_URL: url,
-        REDIS_URL,
-        STREAM_PREFIX: prefix,
-        MIGRATE_ON_START: 'false',
-        LOG_LEVEL: 'warn',
-        KEYS_DIR: keysDir,
-        GENERATE_KEYS: 'true',
-        JWKS_URL: `${u('gateway')}/.well-known/jwks.json`,
-        GATEWAY_URL: u('gateway'),
-        DATA_QUERY_URL: u('data-query'),
-        REQUEST_APPROVAL_URL: u('request-approval'),
-        CATALOGUE_URL: 'http://127.0.0.1:9',
-        AUDIT_URL: 'http://127.0.0.1:9',
-      },
-    });
-  }
-  const stopAll = () => Object.values(children).forEach((c) => c.kill('SIGTERM'));
-  process.on('exit', stopAll);
-  for (const name of names) await waitFor(name, async () => (await fetch(`${u(name)}/health/ready`)).ok);
-  log('services up', ports);
-
-  const redis = new Redis(REDIS_URL);
-  const pool = new Pool({ connectionString: url, max: 4, options: '-c search_path=data_query,public' });
-  const xadd = (domain, type, subject, data) => redis.xadd(streamKey(prefix, domain), '*', 'event', JSON.stringify(createEvent(type, { actor: { kind: 'system' }, subject, data })));
-  await xadd('resource', 'resource.published', CODE, starterResourceView(CODE, units.GA));
-  await waitFor('the population table', async () => (await pool.query('SELECT 1 FROM dataset WHERE code = $1', [CODE])).rowCount === 1);
-  const file = join(tmpdir(), `gdx-population-${a.rows}.ndjson`);
-  if (!existsSync(file) || statSync(file).size === 0) {
-    log(`generating ${a.rows} rows → ${file}`);
-    await writeNdjson(
-      file,
-      starterResources().find((r) => r.code === CODE),
-      a.rows,
-    );
-  }
-  const registry = new DatasetRegistry(pool);
-  await registry.reload(CODE);
-  const client = await pool.connect();
-  const loaded = await copyNdjsonIntoDataset(client, registry.get(CODE), file);
-  client.release();
-  await pool.query('ANALYZE data_query_rows.r_101001_0001');
-  log(`loaded ${loaded} rows`);
-
+  const p = await bootPlatform({ dbName: 'gdx_bench_data_call', unitKeys: ['OFFICE', 'GA', 'LZH'], rows: a.rows, profile: process.env.BENCH_PROFILE });
+  const { u, children, pool } = p;
+  const loaded = p.loaded;
   // A district's grant: masked identity numbers and names, the row filter over every region code (so both sides test it on every row).
+  await p.issueDataCallGrant('0190f000-0000-7000-8000-00000000c001', 'LZH', ['idNumber', 'name', 'sex', 'birthDate', 'regionCode']);
   const regions = Object.keys(referenceData().regions);
-  const grant = {
-    id: '0190f000-0000-7000-8000-00000000c001',
-    consumerUnitId: units.LZH,
-    providerUnitId: units.GA,
-    resourceCode: CODE,
-    items: ITEMS,
-    rowFilter: { all: [{ key: 'regionCode', op: 'in', value: regions }] },
-    modes: ['data-call'],
-    rateLimitPerSecond: 1000,
-    dailyQuota: 1_000_000_000,
-    validFrom: new Date(Date.now() - 86_400_000).toISOString(),
-    validTo: new Date(Date.now() + 86_400_000).toISOString(),
-    purpose: 'benchmark',
-    requestId: '0190f000-0000-7000-8000-00000000c002',
-    status: 'active',
-    statusReason: null,
-    version: 1,
-  };
-  await xadd('grant', 'grant.issued', grant.id, grant);
-  const lzh = creds.clients.find((c) => c.unit === 'LZH');
-  const { access_token: token } = await (
-    await fetch(`${u('gateway')}/api/v1/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials', client_id: lzh.clientId, client_secret: lzh.clientSecret }),
-    })
-  ).json();
+  const token = await p.clientToken('LZH');
   await waitFor('the grant at the gateway and data-query', async () => {
     const res = await fetch(`${u('gateway')}/api/v1/data/${encodeURIComponent(CODE)}/records?since=${encodeURIComponent(Buffer.from(JSON.stringify([CODE, '1'])).toString('base64url'))}`, {
       headers: { authorization: `Bearer ${token}` },
@@ -280,12 +161,7 @@ async function main() {
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `pull-${result.when.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  stopAll();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await pool.end();
-  if (!a.keep) await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`).catch(() => undefined);
+  await p.stop({ keep: !!a.keep });
   setTimeout(() => process.exit(0), 1000).unref();
 }
 
