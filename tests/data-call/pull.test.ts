@@ -6,7 +6,7 @@ import { personOf } from '@gdx/data-query/testing';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { eventually } from '../helpers/wait';
-import { dataQueryUrl, enc, EventWriter, grantOf, starterResource, type Grant } from '../data-query/support';
+import { dataQueryUrl, enc, EventWriter, grantOf, starterResource, type Grant, submitRows, districtDataCallGrant } from '../data-query/support';
 
 /**
  * Issue 12, data call (数据调用) bulk pulls through the gateway: exactly the granted,
@@ -39,15 +39,7 @@ beforeAll(async () => {
   third = await addUser(platform.gateway, 'HY', ['unit_admin']);
   await events.resource(starterResource(CODE, provider.unitId));
   await submit(people.map((p, i) => ({ idNumber: p.idNumber, name: nameOf(i), sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode })));
-  grant = grantOf({
-    consumerUnitId: consumer.unitId,
-    providerUnitId: provider.unitId,
-    resourceCode: CODE,
-    items: ['idNumber', 'name', 'regionCode'],
-    modes: ['data-call'],
-    rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: LOCAL }] },
-    dailyQuota: 1_000_000,
-  });
+  grant = districtDataCallGrant(consumer, provider, CODE, LOCAL);
   await events.grant(grant);
   await eventually(async () => (await pull(consumer)).status === 200, 15_000, 'the grant at the gateway');
   expect(inSlice.length).toBeGreaterThan(8);
@@ -57,14 +49,7 @@ afterAll(async () => {
   await platform?.close();
 });
 
-function submit(rows: object[]) {
-  return request(dataQueryUrl(platform))
-    .post(`/api/v1/data/${enc(CODE)}/batches`)
-    .set('authorization', `Bearer ${provider.token}`)
-    .set('content-type', 'application/x-ndjson')
-    .send(rows.map((r) => JSON.stringify(r)).join('\n'))
-    .expect(200);
-}
+const submit = (rows: object[]) => submitRows(platform, CODE, provider, rows).expect(200);
 
 function pull(user: TestUser, query: Record<string, string> = {}, accept?: string, code = CODE) {
   const r = request(platform.gatewayUrl)

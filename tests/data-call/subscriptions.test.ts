@@ -10,7 +10,7 @@ import { personOf, verifyWebhook, type Resolver } from '@gdx/data-query/testing'
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
 import { eventually } from '../helpers/wait';
-import { dataQueryUrl, enc, EventWriter, grantOf, starterResource, type Grant } from '../data-query/support';
+import { dataQueryUrl, EventWriter, grantOf, starterResource, type Grant, submitRows, districtDataCallGrant } from '../data-query/support';
 
 /**
  * Issue 12, push subscriptions of the data call mode (数据调用), through the gateway: a
@@ -95,15 +95,7 @@ beforeAll(async () => {
   third = await addUser(platform.gateway, 'HY', ['unit_admin']);
   await events.resource(starterResource(CODE, provider.unitId));
   await submit(people.map((p, i) => ({ idNumber: p.idNumber, name: `张三${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode })));
-  grant = grantOf({
-    consumerUnitId: consumer.unitId,
-    providerUnitId: provider.unitId,
-    resourceCode: CODE,
-    items: ['idNumber', 'name', 'regionCode'],
-    modes: ['data-call'],
-    rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: LOCAL }] },
-    dailyQuota: 1_000_000,
-  });
+  grant = districtDataCallGrant(consumer, provider, CODE, LOCAL);
   await events.grant(grant);
   expect(local.length).toBeGreaterThan(17);
   await eventually(async () => (await create(consumer, { url: hook('warm-up') })).status === 201, 15_000, 'the grant at data-query');
@@ -116,14 +108,7 @@ afterAll(async () => {
 
 const hook = (name: string) => `http://receiver.test:${port}/${name}`;
 
-function submit(rows: object[]) {
-  return request(dataQueryUrl(platform))
-    .post(`/api/v1/data/${enc(CODE)}/batches`)
-    .set('authorization', `Bearer ${provider.token}`)
-    .set('content-type', 'application/x-ndjson')
-    .send(rows.map((r) => JSON.stringify(r)).join('\n'))
-    .expect(200);
-}
+const submit = (rows: object[]) => submitRows(platform, CODE, provider, rows).expect(200);
 
 const upsert = (p: (typeof people)[number], name: string) => ({ idNumber: p.idNumber, name, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode });
 

@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { ItemView } from '@gdx/contracts';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
 import { addUser, type TestUser } from '../helpers/gateway';
-import { dataQueryUrl, enc, EventWriter, grantOf, starterResource } from './support';
+import { dataQueryUrl, enc, EventWriter, grantOf, starterResource, submitRows } from './support';
 
 /**
  * What leaves the platform (§6): masks as the catalogue declared them, secret items only
@@ -38,13 +38,7 @@ afterAll(async () => {
   await platform?.close();
 });
 
-function submit(rows: object[]) {
-  return request(dataQueryUrl(platform))
-    .post(`/api/v1/data/${enc(CODE)}/batches`)
-    .set('authorization', `Bearer ${provider.token}`)
-    .set('content-type', 'application/x-ndjson')
-    .send(rows.map((r) => JSON.stringify(r)).join('\n'));
-}
+const submit = (rows: object[]) => submitRows(platform, CODE, provider, rows);
 
 async function consumerWith(unitKey: string, grant: { items?: string[]; clearItems?: string[]; clearLegalBasis?: string | null }): Promise<(body: object) => request.Test> {
   const unit = await addUser(platform.gateway, unitKey, ['unit_admin']);

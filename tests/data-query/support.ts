@@ -134,3 +134,25 @@ export async function populationScenario(people: { idNumber: string; sex: string
   await events.grant(grant);
   return { platform, events, provider, consumer, other, grant };
 }
+
+/** A provider's batch of rows (NDJSON) for one of its resources, straight to data-query; the caller checks the answer. */
+export function submitRows(platform: TestPlatform, code: string, provider: TestUser, rows: object[]): request.Test {
+  return request(dataQueryUrl(platform))
+    .post(`/api/v1/data/${enc(code)}/batches`)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(rows.map((r) => JSON.stringify(r)).join('\n'));
+}
+
+/** The data-call tests' usual grant: a district's own residents (regionCode), three items, a generous row quota. */
+export function districtDataCallGrant(consumer: TestUser, provider: TestUser, code: string, region: string): Grant {
+  return grantOf({
+    consumerUnitId: consumer.unitId,
+    providerUnitId: provider.unitId,
+    resourceCode: code,
+    items: ['idNumber', 'name', 'regionCode'],
+    modes: ['data-call'],
+    rowFilter: { all: [{ key: 'regionCode', op: 'eq', value: region }] },
+    dailyQuota: 1_000_000,
+  });
+}
