@@ -98,14 +98,7 @@ export async function subscriptionRoutes(app: App, { subscriptions, fromGateway 
         summary: 'Subscribe a webhook to the changes of the caller unit’s granted slice of a resource (data call, push)',
         ...operationDoc(
           'The consumer unit’s admin, holding a grant with the `data-call` mode, names a webhook URL (and optionally a subset of the granted items). From then on every accepted provider batch makes the next numbered deliveries of the changed rows of the slice (masked, filtered, tombstones `{"_deleted": true, <key>}` included), POSTed as NDJSON and signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), with `gdx-delivery-sequence`, in order, retried with back-off, then dead-lettered. A new subscription starts at the resource’s current change sequence (a full pull gives the rows before it). The URL must be https and reach only public addresses after DNS resolution unless the operator allow-lists it. The answer shows the signing secret once.',
-          [
-            'ROLE_REQUIRED',
-            ...DENIAL_CODES,
-            'UNKNOWN_ITEM',
-            'WEBHOOK_URL_REFUSED',
-            'RESOURCE_NOT_FOUND',
-            'RESOURCE_DEPRECATED',
-          ],
+          ['ROLE_REQUIRED', ...DENIAL_CODES, 'UNKNOWN_ITEM', 'WEBHOOK_URL_REFUSED', 'RESOURCE_NOT_FOUND', 'RESOURCE_DEPRECATED'],
         ),
         body: CreateBody,
         response: { 201: WithSecret, ...problemResponses(400, 401, 403, 404, 410, 422) },
