@@ -44,7 +44,7 @@ export const GrantViewSchema = Type.Object(
     rowFilter: Type.Union([Type.Ref(RowFilterSchema), Type.Null()]),
     modes: Type.Array(StringEnum(SERVICE_MODES)),
     rateLimitPerSecond: Type.Integer({ minimum: 0 }),
-    dailyQuota: Type.Integer({ minimum: 0 }),
+    dailyQuota: Type.Integer({ minimum: 0, description: 'Per quota day (UTC+8): calls in the interface mode; rows and tombstones delivered in the data-call mode.' }),
     validFrom: Type.String({ format: 'date-time' }),
     validTo: Type.String({ format: 'date-time' }),
     purpose: Type.String(),
