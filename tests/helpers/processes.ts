@@ -13,6 +13,8 @@ export interface RunningPlatform {
   logs: Record<string, string[]>;
   /** Starts one more replica of a service with the same wiring; resolves with its URL once ready. */
   replica: (name: ProcessName) => Promise<string>;
+  /** Sends SIGTERM to one service's process (by name, or a replica's tag `name#n`); resolves with its exit code. */
+  terminate: (tag: string) => Promise<number>;
   stop: () => Promise<number[]>;
 }
 
@@ -26,6 +28,7 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
   const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ProcessName, string>;
   const root = join(__dirname, '..', '..');
   const children: ChildProcess[] = [];
+  const byTag = new Map<string, ChildProcess>();
   const logs: Record<string, string[]> = {};
   const keysDir = mkdtempSync(join(tmpdir(), 'gdx-keys-'));
   const auditKeysDir = mkdtempSync(join(tmpdir(), 'gdx-audit-keys-'));
@@ -60,6 +63,7 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
     child.stdout.on('data', (b: Buffer) => logs[tag].push(b.toString()));
     child.stderr.on('data', (b: Buffer) => logs[tag].push(b.toString()));
     children.push(child);
+    byTag.set(tag, child);
   };
   const waitReady = async (url: string, tag: string) => {
     const deadline = Date.now() + 30_000;
@@ -76,6 +80,16 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
       await new Promise((r) => setTimeout(r, 200));
     }
   };
+  const terminate = (c: ChildProcess) =>
+    new Promise<number>((resolve) => {
+      if (c.exitCode !== null) return resolve(c.exitCode);
+      const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
+      c.on('exit', (code) => {
+        clearTimeout(t);
+        resolve(code ?? -1);
+      });
+      c.kill('SIGTERM');
+    });
   for (const n of names) spawnOne(n, ports[n], n);
   for (const n of names) await waitReady(urls[n], n);
   let replicas = 0;
@@ -89,20 +103,11 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
       await waitReady(`http://127.0.0.1:${port}`, tag);
       return `http://127.0.0.1:${port}`;
     },
-    stop: () =>
-      Promise.all(
-        children.map(
-          (c) =>
-            new Promise<number>((resolve) => {
-              if (c.exitCode !== null) return resolve(c.exitCode);
-              const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
-              c.on('exit', (code) => {
-                clearTimeout(t);
-                resolve(code ?? -1);
-              });
-              c.kill('SIGTERM');
-            }),
-        ),
-      ),
+    terminate: (tag) => {
+      const c = byTag.get(tag);
+      if (!c) throw new Error(`no process ${tag}`);
+      return terminate(c);
+    },
+    stop: () => Promise.all(children.map(terminate)),
   };
 }

@@ -86,7 +86,8 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-    forceCloseConnections: true,
+    // On shutdown idle keep-alive connections close at once; requests in flight finish (close-with-grace bounds the wait).
+    forceCloseConnections: 'idle',
     logController: new RequestLog(),
     return503OnClosing: true,
     frameworkErrors,
@@ -96,6 +97,19 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
+  });
+  // Shutting down (SIGTERM in a rollout): idle keep-alive connections are closed at once
+  // (forceCloseConnections 'idle'), and each call still in flight is answered with
+  // `Connection: close`, so its connection ends after its answer instead of holding the
+  // process until the keep-alive timeout or being cut.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   // Integrators generate clients from the document: every operation gets a stable id.
   app.addHook('onRoute', (route) => {
