@@ -71,3 +71,20 @@ export async function pendingSchemaChanges(dataSource: DataSource): Promise<stri
   const log = await dataSource.driver.createSchemaBuilder().log();
   return log.upQueries.map((q) => q.query);
 }
+
+/**
+ * The migrations this build knows and the database has not applied (by name, in order): a
+ * replica started on a schema older than its code (MIGRATE_ON_START=false and the migrate job
+ * not run yet) must not take traffic.
+ */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const known = dataSource.migrations.map((m) => m.name ?? m.constructor.name);
+  let applied: Set<string>;
+  try {
+    const rows: { name: string }[] = await dataSource.query('SELECT name FROM migrations');
+    applied = new Set(rows.map((r) => r.name));
+  } catch {
+    applied = new Set();
+  }
+  return known.filter((name) => !applied.has(name));
+}

@@ -17,12 +17,12 @@ import type { DataSource } from 'typeorm';
 import type { CommonConfigType } from '@gdx/config';
 import { frameworkErrors, ProblemSchema, registerErrorHandler } from '@gdx/errors';
 import { loggerOptions } from '@gdx/logging';
-import { databasePlugin } from '@gdx/database';
+import { databasePlugin, pendingMigrations } from '@gdx/database';
 import { authPlugin, JwksClient, type KeyResolver } from '@gdx/auth';
 import { redisPlugin } from './redis.plugin';
 import { eventsPlugin } from './events.plugin';
 import { metricsPlugin } from './metrics.plugin';
-import { healthPlugin } from './health.plugin';
+import { healthPlugin, ReadinessFailure } from './health.plugin';
 import { PLATFORM_CONTACT, type OpenApiDoc } from './openapi';
 import { rejectBadText } from './text-guard';
 
@@ -174,6 +174,14 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
   await app.register(eventsPlugin, { relayPollMs: options.relayPollMs, consumerName: config.consumerName });
   app.readinessChecks.set('postgres', async () => {
     await app.db.query('SELECT 1');
+  });
+  // Not ready on a schema older than this build: migrations are only ever added, so once none is pending the check is done for good.
+  let migrated = false;
+  app.readinessChecks.set('migrations', async () => {
+    if (migrated) return;
+    const pending = await pendingMigrations(app.db);
+    if (pending.length) throw new ReadinessFailure(`${pending.length} pending (${pending.join(', ')}); run the migrate job`);
+    migrated = true;
   });
   app.readinessChecks.set('redis', async () => {
     await app.redis.ping();
