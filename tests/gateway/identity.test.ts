@@ -303,7 +303,7 @@ describe('operations', () => {
   test('health, metrics, JWKS and the OpenAPI document need no token', async () => {
     await api().get('/health/live').expect(200);
     const ready = await api().get('/health/ready').expect(200);
-    expect(ready.body.checks).toEqual({ postgres: 'ok', redis: 'ok' });
+    expect(ready.body.checks).toEqual({ postgres: 'ok', redis: 'ok', migrations: 'ok' });
     const metrics = await api().get('/metrics').expect(200);
     expect(metrics.text).toContain('http_request_duration_seconds_bucket');
     const jwks = await api().get('/.well-known/jwks.json').expect(200);
