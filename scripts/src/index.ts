@@ -6,3 +6,4 @@
 export { SERVICE_DATABASES } from './services';
 export { buildOpenapiDocuments, serialise } from './openapi-documents';
 export { seedAll, resetNotice, CREDENTIALS_FILE } from './seed';
+export { backup, restore, tableCounts, BACKUP_FORMAT, type BackupManifest, type RestoreReport } from './backup';

@@ -8,4 +8,6 @@ export * from './app';
 export { auditDataSource } from './data-source';
 export { migrations } from './migrations';
 export { verifyExportFile } from './verify-cli';
+export { auditPublicKeys, verifyDatabaseTrail } from './trail/verify-database';
+export type { PublicKeyEntry } from './trail/audit-key.store';
 export type { VerificationReport, Problem, ProblemCode, ChainSummary } from './trail/trail-verifier';

@@ -8,7 +8,8 @@ export class VerificationService {
   constructor(
     private readonly records: AuditRecordRepository,
     private readonly checkpoints: CheckpointRepository,
-    private readonly keys: AuditKeyStore,
+    /** Only the public keys are needed: a restored backup is verified with the ones it carries. */
+    private readonly keys: Pick<AuditKeyStore, 'publicKeys'>,
   ) {}
 
   async verify(): Promise<VerificationReport & { verifiedAt: string }> {
