@@ -22,7 +22,8 @@ import { authPlugin, JwksClient, type KeyResolver } from '@gdx/auth';
 import { redisPlugin } from './redis.plugin';
 import { eventsPlugin } from './events.plugin';
 import { metricsPlugin } from './metrics.plugin';
-import { healthPlugin, ReadinessFailure } from './health.plugin';
+import { healthPlugin, ReadinessFailure, ReadinessWarning } from './health.plugin';
+import { redisDurabilityProblems } from './redis-durability';
 import { PLATFORM_CONTACT, type OpenApiDoc } from './openapi';
 import { rejectBadText } from './text-guard';
 
@@ -185,6 +186,20 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
   });
   app.readinessChecks.set('redis', async () => {
     await app.redis.ping();
+  });
+  // Redis carries the events between the services: evicted or (after a restart) vanished stream
+  // entries are events lost. Not a reason to stop serving, but a warning an operator sees.
+  app.readinessChecks.set('redis-durability', async () => {
+    let policy: unknown;
+    let aof: unknown;
+    try {
+      [, policy] = (await app.redis.config('GET', 'maxmemory-policy')) as [string, string];
+      [, aof] = (await app.redis.config('GET', 'appendonly')) as [string, string];
+    } catch {
+      throw new ReadinessWarning('cannot read its configuration (CONFIG disabled?): make sure of maxmemory-policy noeviction and appendonly yes');
+    }
+    const problems = redisDurabilityProblems(policy, aof);
+    if (problems.length) throw new ReadinessWarning(problems.join('; '));
   });
   await app.register(authPlugin, {
     issuer: config.jwtIssuer,

@@ -15,6 +15,13 @@ declare module 'fastify' {
  */
 export class ReadinessFailure extends Error {}
 
+/**
+ * Thrown by a check that found something an operator must fix but that does not stop the
+ * service from serving now (e.g. Redis without persistence): shown as `warning: <message>`,
+ * the service stays ready.
+ */
+export class ReadinessWarning extends Error {}
+
 const HealthSchema = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]), checks: Type.Optional(Type.Record(Type.String(), Type.String())) }, { $id: 'Health' });
 
 export const healthPlugin = fp(
@@ -51,6 +58,10 @@ export const healthPlugin = fp(
               await withTimeout(check(), 2_000);
               results[name] = 'ok';
             } catch (err) {
+              if (err instanceof ReadinessWarning) {
+                results[name] = `warning: ${err.message}`;
+                return;
+              }
               ok = false;
               results[name] = err instanceof ReadinessFailure ? `failed: ${err.message}` : 'failed';
             }

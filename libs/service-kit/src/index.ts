@@ -10,3 +10,4 @@ export * from './service-client';
 export * from './cursor';
 export * from './text-guard';
 export * from './owner-unit';
+export * from './redis-durability';
