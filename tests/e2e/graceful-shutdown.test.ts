@@ -1,7 +1,5 @@
 import request from 'supertest';
-import { referenceData } from '@gdx/codes';
-import { gatewayDataSource, seedIdentity } from '@gdx/gateway';
-import { startProcesses, type RunningPlatform } from '../helpers/processes';
+import { seedUnits, startProcesses, type RunningPlatform } from '../helpers/processes';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, testPrefix } from '../helpers/redis';
 
@@ -17,13 +15,7 @@ let token: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const ds = gatewayDataSource(db.url, 2);
-  await ds.initialize();
-  const creds = await seedIdentity(
-    ds,
-    referenceData().units.filter((u) => ['OFFICE', 'RS'].includes(u.key)),
-  );
-  await ds.destroy();
+  const { creds } = await seedUnits(db.url, ['OFFICE', 'RS']);
   platform = await startProcesses(db.url, prefix, ['gateway', 'catalogue']);
   const rs = creds.accounts.find((a) => a.username === 'rs.admin')!;
   token = (await request(platform.urls.gateway).post('/api/v1/auth/login').send({ username: rs.username, password: rs.password }).expect(200)).body.access_token as string;

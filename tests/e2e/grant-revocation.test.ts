@@ -1,12 +1,10 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { referenceData } from '@gdx/codes';
 import { streamKey } from '@gdx/events';
 import { createEvent, type GrantStatus } from '@gdx/contracts';
-import { gatewayDataSource, seedIdentity, Unit } from '@gdx/gateway';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, REDIS_URL, testPrefix } from '../helpers/redis';
-import { startProcesses, type RunningPlatform } from '../helpers/processes';
+import { seedUnits, startProcesses, type RunningPlatform } from '../helpers/processes';
 
 let db: TestDatabase;
 let platform: RunningPlatform;
@@ -18,14 +16,9 @@ let gateways: string[];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const ds = gatewayDataSource(db.url, 2);
-  await ds.initialize();
-  const creds = await seedIdentity(
-    ds,
-    referenceData().units.filter((u) => ['OFFICE', 'GA', 'RS'].includes(u.key)),
-  );
-  for (const u of await ds.getRepository(Unit).find()) units[u.key] = u.id;
-  await ds.destroy();
+  const seeded = await seedUnits(db.url, ['OFFICE', 'GA', 'RS']);
+  const creds = seeded.creds;
+  Object.assign(units, seeded.units);
   redis = new Redis(REDIS_URL);
   platform = await startProcesses(db.url, prefix, ['gateway', 'request-approval']);
   gateways = [platform.urls.gateway, await platform.replica('gateway')];

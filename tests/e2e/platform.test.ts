@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { referenceData } from '@gdx/codes';
-import { gatewayDataSource, seedIdentity, type SeededCredentials, Unit } from '@gdx/gateway';
+import type { SeededCredentials } from '@gdx/gateway';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { deleteKeys, testPrefix } from '../helpers/redis';
-import { startProcesses, type RunningPlatform } from '../helpers/processes';
+import { seedUnits, startProcesses, type RunningPlatform } from '../helpers/processes';
 import { eventually } from '../helpers/wait';
 
 /**
@@ -28,14 +28,9 @@ async function login(username: string): Promise<string> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const ds = gatewayDataSource(db.url, 2);
-  await ds.initialize();
-  creds = await seedIdentity(
-    ds,
-    referenceData().units.filter((u) => ['OFFICE', 'SCJG', 'RS', 'GA'].includes(u.key)),
-  );
-  for (const u of await ds.getRepository(Unit).find()) units[u.key] = u.id;
-  await ds.destroy();
+  const seeded = await seedUnits(db.url, ['OFFICE', 'SCJG', 'RS', 'GA']);
+  creds = seeded.creds;
+  Object.assign(units, seeded.units);
   platform = await startProcesses(db.url, prefix);
   gw = () => request(platform.urls.gateway);
 });

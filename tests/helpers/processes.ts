@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './platform';
+import { referenceData } from '@gdx/codes';
+import { gatewayDataSource, seedIdentity, type SeededCredentials, Unit } from '@gdx/gateway';
 import { REDIS_URL } from './redis';
 
 export const SERVICE_NAMES = ['gateway', 'catalogue', 'request-approval', 'data-query', 'audit'] as const;
@@ -110,4 +112,20 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
     },
     stop: () => Promise.all(children.map(terminate)),
   };
+}
+
+/** Seeds reference units (by key) with their accounts and clients, as `npm start` does; answers the credentials and each unit's id. */
+export async function seedUnits(databaseUrl: string, keys: string[]): Promise<{ creds: SeededCredentials; units: Record<string, string> }> {
+  const ds = gatewayDataSource(databaseUrl, 2);
+  await ds.initialize();
+  try {
+    const creds = await seedIdentity(
+      ds,
+      referenceData().units.filter((u) => keys.includes(u.key)),
+    );
+    const units = Object.fromEntries((await ds.getRepository(Unit).find()).map((u) => [u.key, u.id]));
+    return { creds, units };
+  } finally {
+    await ds.destroy();
+  }
 }
