@@ -1,6 +1,4 @@
 import { DENIAL_CODES } from '@gdx/contracts';
-import { createGzip } from 'node:zlib';
-import { pipeline } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { SERVICE_TOKEN_HEADER, type ServiceTokenVerifier } from '@gdx/auth';
 import { AppError } from '@gdx/errors';
@@ -33,7 +31,7 @@ export async function dataCallRoutes(app: App, { dataCalls, fromGateway }: { dat
         tags: ['data'],
         summary: 'Data call (数据调用): stream the caller unit’s granted slice of a resource, full or since a cursor',
         ...operationDoc(
-          'Streams exactly the grant’s terms (items, row filter, masking, validity, state), as NDJSON (default), CSV (RFC 4180, header row) or a JSON array by `Accept` or `format`; gzip when `Accept-Encoding` asks. Without `since` a full pull of the current rows; with `since` only the rows changed after that cursor and a tombstone `{"_deleted": true, <key>}` for every row deleted since. `GDX-Next-Cursor` is the cursor to continue from once the pull is complete; NDJSON also has a `{"_cursor": …}` line after every chunk (resume an interrupted pull from the last one seen: no gap, no duplicate) and ends with a trailer line `{"_end": {cursor, rows, tombstones, bytes, sha256, deliveryId, complete}}` (with `error` when the pull stopped early: the grant suspended, revoked or expired mid-stream, or the daily row quota used up). A CSV or JSON pull that stops early is broken off. The daily quota counts rows; 429 QUOTA_EXCEEDED with `RateLimit-*` and `Retry-After` once it is used up. Every pull is on the record (`data.delivered`) with its manifest and the SHA-256 of the rows as sent. Through the gateway, every pull also carries its manifest signed by the platform (a `gdx-manifest+jwt` JWT verifiable with `/.well-known/jwks.json`: recipient, grant, resource, cursor range, records, bytes, SHA-256), in the trailer line’s `manifest` and in the `gdx-manifest` HTTP trailer.',
+          'Streams exactly the grant’s terms (items, row filter, masking, validity, state), as NDJSON (default), CSV (RFC 4180, header row) or a JSON array by `Accept` or `format`; gzip (by the gateway) when `Accept-Encoding` asks. Without `since` a full pull of the current rows; with `since` only the rows changed after that cursor and a tombstone `{"_deleted": true, <key>}` for every row deleted since. `GDX-Next-Cursor` is the cursor to continue from once the pull is complete; NDJSON also has a `{"_cursor": …}` line after every chunk (resume an interrupted pull from the last one seen: no gap, no duplicate) and ends with a trailer line `{"_end": {cursor, rows, tombstones, bytes, sha256, deliveryId, complete}}` (with `error` when the pull stopped early: the grant suspended, revoked or expired mid-stream, or the daily row quota used up). A CSV or JSON pull that stops early is broken off. The daily quota counts rows; 429 QUOTA_EXCEEDED with `RateLimit-*` and `Retry-After` once it is used up. Every pull is on the record (`data.delivered`) with its manifest and the SHA-256 of the rows as sent. Through the gateway, every pull also carries its manifest signed by the platform (a `gdx-manifest+jwt` JWT verifiable with `/.well-known/jwks.json`: recipient, grant, resource, cursor range, records, bytes, SHA-256), in the trailer line’s `manifest` and in the `gdx-manifest` HTTP trailer.',
           [...DENIAL_CODES, 'UNKNOWN_ITEM', 'GRANT_FILTER_INVALID', 'INVALID_CURSOR', 'NOT_ACCEPTABLE', 'QUOTA_EXCEEDED', 'RESOURCE_NOT_FOUND', 'RESOURCE_DEPRECATED'],
         ),
         params: CodeParams,
@@ -75,9 +73,8 @@ export async function dataCallRoutes(app: App, { dataCalls, fromGateway }: { dat
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       });
       reply.headers(start.headers).header('content-type', PULL_CONTENT_TYPES[format]).header('vary', 'accept, accept-encoding');
-      if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return reply.send(start.body);
-      reply.header('content-encoding', 'gzip');
-      return reply.send(pipeline(start.body, createGzip(), () => undefined));
+      // Uncompressed: the gateway reads the body on its way (counts, hashes, signs) and compresses it when the caller asks.
+      return reply.send(start.body);
     },
   );
 }

@@ -7,7 +7,7 @@ import { uuidv7 } from '@gdx/database';
 import { AppError, ForbiddenError, NotFoundError, TooManyRequestsError } from '@gdx/errors';
 import type { EventPublisher } from '@gdx/events';
 import type { FastifyBaseLogger } from 'fastify';
-import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
+import { committedSeq, type DatasetRegistry, type DatasetRuntime } from '../datasets/dataset-registry';
 import type { GrantCache, GrantEntry } from '../grants/grant-cache';
 import { checkItemsKnown, projection } from '../query/row-presenter';
 import type { QueryPlanner } from '../query/query-planner';
@@ -104,8 +104,7 @@ export class DataCallService {
     const { remaining, resetSeconds } = await this.quota.remaining(grant.id, grant.dailyQuota);
     const limits = { 'ratelimit-limit': String(grant.dailyQuota), 'ratelimit-remaining': String(remaining), 'ratelimit-reset': String(resetSeconds) };
     if (remaining <= 0) throw new TooManyRequestsError(`The grant's daily quota of ${grant.dailyQuota} rows is used up.`, resetSeconds, limits, 'QUOTA_EXCEEDED');
-    // Everything committed up to now: batches commit in sequence order, so no later commit can add a row at or below it.
-    const committed = await this.committedSeq(ds);
+    const committed = await committedSeq(this.pool, ds.id);
     // A cursor from beyond what was committed (forged or from a restored backup) is the caller's to correct.
     if (from && BigInt(from.seq) > BigInt(committed))
       throw new AppError(400, 'INVALID_CURSOR', 'Bad request', 'The cursor is ahead of the resource’s data; start a full pull without it.', { field: 'querystring.since' });
@@ -122,11 +121,6 @@ export class DataCallService {
       body,
       headers: { 'gdx-delivery-id': deliveryId, 'gdx-grant-id': grant.id, 'gdx-next-cursor': nextCursor, ...limits },
     };
-  }
-
-  private async committedSeq(ds: DatasetRuntime): Promise<string> {
-    const { rows } = await this.pool.query<{ change_seq: string }>('SELECT change_seq::text AS change_seq FROM dataset WHERE id = $1', [ds.id]);
-    return rows[0]?.change_seq ?? '0';
   }
 
   private async *stream(

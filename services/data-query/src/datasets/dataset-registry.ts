@@ -92,3 +92,13 @@ export class DatasetRegistry {
     else this.byCode.delete(code);
   }
 }
+
+/**
+ * The resource's change sequence as committed now. Batches take their sequence under the dataset
+ * row's lock and commit in sequence order, so no later commit adds a row at or below it: a pull or
+ * a delivery bounded by it misses nothing when the next one starts there.
+ */
+export async function committedSeq(db: Pick<Pool, 'query'>, datasetId: string): Promise<string> {
+  const { rows } = await db.query<{ change_seq: string }>('SELECT change_seq::text AS change_seq FROM dataset WHERE id = $1', [datasetId]);
+  return rows[0]?.change_seq ?? '0';
+}

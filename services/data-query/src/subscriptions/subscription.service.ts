@@ -8,7 +8,7 @@ import type { EventPublisher } from '@gdx/events';
 import { decodeCursor, encodeCursor, isUuidText } from '@gdx/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EntityManager } from 'typeorm';
-import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
+import { committedSeq, type DatasetRegistry, type DatasetRuntime } from '../datasets/dataset-registry';
 import type { GrantCache, GrantEntry } from '../grants/grant-cache';
 import { checkItemsKnown, projection } from '../query/row-presenter';
 import type { QueryPlanner } from '../query/query-planner';
@@ -435,8 +435,7 @@ export class SubscriptionService {
     if (!sub || sub.status !== 'active') return { made: 0 };
     const ds = this.datasets.get(sub.resource_code);
     if (!ds || ds.status !== 'published') return { made: 0 };
-    const { rows: seqRows } = await client.query<{ change_seq: string }>('SELECT change_seq::text AS change_seq FROM dataset WHERE id = $1', [ds.id]);
-    const committed = seqRows[0]?.change_seq ?? '0';
+    const committed = await committedSeq(client, ds.id);
     // Up to the batch's sequence (never beyond what is committed: batches commit in sequence order).
     const upTo = until !== undefined && BigInt(until) < BigInt(committed) ? until : committed;
     if (BigInt(sub.cursor_seq) >= BigInt(upTo)) return { made: 0 };
