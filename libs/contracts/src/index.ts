@@ -8,3 +8,4 @@ export * from './grant-decision';
 export * from './query-batch';
 export * from './quota-day';
 export * from './delivery-manifest';
+export * from './delivery-trace';

@@ -4,7 +4,7 @@ import { createBaseApp, operationDoc, redisOptions, reportOwnerUnit, type App } 
 import { createServiceTokenVerifier, JwksClient, JwksSchema, KeyStore, ManifestSigner, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
 import { idempotent } from '@gdx/events';
-import { eventHandlers, isEventOf, type EventOf } from '@gdx/contracts';
+import { eventHandlers, isEventOf, type EventOf, MANIFEST_KEYS_PATH } from '@gdx/contracts';
 import type { DataQueryConfig } from './config';
 import { dataQueryDataSource } from './data-source';
 import { DatasetRegistry } from './datasets/dataset-registry';
@@ -192,7 +192,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   manifestKeys.load();
   const manifests = new ManifestSigner(manifestKeys, config.jwtIssuer);
   app.get(
-    '/.well-known/manifest-keys.json',
+    MANIFEST_KEYS_PATH,
     {
       config: { public: true },
       schema: {

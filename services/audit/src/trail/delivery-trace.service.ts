@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { ServiceUnavailableError } from '@gdx/errors';
+import { deliveryTracePath, PULL_CURSOR_LINE_PREFIX, PULL_TRAILER_LINE_PREFIX, type DeliveryTraceRequest, type DeliveryTraceResult, type EventData } from '@gdx/contracts';
 
 /** A delivery the trace found, as its `data.delivered` record says. */
 export interface TracedDelivery {
@@ -23,20 +24,8 @@ export interface TracedDelivery {
 interface DeliveryRow {
   event_id: string;
   occurred_at: Date;
-  data: {
-    deliveryId: string;
-    unitId: string;
-    grantId: string;
-    resourceCode: string;
-    kind: string;
-    format: string;
-    rowCount: number;
-    sha256: string;
-    outcome: string;
-    items: string[];
-    cursorFrom: string | null;
-    cursorTo: string;
-  };
+  /** As the contracts declare it: the trail keeps the event's data as it came. */
+  data: EventData<'data.delivered'>;
 }
 
 const COLUMNS = 'event_id, occurred_at, data';
@@ -78,7 +67,7 @@ export class DeliveryTraceService {
   /** The hashes a file may have been recorded under: the whole body, and for NDJSON its records without the cursor and trailer lines. */
   fileHashes(file: string): string[] {
     const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-    const lines = file.split('\n').filter((l) => l && !l.startsWith('{"_cursor":') && !l.startsWith('{"_end":'));
+    const lines = file.split('\n').filter((l) => l && !l.startsWith(PULL_CURSOR_LINE_PREFIX) && !l.startsWith(PULL_TRAILER_LINE_PREFIX));
     return [...new Set([sha(file), sha(lines.map((l) => `${l}\n`).join(''))])];
   }
 
@@ -116,13 +105,13 @@ export class DeliveryTraceService {
     if (!candidates.length) return [];
     let res: Response;
     try {
-      res = await fetch(`${this.gatewayUrl}/api/v1/data/${encodeURIComponent(resourceCode)}/trace`, {
+      res = await fetch(`${this.gatewayUrl}${deliveryTracePath(resourceCode)}`, {
         method: 'POST',
         headers: { authorization, 'x-request-id': `${requestId}-trace`, 'content-type': 'application/json' },
         body: JSON.stringify({
           deliveries: candidates.map(({ data: d }) => ({ deliveryId: d.deliveryId, grantId: d.grantId, items: d.items, cursorFrom: d.cursorFrom, cursorTo: d.cursorTo })),
           rows: sample,
-        }),
+        } satisfies DeliveryTraceRequest),
         signal: AbortSignal.timeout(30_000),
       });
     } catch {
@@ -132,7 +121,7 @@ export class DeliveryTraceService {
       await res.body?.cancel();
       throw new ServiceUnavailableError('data-query could not trace the sample; try again shortly.', 'TRACE_UNAVAILABLE');
     }
-    const { results } = (await res.json()) as { results: { deliveryId: string; matched: number }[] };
+    const { results } = (await res.json()) as DeliveryTraceResult;
     const matched = new Map(results.filter((r) => r.matched > 0).map((r) => [r.deliveryId, r.matched]));
     return candidates
       .filter((c) => matched.has(c.data.deliveryId))

@@ -1,4 +1,4 @@
-import { DENIAL_CODES } from '@gdx/contracts';
+import { DeliveryTraceRequestSchema, DeliveryTraceResultSchema, DENIAL_CODES } from '@gdx/contracts';
 import { Type } from '@sinclair/typebox';
 import { SERVICE_TOKEN_HEADER, type ServiceTokenVerifier } from '@gdx/auth';
 import { AppError } from '@gdx/errors';
@@ -79,36 +79,6 @@ export async function dataCallRoutes(app: App, { dataCalls, fromGateway }: { dat
   );
 }
 
-const TraceBody = Type.Object(
-  {
-    deliveries: Type.Array(
-      Type.Object(
-        {
-          deliveryId: Type.String({ format: 'uuid' }),
-          grantId: Type.String({ format: 'uuid' }),
-          items: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 }),
-          cursorFrom: Type.Union([Type.String({ maxLength: 400 }), Type.Null()]),
-          cursorTo: Type.String({ maxLength: 400 }),
-        },
-        { additionalProperties: false },
-      ),
-      { minItems: 1, maxItems: 200 },
-    ),
-    rows: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 100 }),
-  },
-  { additionalProperties: false },
-);
-
-const TraceResultSchema = Type.Object({
-  results: Type.Array(
-    Type.Object({
-      deliveryId: Type.String(),
-      matched: Type.Integer({ description: 'Sample rows found in the delivery’s slice exactly as it presented them.' }),
-      unchecked: Type.Optional(Type.String({ description: 'Why the delivery could not be checked.' })),
-    }),
-  ),
-});
-
 /** The audit service's question when it traces a sample of leaked rows (`POST /api/v1/audit/trace`). */
 export async function deliveryTraceRoutes(app: App, { trace }: { trace: DeliveryTrace }): Promise<void> {
   app.post(
@@ -122,8 +92,8 @@ export async function deliveryTraceRoutes(app: App, { trace }: { trace: Delivery
           ['ROLE_REQUIRED', 'RESOURCE_NOT_FOUND', 'INVALID_CURSOR'],
         ),
         params: CodeParams,
-        body: TraceBody,
-        response: { 200: TraceResultSchema, ...problemResponses(400, 401, 403, 404) },
+        body: DeliveryTraceRequestSchema,
+        response: { 200: DeliveryTraceResultSchema, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (req) => ({ results: await trace.trace(req.principal, req.params.code, req.body.deliveries, req.body.rows) }),

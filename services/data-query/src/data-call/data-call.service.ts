@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { actorOf, type Principal } from '@gdx/auth';
-import { createEvent, decideGrant } from '@gdx/contracts';
+import { createEvent, decideGrant, PULL_HEADERS, type PullTrailer } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
 import { AppError, ForbiddenError, NotFoundError, TooManyRequestsError } from '@gdx/errors';
 import type { EventPublisher } from '@gdx/events';
@@ -119,7 +119,7 @@ export class DataCallService {
     return {
       deliveryId,
       body,
-      headers: { 'gdx-delivery-id': deliveryId, 'gdx-grant-id': grant.id, 'gdx-next-cursor': nextCursor, ...limits },
+      headers: { [PULL_HEADERS.deliveryId]: deliveryId, [PULL_HEADERS.grantId]: grant.id, [PULL_HEADERS.nextCursor]: nextCursor, ...limits },
     };
   }
 
@@ -194,8 +194,9 @@ export class DataCallService {
       yield data(frame.end);
       finished = true;
       if (call.format === 'ndjson') {
-        const manifest = { deliveryId, cursor: encodePullCursor(ds.code, at), rows, tombstones, bytes, sha256: hash.copy().digest('hex'), complete: !stop };
-        yield `${JSON.stringify({ _end: stop ? { ...manifest, error: { code: stop.code, detail: stop.detail } } : manifest })}\n`;
+        const trailer: PullTrailer = { deliveryId, cursor: encodePullCursor(ds.code, at), rows, tombstones, bytes, sha256: hash.copy().digest('hex'), complete: !stop };
+        if (stop) trailer.error = { code: stop.code, detail: stop.detail };
+        yield `${JSON.stringify({ _end: trailer })}\n`;
       }
     } catch (err) {
       if (!stop) {

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { requireRole, type Principal } from '@gdx/auth';
 import { NotFoundError } from '@gdx/errors';
+import type { DeliveryTraceRequest, DeliveryTraceResult } from '@gdx/contracts';
 import type { DatasetRegistry } from '../datasets/dataset-registry';
 import type { GrantCache } from '../grants/grant-cache';
 import type { QueryPlanner } from '../query/query-planner';
@@ -8,22 +9,8 @@ import { q, SYS } from '../datasets/resource-model';
 import { decodePullCursor } from './pull-cursor';
 import { recordSql } from './sql-presenter';
 
-/** A delivery as the audit trail recorded it (`data.delivered`): enough to rebuild the slice it sent. */
-export interface TracedDelivery {
-  deliveryId: string;
-  grantId: string;
-  items: string[];
-  cursorFrom: string | null;
-  cursorTo: string;
-}
-
-export interface TraceResult {
-  deliveryId: string;
-  /** Sample rows found in the delivery's slice, exactly as it presented them. */
-  matched: number;
-  /** Why the delivery could not be checked (its grant or items are gone). */
-  unchecked?: string;
-}
+type TracedDelivery = DeliveryTraceRequest['deliveries'][number];
+type TraceResult = DeliveryTraceResult['results'][number];
 
 /**
  * Which deliveries could have produced a sample of leaked rows (Art. 19): for each delivery,

@@ -1,7 +1,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { decideGrant, MANIFEST_TRAILER } from '@gdx/contracts';
+import { decideGrant, MANIFEST_TRAILER, PULL_HEADERS } from '@gdx/contracts';
 import { ForbiddenError, ServiceUnavailableError } from '@gdx/errors';
 import type { GrantCache } from './grant-cache';
 import type { GuardedRoute } from '../proxy/upstreams';
@@ -47,9 +47,9 @@ export function signedPulls(signer: ManifestSigner): Pick<GuardedRoute, 'request
     requestHeaders: { 'accept-encoding': 'identity' },
     onResponse: (req: FastifyRequest, reply: FastifyReply, res) => {
       const format = FORMATS.find(([re]) => re.test(header(res.headers, 'content-type') ?? ''))?.[1];
-      const deliveryId = header(res.headers, 'gdx-delivery-id');
-      const grantId = header(res.headers, 'gdx-grant-id');
-      const nextCursor = header(res.headers, 'gdx-next-cursor');
+      const deliveryId = header(res.headers, PULL_HEADERS.deliveryId);
+      const grantId = header(res.headers, PULL_HEADERS.grantId);
+      const nextCursor = header(res.headers, PULL_HEADERS.nextCursor);
       if (res.statusCode !== 200 || !format || !deliveryId || !grantId || !nextCursor) {
         void reply.send(res.stream);
         return;

@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { DeliveryManifest } from '@gdx/contracts';
+import { PULL_CURSOR_LINE_PREFIX, PULL_TRAILER_LINE_PREFIX, type DeliveryManifest, type PullTrailer } from '@gdx/contracts';
 import type { ManifestSigner } from '@gdx/auth';
 
 /** What the gateway knows of a pull before its first byte: from the call, the route and data-query's headers. */
 export type ManifestContext = Pick<DeliveryManifest, 'deliveryId' | 'recipientUnitId' | 'grantId' | 'resourceCode' | 'format' | 'cursorFrom'> & { nextCursor: string };
 
-interface NdjsonEnd {
-  cursor?: unknown;
-  rows?: unknown;
-  tombstones?: unknown;
-  bytes?: unknown;
-  sha256?: unknown;
-  complete?: unknown;
-}
-
 const NEWLINE = 0x0a;
-const CURSOR_LINE = Buffer.from('{"_cursor":');
-const END_LINE = Buffer.from('{"_end":');
+const CURSOR_LINE = Buffer.from(PULL_CURSOR_LINE_PREFIX);
+const END_LINE = Buffer.from(PULL_TRAILER_LINE_PREFIX);
 
 /**
  * Passes a pull's body through while counting and hashing its records the way the manifest
@@ -107,7 +98,7 @@ export class ManifestTransform extends Transform {
       this.records++;
       return line;
     }
-    const { _end: end } = JSON.parse(line.toString('utf8')) as { _end: NdjsonEnd & Record<string, unknown> };
+    const { _end: end } = JSON.parse(line.toString('utf8')) as { _end: Partial<PullTrailer> };
     const sha256 = this.hash.copy().digest('hex');
     const theirs = Number(end.rows) + Number(end.tombstones);
     if (end.sha256 !== sha256 || end.bytes !== this.bytes || theirs !== this.records || typeof end.cursor !== 'string') {

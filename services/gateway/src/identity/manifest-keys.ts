@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Jwk } from '@gdx/auth';
+import { MANIFEST_KEYS_PATH } from '@gdx/contracts';
 
 /**
  * data-query's delivery-manifest keys (it signs push deliveries), followed from its
@@ -26,7 +27,7 @@ export class ManifestKeys {
   async refresh(): Promise<void> {
     this.lastTry = Date.now();
     try {
-      const res = await fetch(`${this.dataQueryUrl}/.well-known/manifest-keys.json`, { signal: AbortSignal.timeout(3_000) });
+      const res = await fetch(`${this.dataQueryUrl}${MANIFEST_KEYS_PATH}`, { signal: AbortSignal.timeout(3_000) });
       if (!res.ok) throw new Error(`answered ${res.status}`);
       const body = (await res.json()) as { keys?: Jwk[] };
       // Only keys marked as manifest keys: whatever else it answered never joins the token keys.
