@@ -4,7 +4,7 @@ import { Base } from '@gdx/database';
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 /** What a delivery carries, as the record and the delivery log describe it; never the rows. */
-export interface DeliveryManifest {
+export interface DeliveryLogEntry {
   deliveryId: string;
   subscriptionId: string;
   sequence: number;
@@ -89,5 +89,5 @@ export class WebhookDelivery extends Base {
   body: string;
 
   @Column('jsonb')
-  manifest: DeliveryManifest;
+  manifest: DeliveryLogEntry;
 }

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
-import { createEvent, type DeliveryManifest as SignedManifest } from '@gdx/contracts';
+import { createEvent, type DeliveryManifest } from '@gdx/contracts';
 import type { EventPublisher } from '@gdx/events';
 import type { FastifyBaseLogger } from 'fastify';
-import type { DeliveryManifest, DeliveryStatus } from '../entities/webhook-delivery.entity';
+import type { DeliveryLogEntry, DeliveryStatus } from '../entities/webhook-delivery.entity';
 import type { SubscriptionStatus } from '../entities/webhook-subscription.entity';
 import type { SubscriptionService } from './subscription.service';
 import { signWebhook } from './webhook-signature';
@@ -19,7 +19,7 @@ export interface DeliveryWorkerOptions {
   retryBaseMs: number;
   retryCapMs: number;
   /** Signs a delivery's manifest with the platform's manifest key (JWKS-verifiable), sent as `gdx-manifest`. */
-  signManifest: (manifest: SignedManifest) => string;
+  signManifest: (manifest: DeliveryManifest) => string;
 }
 
 interface ClaimedDelivery {
@@ -30,7 +30,7 @@ interface ClaimedDelivery {
   attempts: number;
   first_attempt_at: Date | null;
   body: string;
-  manifest: DeliveryManifest;
+  manifest: DeliveryLogEntry;
 }
 
 interface SendingSubscription {

@@ -14,7 +14,7 @@ import { checkItemsKnown, projection } from '../query/row-presenter';
 import type { QueryPlanner } from '../query/query-planner';
 import { encodePullCursor, type PullPosition } from '../data-call/pull-cursor';
 import { SliceReader, type SliceChunk } from '../data-call/slice-reader';
-import type { DeliveryManifest, DeliveryStatus } from '../entities/webhook-delivery.entity';
+import type { DeliveryLogEntry, DeliveryStatus } from '../entities/webhook-delivery.entity';
 import type { PauseKind, SubscriptionStatus } from '../entities/webhook-subscription.entity';
 import { newSigningSecret } from './webhook-signature';
 import { checkWebhookUrl, type Resolver, type WebhookUrlPolicy } from './webhook-target';
@@ -485,7 +485,7 @@ export class SubscriptionService {
   ): Promise<void> {
     const body = `${chunk.text}\n`;
     const deliveryId = uuidv7();
-    const manifest: DeliveryManifest = {
+    const manifest: DeliveryLogEntry = {
       deliveryId,
       subscriptionId: sub.id,
       sequence,
