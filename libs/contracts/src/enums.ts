@@ -44,3 +44,11 @@ export type GrantStatus = (typeof GRANT_STATUSES)[number];
 
 export const ACTOR_KINDS = ['account', 'client', 'system', 'anonymous'] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
+
+/** Kinds of a customization job (数据定制, §6 mode 3): 比对, 筛选, 清洗, 规范化 and format conversion. */
+export const JOB_KINDS = ['compare', 'filter', 'clean', 'normalize', 'convert'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** A job's states: `awaiting-input` until its upload arrives; `expired` once its result was deleted. */
+export const JOB_STATUSES = ['awaiting-input', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];

@@ -7,3 +7,4 @@ export * from './stream-reader';
 export * from './stream-consumer';
 export * from './streams';
 export * from './direct-publisher';
+export * from './work-queue';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createBaseApp, operationDoc, redisOptions, reportOwnerUnit, type App } from '@gdx/service-kit';
 import { createServiceTokenVerifier, JwksClient, JwksSchema, KeyStore, ManifestSigner, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
-import { idempotent } from '@gdx/events';
+import { idempotent, WorkQueue } from '@gdx/events';
 import { eventHandlers, isEventOf, type EventOf, MANIFEST_KEYS_PATH } from '@gdx/contracts';
 import type { DataQueryConfig } from './config';
 import { dataQueryDataSource } from './data-source';
@@ -28,6 +28,9 @@ import { SubscriptionService } from './subscriptions/subscription.service';
 import { subscriptionRoutes } from './subscriptions/subscription.routes';
 import { DeliveryWorker } from './subscriptions/delivery-worker';
 import type { Resolver } from './subscriptions/webhook-target';
+import { JobRunner } from './jobs/job-runner';
+import { JobService } from './jobs/job.service';
+import { jobRoutes } from './jobs/job.routes';
 
 export { loadDataQueryConfig, type DataQueryConfig } from './config';
 
@@ -49,6 +52,7 @@ export interface DataQueryInternals {
   points: PointBatcher;
   subscriptions: SubscriptionService;
   deliveries: DeliveryWorker;
+  jobs: JobRunner;
 }
 
 declare module 'fastify' {
@@ -230,12 +234,34 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
       deliveries.nudge();
     },
   });
-  app.decorate('dataQuery', { datasets, grants, audit, points, subscriptions, deliveries });
+  // Customization jobs: tickets on a Redis stream read by every replica's worker slots (consumer group), the truth in PostgreSQL.
+  const jobQueue = new WorkQueue(app.redis, {
+    key: `${config.streamPrefix}jobs:work`,
+    group: 'data-query-jobs',
+    slots: config.jobWorkers,
+    connect: () => app.newRedis(),
+    claimIdleMs: config.jobClaimIdleMs,
+    handle: (ticket): Promise<void> => jobs.work(ticket),
+    logger: app.log.child({ component: 'job-queue' }),
+  });
+  const jobs: JobRunner = new JobRunner(
+    pool,
+    datasets,
+    grants,
+    planner,
+    app.events,
+    jobQueue,
+    { chunkRecords: config.jobChunkRecords, resultTtlMs: config.jobResultTtlHours * 3_600_000, stallMs: config.jobStallMs, sweepMs: config.jobSweepMs, maxFailures: 3 },
+    app.log.child({ component: 'jobs' }),
+  );
+  app.decorate('dataQuery', { datasets, grants, audit, points, subscriptions, deliveries, jobs });
   app.addHook('onReady', async () => {
     await listener.start();
     deliveries.start();
+    jobs.start();
   });
   app.addHook('preClose', async () => {
+    await jobs.stop();
     await deliveries.stop();
     await listener.stop();
   });
@@ -264,5 +290,16 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   );
   await app.register(dataCallRoutes, { dataCalls, fromGateway });
   await app.register(subscriptionRoutes, { subscriptions, fromGateway });
+  await app.register(jobRoutes, {
+    jobs: new JobService(pool, datasets, grants, planner, app.events, jobs, {
+      maxRecords: config.jobMaxRecords,
+      maxBytes: config.jobMaxInputBytes,
+      maxRecordChars: config.batchMaxRecordBytes,
+      maxFields: config.jobMaxFields,
+      unitConcurrency: config.jobUnitConcurrency,
+      eventsPollMs: config.jobEventsPollMs,
+    }),
+    fromGateway,
+  });
   return app;
 }

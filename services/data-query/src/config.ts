@@ -54,6 +54,17 @@ export const DataQueryConfigSchema = {
     description: 'How often subscriptions are caught up without a batch event (missed events, grants active again).',
   }),
   webhookSecretGraceHours: Type.Number({ minimum: 0, default: 24, description: 'After a secret rotation, deliveries are signed with the old secret too for this long.' }),
+  jobWorkers: Type.Integer({ minimum: 0, maximum: 32, default: 2, description: 'Customization job chunks this replica works at once (0: it accepts jobs but leaves the work to other replicas).' }),
+  jobChunkRecords: Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000, description: 'Records a job works per chunk (one transaction, one checkpoint; jobs take turns chunk by chunk).' }),
+  jobMaxRecords: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1_000_000, description: 'Most records one job takes (413 TOO_MANY_RECORDS beyond).' }),
+  jobMaxInputBytes: Type.Integer({ minimum: 1024, default: 268_435_456, description: 'Largest job input upload (413 INPUT_TOO_LARGE beyond); the gateway’s jobInputLimitBytes must allow it.' }),
+  jobMaxFields: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'Most distinct fields the records of a clean or normalize job may have.' }),
+  jobUnitConcurrency: Type.Integer({ minimum: 1, maximum: 100, default: 4, description: 'Jobs of one unit waiting for input, queued or running at once (429 TOO_MANY_JOBS beyond).' }),
+  jobResultTtlHours: Type.Number({ exclusiveMinimum: 0, default: 168, description: 'How long a succeeded job’s result is kept before it is deleted (the job becomes expired).' }),
+  jobClaimIdleMs: Type.Integer({ minimum: 100, default: 30_000, description: 'A job chunk whose worker died is taken over by another worker after this long.' }),
+  jobStallMs: Type.Integer({ minimum: 100, default: 120_000, description: 'A queued or running job without progress for this long is queued again (a lost ticket).' }),
+  jobSweepMs: Type.Integer({ minimum: 20, default: 5_000, description: 'How often stalled jobs are re-queued, expired results deleted and ended jobs’ inputs dropped.' }),
+  jobEventsPollMs: Type.Integer({ minimum: 20, default: 500, description: 'How often a job’s Server-Sent Events stream looks for progress.' }),
   cacheResyncMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Full reload of the grant and dataset caches, a safety net behind LISTEN/NOTIFY.' }),
 };
 

@@ -128,7 +128,11 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
     upstreams,
     bodyLimit: config.bodyLimitBytes,
     serviceToken: () => app.serviceToken(),
-    guarded: [{ method: 'GET', url: '/api/v1/data/:code/records', guard: dataCallGuard(grants, (code) => resources.providerOf(code)), ...signedPulls(new ManifestSigner(keys, config.jwtIssuer)) }],
+    guarded: [
+      { method: 'GET', url: '/api/v1/data/:code/records', guard: dataCallGuard(grants, (code) => resources.providerOf(code)), ...signedPulls(new ManifestSigner(keys, config.jwtIssuer)) },
+      // A job's input is decided by data-query (the job names its resource and grant); here it only gets its own size limit.
+      { method: 'PUT', url: '/api/v1/jobs/:id/input', guard: async () => undefined, uploadLimit: config.jobInputLimitBytes },
+    ],
   });
   const quota = new QuotaCounter(app.redis, config.streamPrefix);
   app.addHook('preClose', async () => quota.close());

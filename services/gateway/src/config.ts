@@ -12,6 +12,11 @@ export const GatewayConfigSchema = {
     default: 10_000,
     description: 'A newly added key is published at once and signs only after this delay (longer than the services’ 5 s JWKS refetch throttle).',
   }),
+  jobInputLimitBytes: Type.Integer({
+    minimum: 1024,
+    default: 268_435_456,
+    description: 'Largest customization job input (`PUT /api/v1/jobs/{id}/input`) the gateway forwards; data-query’s jobMaxInputBytes is the job’s own limit.',
+  }),
   tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400, default: 3600 }),
   lockoutThreshold: Type.Integer({ minimum: 1, default: 5, description: 'Failed logins in a row that lock an account.' }),
   lockoutMinutes: Type.Integer({ minimum: 1, default: 15 }),

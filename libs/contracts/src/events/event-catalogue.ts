@@ -1,5 +1,5 @@
 import { Type, type TProperties } from '@sinclair/typebox';
-import { SERVICE_MODES, StringEnum } from '../enums';
+import { JOB_KINDS, JOB_STATUSES, SERVICE_MODES, StringEnum } from '../enums';
 import { GrantViewSchema } from '../views/grant.view';
 import { ResourceViewSchema } from '../views/resource.view';
 
@@ -218,6 +218,39 @@ const subscription = {
   }),
 };
 
+// ——— job: customization jobs (数据定制, data-query); never their input or result contents ———
+const JobData = {
+  jobId: Uuid,
+  unitId: Uuid,
+  accountId: Type.Optional(Type.String()),
+  clientId: Type.Optional(Type.String()),
+  providerUnitId: Uuid,
+  grantId: Uuid,
+  resourceCode: Type.String(),
+  mode: Type.Literal('customization'),
+  kind: StringEnum(JOB_KINDS),
+  status: StringEnum(JOB_STATUSES),
+  /** The resource's items the job reads (compared, filtered on, presented): the grant covers them all. */
+  items: Type.Array(Type.String()),
+  /** Records submitted (upload) or in the slice once known. */
+  records: Nullable(Type.Integer({ minimum: 0 })),
+  requestId: Type.Optional(Type.String()),
+  sourceAddress: Type.Optional(Type.String()),
+};
+const job = {
+  'job.submitted': def(1, 'A customization job was accepted (its input, when uploaded, has arrived in full).', JobData),
+  'job.started': def(1, 'A worker began a customization job.', JobData),
+  'job.finished': def(1, 'A customization job ended: succeeded (with its counts and the SHA-256 of its result), failed or cancelled.', {
+    ...JobData,
+    /** Records processed, by verdict or outcome (compare: match, mismatch, not_found, invalid; clean and normalize: changed, rejected, unchanged). */
+    counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+    rowCount: Type.Integer({ minimum: 0, description: 'Records in the result.' }),
+    resultSha256: Nullable(Type.String({ description: 'SHA-256 (hex) of the result as NDJSON, as `GET …/result` serves it.' })),
+    error: Type.Optional(Type.String()),
+  }),
+  'job.expired': def(1, 'A customization job’s input and result were deleted once its retention ended.', JobData),
+};
+
 // ——— call: every call through the gateway not otherwise on the record once (gateway) ———
 const call = {
   'call.completed': def(1, 'A call through the gateway was answered (allowed or refused); routes recorded once by their own events (interface queries, sign-in, tokens) are not repeated here.', {
@@ -237,7 +270,7 @@ const call = {
   }),
 };
 
-export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...subscription, ...call } as const;
+export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...subscription, ...job, ...call } as const;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;
 export type EventType = keyof EventCatalogue;

@@ -46,7 +46,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** A value in a condition: the item's own value model, except that a JSON number names a code or text as well (`340302`). */
-function conditionValue(item: ItemView, raw: unknown): Parsed {
+/** A condition's value: a number given for a text item is its text. */
+export function conditionValue(item: ItemView, raw: unknown): Parsed {
   return parseItemValue(item, typeof raw === 'number' && (item.type === 'string' || item.type === 'code') ? String(raw) : raw);
 }
 
@@ -93,8 +94,8 @@ export class QueryPlanner {
   }
 
   /** The grant's row filter as SQL clauses with their values bound through `p`: a pull applies the same filter as a query. */
-  rowFilterSql(ds: DatasetRuntime, rowFilter: RowFilter | null, p: (v: unknown, type: string) => string): string[] {
-    return (rowFilter?.all ?? []).map((c, i) => this.filterCondition(ds, c, i).sql(p));
+  rowFilterSql(ds: DatasetRuntime, rowFilter: RowFilter | null, p: (v: unknown, type: string) => string, alias?: string): string[] {
+    return (rowFilter?.all ?? []).map((c, i) => this.filterCondition(ds, c, i, alias).sql(p));
   }
 
   private point(ds: DatasetRuntime, key: string, filters: Condition[]): PointQuery {
@@ -180,11 +181,11 @@ export class QueryPlanner {
   }
 
   /** The grant's row filter: a condition the caller did not choose and cannot lift. A filter this dataset cannot apply denies (fail closed). */
-  private filterCondition(ds: DatasetRuntime, c: RowCondition, i: number): Condition {
+  private filterCondition(ds: DatasetRuntime, c: RowCondition, i: number, alias?: string): Condition {
     const item = ds.itemsByKey.get(c.key);
     const unusable = () => new ForbiddenError('The grant’s row filter cannot be applied to this resource; ask the provider to correct the grant.', 'GRANT_FILTER_INVALID');
     if (!item) throw unusable();
-    const col = q(ds.columnByKey.get(c.key)!);
+    const col = `${alias ? `${alias}.` : ''}${q(ds.columnByKey.get(c.key)!)}`;
     const type = paramTypeOf(item);
     const one = (v: unknown) => {
       const parsed = conditionValue(item, v);

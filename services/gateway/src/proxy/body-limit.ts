@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '@gdx/errors';
 
@@ -18,8 +18,11 @@ function tooLarge(limit: number): AppError {
  * answer, so the client reads the 413 instead of a reset and nothing of it is left
  * on the connection for the next call.
  */
-export function limitedBody(limit: number) {
+export function limitedBody(defaultLimit: number) {
   return (req: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void): void => {
+    // Upload routes (a job's input) set their own, larger limit and stream a chunked body through, counted, instead of holding it.
+    const own = req.routeOptions.config?.uploadLimit;
+    const limit = own ?? defaultLimit;
     const declared = req.headers['content-length'];
     if (declared !== undefined) {
       const length = Number(declared);
@@ -27,6 +30,7 @@ export function limitedBody(limit: number) {
       if (length > limit * DRAIN_FACTOR) return done(tooLarge(limit));
       return discard(payload, () => done(tooLarge(limit)));
     }
+    if (own !== undefined) return done(null, counted(payload, own));
     const chunks: Buffer[] = [];
     let received = 0;
     const onData = (chunk: Buffer) => {
@@ -44,6 +48,19 @@ export function limitedBody(limit: number) {
     payload.on('end', onEnd);
     payload.on('error', onEnd);
   };
+}
+
+/** The body passed on as it arrives, cut off (the upstream call fails) once it exceeds `limit`. */
+function counted(payload: Readable, limit: number): Readable {
+  let received = 0;
+  return payload.pipe(
+    new Transform({
+      transform(chunk: Buffer, _enc, next) {
+        received += chunk.length;
+        next(received > limit ? tooLarge(limit) : null, chunk);
+      },
+    }),
+  );
 }
 
 /** Reads and drops the rest of `payload` (at most `budget` more bytes), then calls `then` once. */

@@ -8,11 +8,20 @@ import { limitedBody } from './body-limit';
 
 const HIDDEN = { hide: true } as FastifySchema;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A proxied upload route's own body limit (see limitedBody). */
+    uploadLimit?: number;
+  }
+}
+
 /** A route the gateway decides before forwarding it (the rest of its area is forwarded as it comes). */
 export interface GuardedRoute {
   method: HTTPMethods;
   url: string;
   guard: (req: FastifyRequest) => Promise<void>;
+  /** A larger body limit for an upload route; its chunked body streams through, counted, instead of being held. */
+  uploadLimit?: number;
   /** Headers sent upstream in place of the caller's (e.g. no compression, where the gateway reads the body). */
   requestHeaders?: Record<string, string>;
   /** Takes the upstream's answer (its headers already copied) and sends it: for routes whose body the gateway reads on the way. */
@@ -75,7 +84,14 @@ export async function proxyRoutes(
           },
         });
       for (const route of guarded.filter((r) => upstream.prefixes.some((p) => r.url.startsWith(`${p}/`)))) {
-        scope.route({ method: route.method, url: route.url, schema: HIDDEN, preHandler: route.guard, handler: (req, reply) => forward(req, reply, route) });
+        scope.route({
+          method: route.method,
+          url: route.url,
+          schema: HIDDEN,
+          config: route.uploadLimit === undefined ? {} : { uploadLimit: route.uploadLimit },
+          preHandler: route.guard,
+          handler: (req, reply) => forward(req, reply, route),
+        });
       }
       for (const prefix of upstream.prefixes) {
         scope.all(prefix, { schema: HIDDEN }, (req, reply) => forward(req, reply));

@@ -1,0 +1,63 @@
+import { Readable } from 'node:stream';
+import type { Pool } from 'pg';
+import { stringify } from 'csv-stringify/sync';
+import { XMLBuilder } from 'fast-xml-parser';
+import type { JobResultFormat } from '../entities/job.entity';
+
+export type ResultFormat = JobResultFormat;
+
+export const RESULT_CONTENT_TYPES: Record<ResultFormat, string> = {
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  xml: 'application/xml; charset=utf-8',
+};
+
+const BY_MEDIA_TYPE: [RegExp, ResultFormat][] = [
+  [/^application\/(x-)?ndjson\b/, 'ndjson'],
+  [/^text\/csv\b/, 'csv'],
+  [/^application\/json\b/, 'json'],
+  [/^(application|text)\/xml\b/, 'xml'],
+];
+
+/** The format a result is asked for: `format` first, else the first `Accept` entry we serve; undefined: the job's own. */
+export function negotiateResultFormat(format: ResultFormat | undefined, accept: string | undefined): ResultFormat | undefined {
+  if (format) return format;
+  for (const part of (accept ?? '').split(',')) {
+    const type = part.trim().toLowerCase();
+    const hit = BY_MEDIA_TYPE.find(([re]) => re.test(type));
+    if (hit) return hit[1];
+  }
+  return undefined;
+}
+
+const LINES_PER_READ = 5_000;
+const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean));
+
+const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
+
+/**
+ * A job's result lines read in order, a window at a time (never the whole result in memory),
+ * written as the format wants them: NDJSON as stored, a JSON array, CSV with the job's columns
+ * as the header (nested values as JSON text), or XML `<records><record><field name="…">`.
+ */
+export function resultStream(pool: Pool, jobId: string, columns: string[], lines: number, format: ResultFormat): Readable {
+  async function* body(): AsyncGenerator<string> {
+    if (format === 'json') yield '[';
+    if (format === 'csv') yield stringify([columns], { record_delimiter: 'windows' });
+    if (format === 'xml') yield '<?xml version="1.0" encoding="UTF-8"?>\n<records>\n';
+    for (let from = 0; from < lines; from += LINES_PER_READ) {
+      const { rows } = await pool.query<{ line: string }>('SELECT line FROM job_result WHERE job_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq', [jobId, from, from + LINES_PER_READ]);
+      if (format === 'ndjson') yield rows.map((r) => `${r.line}\n`).join('');
+      else if (format === 'json') yield `${from ? ',' : ''}${rows.map((r) => r.line).join(',')}`;
+      else {
+        const records = rows.map((r) => JSON.parse(r.line) as Record<string, unknown>);
+        if (format === 'csv') yield stringify(records.map((rec) => columns.map((c) => cell(rec[c]))), { record_delimiter: 'windows' });
+        else yield `${records.map((rec) => xml.build({ record: { field: columns.filter((c) => rec[c] !== undefined && rec[c] !== null).map((c) => ({ '@_name': c, '#text': cell(rec[c]) })) } }) as string).join('\n')}\n`;
+      }
+    }
+    if (format === 'json') yield ']';
+    if (format === 'xml') yield '</records>\n';
+  }
+  return Readable.from(body(), { objectMode: false });
+}
