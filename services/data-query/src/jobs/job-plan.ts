@@ -40,8 +40,18 @@ export const RECORD_COLUMNS = {
   normalize: { head: ['_record', '_status'], tail: ['_mapped', '_unmapped'] },
 } as const;
 
-/** The items a job asks the grant for, before the decision (none: any grant of the mode will do). */
+/** The items a job asks the grant for, before the decision (none: any grant of the mode will do); an item the resource does not have is a 400 first, whatever the grants. */
 export function itemsAsked(body: CreateJob, ds: DatasetRuntime, sourceItems?: string[]): string[] | undefined {
+  if (body.kind === 'compare') checkItemsKnown(ds, body.parameters.items, 'body.parameters.items');
+  if (body.kind === 'filter') {
+    checkItemsKnown(
+      ds,
+      body.parameters.conditions.map((c) => c.item),
+      'body.parameters.conditions',
+    );
+    checkItemsKnown(ds, body.parameters.items, 'body.parameters.items');
+  }
+  if (body.kind === 'convert') checkItemsKnown(ds, body.parameters.items, 'body.parameters.items');
   switch (body.kind) {
     case 'compare':
       return [ds.upsertKey, ...body.parameters.items];

@@ -179,12 +179,10 @@ export class JobRunner {
       const [src] = (await m.query('SELECT status, result_records FROM job WHERE id = $1', [job.source_job_id])) as { status: string; result_records: number }[];
       if (src?.status !== 'succeeded') throw new JobStop('SOURCE_GONE', 'The job whose result this converts no longer has one.');
       const upTo = Math.min(job.checkpoint + size, src.result_records);
-      const [, n] = (await m.query('INSERT INTO job_result (job_id, seq, line) SELECT $1, seq, line FROM job_result WHERE job_id = $2 AND seq > $3 AND seq <= $4', [
-        job.id,
-        job.source_job_id,
-        job.checkpoint,
-        upTo,
-      ])) as [unknown, number];
+      const [{ n }] = (await m.query(
+        'WITH copied AS (INSERT INTO job_result (job_id, seq, line) SELECT $1, seq, line FROM job_result WHERE job_id = $2 AND seq > $3 AND seq <= $4 RETURNING 1) SELECT count(*)::int AS n FROM copied',
+        [job.id, job.source_job_id, job.checkpoint, upTo],
+      )) as { n: number }[];
       return { processed: n, outcomes: { records: n }, results: n, checkpoint: upTo, sliceAfter: null, finished: upTo >= src.result_records, total: src.result_records };
     }
     // The granted slice (filter, convert): the next rows in key order after the last one written.
