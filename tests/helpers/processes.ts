@@ -17,6 +17,8 @@ export interface RunningPlatform {
   replica: (name: ProcessName) => Promise<string>;
   /** Sends SIGTERM to one service's process (by name, or a replica's tag `name#n`); resolves with its exit code. */
   terminate: (tag: string) => Promise<number>;
+  /** Kills one service's process at once (SIGKILL: no drain, no cleanup); resolves when it is gone. */
+  kill: (tag: string) => Promise<void>;
   stop: () => Promise<number[]>;
 }
 
@@ -84,7 +86,7 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
   };
   const terminate = (c: ChildProcess) =>
     new Promise<number>((resolve) => {
-      if (c.exitCode !== null) return resolve(c.exitCode);
+      if (c.exitCode !== null || c.signalCode !== null) return resolve(c.exitCode ?? -1);
       const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
       c.on('exit', (code) => {
         clearTimeout(t);
@@ -109,6 +111,15 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
       const c = byTag.get(tag);
       if (!c) throw new Error(`no process ${tag}`);
       return terminate(c);
+    },
+    kill: (tag) => {
+      const c = byTag.get(tag);
+      if (!c) throw new Error(`no process ${tag}`);
+      if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGKILL');
+      });
     },
     stop: () => Promise.all(children.map(terminate)),
   };
