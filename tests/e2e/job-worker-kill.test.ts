@@ -64,7 +64,14 @@ beforeAll(async () => {
     return JSON.stringify({ idNumber: p.idNumber, name: `P${i}`, sex: p.sex, birthDate: p.birthDate, regionCode: p.regionCode });
   }).join('\n');
   await eventually(
-    async () => (await request(platform.urls['data-query']).post(`/api/v1/data/${encodeURIComponent(CODE)}/batches`).set('authorization', `Bearer ${providerToken}`).set('content-type', 'application/x-ndjson').send(rows)).status === 200,
+    async () =>
+      (
+        await request(platform.urls['data-query'])
+          .post(`/api/v1/data/${encodeURIComponent(CODE)}/batches`)
+          .set('authorization', `Bearer ${providerToken}`)
+          .set('content-type', 'application/x-ndjson')
+          .send(rows)
+      ).status === 200,
     15_000,
     'the resource at data-query',
   );

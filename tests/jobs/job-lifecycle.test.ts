@@ -56,9 +56,18 @@ const getJob = (id: string) => request(platform.gatewayUrl).get(`/api/v1/jobs/${
 
 test('a grant suspended mid-job stops it at the next chunk: failed, with the reason, the counts of the chunks done', async () => {
   const records = Array.from({ length: 3_000 }, (_, j) => ({ idNumber: people[j % people.length].idNumber, name: `P${j % people.length}` }));
-  const created = await request(platform.gatewayUrl).post('/api/v1/jobs').set('authorization', auth()).send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] } }).expect(202);
+  const created = await request(platform.gatewayUrl)
+    .post('/api/v1/jobs')
+    .set('authorization', auth())
+    .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] } })
+    .expect(202);
   const id = created.body.id as string;
-  await request(platform.gatewayUrl).put(`/api/v1/jobs/${id}/input`).set('authorization', auth()).set('content-type', 'application/x-ndjson').send(records.map((r) => JSON.stringify(r)).join('\n')).expect(202);
+  await request(platform.gatewayUrl)
+    .put(`/api/v1/jobs/${id}/input`)
+    .set('authorization', auth())
+    .set('content-type', 'application/x-ndjson')
+    .send(records.map((r) => JSON.stringify(r)).join('\n'))
+    .expect(202);
   await eventually(async () => ((await getJob(id)).body.progress.done as number) > 0, 15_000, 'the job under way');
   await events.grant({ ...grant, status: 'suspended', statusReason: 'inspection', version: 2 }, 'grant.suspended');
   const ended = await eventually(

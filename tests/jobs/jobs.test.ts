@@ -246,7 +246,10 @@ describe('filter, clean, normalize, convert', () => {
       ],
     }).expect(202);
     const job = await finished(created.body.id as string);
-    expect(job).toMatchObject({ counts: { changed: 2, rejected: 1, unchanged: 1 }, columns: ['_record', '_status', 'idNumber', 'birthDate', 'name', 'regionCode', 'uscc', 'note', 'age', '_changes', '_rejections'] });
+    expect(job).toMatchObject({
+      counts: { changed: 2, rejected: 1, unchanged: 1 },
+      columns: ['_record', '_status', 'idNumber', 'birthDate', 'name', 'regionCode', 'uscc', 'note', 'age', '_changes', '_rejections'],
+    });
     expect(lines((await result(consumer, created.body.id as string).expect(200)).text)).toEqual([
       {
         _record: 1,
@@ -282,7 +285,13 @@ describe('filter, clean, normalize, convert', () => {
       { _record: 2, _status: 'mapped', regionCode: '340302', sex: '1', _mapped: { regionCode: { from: '东市区', to: '340302' }, sex: { from: 'M', to: '1' } } },
       { _record: 3, _status: 'unmapped', regionCode: '341400', _unmapped: { regionCode: { reason: 'RETIRED_REGION', detail: expect.any(String) } } },
       { _record: 4, _status: 'unchanged', regionCode: '340302', sex: '1' },
-      { _record: 5, _status: 'unmapped', regionCode: '火星', sex: '?', _unmapped: { regionCode: { reason: 'UNKNOWN_REGION', detail: expect.any(String) }, sex: { reason: 'UNKNOWN_SEX', detail: expect.any(String) } } },
+      {
+        _record: 5,
+        _status: 'unmapped',
+        regionCode: '火星',
+        sex: '?',
+        _unmapped: { regionCode: { reason: 'UNKNOWN_REGION', detail: expect.any(String) }, sex: { reason: 'UNKNOWN_SEX', detail: expect.any(String) } },
+      },
     ]);
   });
 

@@ -70,8 +70,7 @@ function checkCondition(ds: DatasetRuntime, c: JobCondition, i: number): void {
   const needsNone = c.op === 'isNull' || c.op === 'notNull';
   if (needsNone !== (c.value === undefined)) throw new BadRequestError('INVALID_CONDITION', needsNone ? `${c.op} takes no value.` : `${c.op} needs a value.`, { field });
   const list = c.op === 'in' || c.op === 'between';
-  if (!needsNone && list !== Array.isArray(c.value))
-    throw new BadRequestError('INVALID_CONDITION', list ? `${c.op} takes a list of values.` : `${c.op} takes a single value.`, { field });
+  if (!needsNone && list !== Array.isArray(c.value)) throw new BadRequestError('INVALID_CONDITION', list ? `${c.op} takes a list of values.` : `${c.op} takes a single value.`, { field });
   if (c.op === 'between' && (c.value as unknown[]).length !== 2) throw new BadRequestError('INVALID_CONDITION', 'between takes [from, to].', { field });
   if ((c.op === 'gt' || c.op === 'gte' || c.op === 'lt' || c.op === 'lte' || c.op === 'between') && !isRangeType(item.type))
     throw new BadRequestError('RANGE_NOT_ALLOWED', `${c.item} is not a date or number; ranges apply to dates and numbers only.`, { field });
@@ -123,8 +122,7 @@ export function planJob(body: CreateJob, ds: DatasetRuntime, grant: GrantEntry, 
     }
     case 'normalize': {
       const fields: Record<string, CodeTable> =
-        body.parameters?.fields ??
-        Object.fromEntries(ds.items.filter((i) => (CODE_TABLES as readonly string[]).includes(i.codeTable ?? '')).map((i) => [i.key, i.codeTable as CodeTable]));
+        body.parameters?.fields ?? Object.fromEntries(ds.items.filter((i) => (CODE_TABLES as readonly string[]).includes(i.codeTable ?? '')).map((i) => [i.key, i.codeTable as CodeTable]));
       if (!Object.keys(fields).length)
         throw new BadRequestError('NOTHING_TO_NORMALIZE', `Name the fields to map (parameters.fields); no item of this resource declares one of the code tables ${CODE_TABLES.join(', ')}.`, {
           field: 'body.parameters.fields',

@@ -32,7 +32,7 @@ export function negotiateResultFormat(format: ResultFormat | undefined, accept: 
 }
 
 const LINES_PER_READ = 5_000;
-const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean));
+const cell = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
 const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
 
@@ -52,8 +52,13 @@ export function resultStream(pool: Pool, jobId: string, columns: string[], lines
       else if (format === 'json') yield `${from ? ',' : ''}${rows.map((r) => r.line).join(',')}`;
       else {
         const records = rows.map((r) => JSON.parse(r.line) as Record<string, unknown>);
-        if (format === 'csv') yield stringify(records.map((rec) => columns.map((c) => cell(rec[c]))), { record_delimiter: 'windows' });
-        else yield `${records.map((rec) => xml.build({ record: { field: columns.filter((c) => rec[c] !== undefined && rec[c] !== null).map((c) => ({ '@_name': c, '#text': cell(rec[c]) })) } }) as string).join('\n')}\n`;
+        if (format === 'csv')
+          yield stringify(
+            records.map((rec) => columns.map((c) => cell(rec[c]))),
+            { record_delimiter: 'windows' },
+          );
+        else
+          yield `${records.map((rec) => xml.build({ record: { field: columns.filter((c) => rec[c] !== undefined && rec[c] !== null).map((c) => ({ '@_name': c, '#text': cell(rec[c]) })) } })).join('\n')}\n`;
       }
     }
     if (format === 'json') yield ']';

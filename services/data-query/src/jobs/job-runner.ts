@@ -94,7 +94,7 @@ export class JobRunner {
     let next: string | null = null;
     try {
       next = await this.events.transaction(async (m, emit) => {
-        const [job] = (await m.query(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 FOR UPDATE`, [id])) as JobRow[];
+        const [job] = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 FOR UPDATE`, [id]);
         if (!job || job.ticket !== ticket || (job.status !== 'queued' && job.status !== 'running')) return null;
         try {
           return await this.step(m, emit, job);
@@ -157,39 +157,33 @@ export class JobRunner {
       let outcomes: Record<string, number>;
       if (job.kind === 'compare') {
         const sql = compareChunkSql({ ds, grant, items: p.items as string[], normalize: p.normalize as string[] }, this.planner);
-        const rows = (await m.query(sql.text, [job.id, job.checkpoint, upTo, ...sql.values])) as { outcome: string; n: number }[];
+        const rows = await m.query<{ outcome: string; n: number }[]>(sql.text, [job.id, job.checkpoint, upTo, ...sql.values]);
         outcomes = Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
       } else {
-        const records = (await m.query('SELECT seq, problem, record FROM job_input WHERE job_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq', [job.id, job.checkpoint, upTo])) as InputRecord[];
+        const records = await m.query<InputRecord[]>('SELECT seq, problem, record FROM job_input WHERE job_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq', [job.id, job.checkpoint, upTo]);
         const results: RecordResult[] =
-          job.kind === 'clean'
-            ? records.map((r) => cleanRecord(ds, p.rules as Record<string, CleanRule>, r))
-            : records.map((r) => normalizeRecord(p.fields as Record<string, CodeTable>, r));
-        await m.query('INSERT INTO job_result (job_id, seq, line) SELECT $1, s, l FROM unnest($2::int[], $3::text[]) AS x(s, l)', [
-          job.id,
-          records.map((r) => r.seq),
-          results.map((r) => r.line),
-        ]);
+          job.kind === 'clean' ? records.map((r) => cleanRecord(ds, p.rules as Record<string, CleanRule>, r)) : records.map((r) => normalizeRecord(p.fields as Record<string, CodeTable>, r));
+        await m.query('INSERT INTO job_result (job_id, seq, line) SELECT $1, s, l FROM unnest($2::int[], $3::text[]) AS x(s, l)', [job.id, records.map((r) => r.seq), results.map((r) => r.line)]);
         outcomes = {};
         for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
       }
       return { processed: upTo - job.checkpoint, outcomes, results: upTo - job.checkpoint, checkpoint: upTo, sliceAfter: null, finished: upTo >= total };
     }
     if (job.source === 'job') {
-      const [src] = (await m.query('SELECT status, result_records FROM job WHERE id = $1', [job.source_job_id])) as { status: string; result_records: number }[];
+      const [src] = await m.query<{ status: string; result_records: number }[]>('SELECT status, result_records FROM job WHERE id = $1', [job.source_job_id]);
       if (src?.status !== 'succeeded') throw new JobStop('SOURCE_GONE', 'The job whose result this converts no longer has one.');
       const upTo = Math.min(job.checkpoint + size, src.result_records);
-      const [{ n }] = (await m.query(
+      const [{ n }] = await m.query<{ n: number }[]>(
         'WITH copied AS (INSERT INTO job_result (job_id, seq, line) SELECT $1, seq, line FROM job_result WHERE job_id = $2 AND seq > $3 AND seq <= $4 RETURNING 1) SELECT count(*)::int AS n FROM copied',
         [job.id, job.source_job_id, job.checkpoint, upTo],
-      )) as { n: number }[];
+      );
       return { processed: n, outcomes: { records: n }, results: n, checkpoint: upTo, sliceAfter: null, finished: upTo >= src.result_records, total: src.result_records };
     }
     // The granted slice (filter, convert): the next rows in key order after the last one written.
     const sql = sliceChunkSql({ ds, grant, items: p.items as string[], conditions: (p.conditions as JobCondition[] | undefined) ?? [] }, this.planner);
     let total: number | undefined;
-    if (job.total === null) [{ n: total }] = (await m.query(sql.count.text, sql.count.values)) as { n: number }[];
-    const [{ n, last }] = (await m.query(sql.text, [job.id, job.result_records, size, job.slice_after, ...sql.values])) as { n: number; last: string | null }[];
+    if (job.total === null) [{ n: total }] = await m.query<{ n: number }[]>(sql.count.text, sql.count.values);
+    const [{ n, last }] = await m.query<{ n: number; last: string | null }[]>(sql.text, [job.id, job.result_records, size, job.slice_after, ...sql.values]);
     return { processed: n, outcomes: { records: n }, results: n, checkpoint: job.checkpoint + n, sliceAfter: last ?? job.slice_after, finished: n < size, total };
   }
 
@@ -197,18 +191,26 @@ export class JobRunner {
   private async resultHash(m: EntityManager, jobId: string, lines: number): Promise<string> {
     const hash = createHash('sha256');
     for (let from = 0; from < lines; from += 20_000) {
-      const [{ t }] = (await m.query(`SELECT string_agg(line || E'\\n', '' ORDER BY seq) AS t FROM job_result WHERE job_id = $1 AND seq > $2 AND seq <= $3`, [
+      const [{ t }] = await m.query<{ t: string | null }[]>(`SELECT string_agg(line || E'\\n', '' ORDER BY seq) AS t FROM job_result WHERE job_id = $1 AND seq > $2 AND seq <= $3`, [
         jobId,
         from,
         from + 20_000,
-      ])) as { t: string | null }[];
+      ]);
       if (t) hash.update(t);
     }
     return hash.digest('hex');
   }
 
   /** Ends a job: its state, its figures and its event, in the transaction that decided it. */
-  async end(m: EntityManager, emit: (e: DeclaredEvent) => void, job: JobRow, status: 'succeeded' | 'failed' | 'cancelled', error: string | null, actor: Actor = SYSTEM, traceparent?: string): Promise<void> {
+  async end(
+    m: EntityManager,
+    emit: (e: DeclaredEvent) => void,
+    job: JobRow,
+    status: 'succeeded' | 'failed' | 'cancelled',
+    error: string | null,
+    actor: Actor = SYSTEM,
+    traceparent?: string,
+  ): Promise<void> {
     const expires = status === 'succeeded' ? new Date(Date.now() + this.options.resultTtlMs) : null;
     await m.query(
       `UPDATE job SET status = $2, error = $3, done = $4, counts = $5::jsonb, result_records = $6, result_sha256 = $7, total = $8, checkpoint = $9, ticket = NULL, finished_at = now(), expires_at = $10, updated_at = now() WHERE id = $1`,
@@ -233,7 +235,7 @@ export class JobRunner {
       if ((rows[0]?.failures ?? 0) < this.options.maxFailures) return;
       this.log.error({ err, jobId: id }, 'a job failed: its chunks keep failing');
       await this.events.transaction(async (m, emit) => {
-        const [job] = (await m.query(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 AND ticket = $2 FOR UPDATE`, [id, ticket])) as JobRow[];
+        const [job] = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 AND ticket = $2 FOR UPDATE`, [id, ticket]);
         if (job) await this.end(m, emit, job, 'failed', 'INTERNAL: the job could not be completed.');
       });
     } catch {
@@ -250,7 +252,7 @@ export class JobRunner {
     for (const s of stalled) await this.enqueue(s.id, s.ticket);
     for (;;) {
       const expired = await this.events.transaction(async (m, emit) => {
-        const rows = (await m.query(`SELECT ${JOB_COLUMNS} FROM job WHERE status = 'succeeded' AND expires_at <= now() ORDER BY expires_at LIMIT 10 FOR UPDATE SKIP LOCKED`)) as JobRow[];
+        const rows = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE status = 'succeeded' AND expires_at <= now() ORDER BY expires_at LIMIT 10 FOR UPDATE SKIP LOCKED`);
         for (const job of rows) {
           await m.query('DELETE FROM job_result WHERE job_id = $1', [job.id]);
           await m.query('DELETE FROM job_input WHERE job_id = $1', [job.id]);

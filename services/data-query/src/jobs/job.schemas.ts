@@ -83,7 +83,8 @@ export const CreateJobSchema = Type.Union(
             {
               rules: Type.Optional(
                 Type.Record(Type.String({ minLength: 1, maxLength: 64 }), StringEnum(['text', 'date', 'id-number', 'credit-code', 'region', 'none'] as const), {
-                  description: 'Field → rule; fields not named take the rule their catalogue item implies (identity number, credit code, date, region code; else text), fields that are not items `text`.',
+                  description:
+                    'Field → rule; fields not named take the rule their catalogue item implies (identity number, credit code, date, region code; else text), fields that are not items `text`.',
                 }),
               ),
             },

@@ -85,7 +85,7 @@ export class JobService {
     const row = await this.events.transaction(async (m, emit) => {
       await this.admit(m, p.unitId);
       const status: JobStatus = upload && !records ? 'awaiting-input' : 'queued';
-      const [job] = (await m.query(
+      const [job] = await m.query<JobRow[]>(
         `INSERT INTO job (id, unit_id, account_id, client_id, kind, resource_code, provider_unit_id, grant_id, status, source, source_job_id, parameters, items, columns, result_format, ticket, heartbeat_at, request_id, source_address)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14::jsonb, $15, $16, now(), $17, $18) RETURNING ${JOB_COLUMNS}`,
         [
@@ -108,7 +108,7 @@ export class JobService {
           ctx.requestId,
           ctx.sourceAddress,
         ],
-      )) as JobRow[];
+      );
       if (records) {
         const input = await insertInline(clientOf(m), id, inputShape(plan.kind as 'compare', ds, plan.parameters), records, this.options.maxFields);
         Object.assign(job, await this.inputTaken(m, job, input));
@@ -123,7 +123,7 @@ export class JobService {
   /** Per-unit admission: a unit's jobs not yet ended are limited (taken under a lock, so two calls at once cannot both pass). */
   private async admit(m: EntityManager, unitId: string): Promise<void> {
     await m.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [unitId]);
-    const [{ n }] = (await m.query(`SELECT count(*)::int AS n FROM job WHERE unit_id = $1 AND status IN ('awaiting-input', 'queued', 'running')`, [unitId])) as { n: number }[];
+    const [{ n }] = await m.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM job WHERE unit_id = $1 AND status IN ('awaiting-input', 'queued', 'running')`, [unitId]);
     if (n >= this.options.unitConcurrency)
       throw new TooManyRequestsError(`Your unit has ${n} jobs waiting or running, the most it may have at once; submit this one when one of them has ended.`, 30, {}, 'TOO_MANY_JOBS');
   }
@@ -148,7 +148,7 @@ export class JobService {
     if (own.status !== 'awaiting-input') throw new ConflictError('INPUT_ALREADY_GIVEN', `The job is ${own.status}; its input was given already.`);
     const ds = this.published(own.resource_code);
     const row = await this.events.transaction(async (m, emit) => {
-      const [job] = (await m.query(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 FOR UPDATE`, [id])) as JobRow[];
+      const [job] = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 FOR UPDATE`, [id]);
       if (job.status !== 'awaiting-input') throw new ConflictError('INPUT_ALREADY_GIVEN', `The job is ${job.status}; its input was given already.`);
       const input = await ingestInput(clientOf(m), id, inputShape(job.kind as 'compare', ds, job.parameters), format, body, this.options);
       Object.assign(job, await this.inputTaken(m, job, input));
@@ -175,7 +175,8 @@ export class JobService {
   /** What only the job's unit may do (its input, result, cancel); the office is told so. */
   private async own(p: Principal, id: string): Promise<JobRow> {
     const r = await this.visible(p, id);
-    if (r.unit_id !== p.unitId) throw new ForbiddenError('Only the unit that submitted a job may give its input, cancel it or read its result; the office sees its terms and progress.', 'NOT_JOB_OWNER');
+    if (r.unit_id !== p.unitId)
+      throw new ForbiddenError('Only the unit that submitted a job may give its input, cancel it or read its result; the office sees its terms and progress.', 'NOT_JOB_OWNER');
     return r;
   }
 
@@ -222,7 +223,7 @@ export class JobService {
     await this.own(p, id);
     const row = await this.events.transaction(async (m, emit) => {
       // Waits for a chunk in progress to commit: the counts stay those of the chunks done.
-      const [job] = (await m.query(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 FOR UPDATE`, [id])) as JobRow[];
+      const [job] = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 FOR UPDATE`, [id]);
       if (!LIVE_STATUSES.includes(job.status)) throw new ConflictError('JOB_ENDED', `The job is ${job.status} already.`);
       await this.runner.end(m, emit, job, 'cancelled', null, actorOf(p), traceparent);
       return job;
