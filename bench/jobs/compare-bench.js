@@ -19,7 +19,7 @@
  * (target ≤ 2 s), the RSS of the gateway and data-query idle and at their peak (sampled every 100 ms;
  * target within +60 MB). Results go to bench/jobs/results/.
  */
-const { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } = require('node:fs');
+const { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { once } = require('node:events');
 const { Readable } = require('node:stream');
 const { tmpdir } = require('node:os');
@@ -54,8 +54,9 @@ async function writeRecords(count) {
     starterResources().find((r) => r.code === CODE),
     1,
   );
-  const a = createWriteStream(ndjson);
-  const b = createWriteStream(text);
+  // Written under temporary names and renamed once complete: a run cut short leaves nothing that looks whole.
+  const a = createWriteStream(`${ndjson}.part`);
+  const b = createWriteStream(`${text}.part`);
   for (let i = 0; i < count; ) {
     const nd = [];
     const tx = [];
@@ -70,14 +71,17 @@ async function writeRecords(count) {
       nd.push(JSON.stringify(rec));
       tx.push(`${i + 1}\t${rec.idNumber}\t${rec.name}\t${rec.sex}\t${rec.birthDate}`);
     }
-    const okA = a.write(`${nd.join('\n')}\n`);
-    const okB = b.write(`${tx.join('\n')}\n`);
-    if (!okA) await once(a, 'drain');
-    if (!okB) await once(b, 'drain');
+    a.write(`${nd.join('\n')}\n`);
+    b.write(`${tx.join('\n')}\n`);
+    // Each stream's own state, read after any wait: a drain missed while waiting for the other would hang.
+    if (a.writableNeedDrain) await once(a, 'drain');
+    if (b.writableNeedDrain) await once(b, 'drain');
   }
   a.end();
   b.end();
   await Promise.all([once(a, 'finish'), once(b, 'finish')]);
+  renameSync(`${ndjson}.part`, ndjson);
+  renameSync(`${text}.part`, text);
   return { ndjson, text };
 }
 

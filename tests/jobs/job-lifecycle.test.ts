@@ -115,3 +115,32 @@ test('a result past its retention is deleted: the job is expired and its downloa
   });
   expect(es[0].data).toMatchObject({ status: 'expired', unitId: consumer.unitId, providerUnitId: provider.unitId });
 });
+
+test('PostgreSQL emptied the unlogged job tables (a crash, a failover): a succeeded job is expired, never served partly; the marker is put back', async () => {
+  const created = await request(platform.gatewayUrl)
+    .post('/api/v1/jobs')
+    .set('authorization', auth())
+    .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] }, records: [{ idNumber: people[1].idNumber, name: 'P1' }] })
+    .expect(202);
+  const id = created.body.id as string;
+  await eventually(async () => (await getJob(id)).body.status === 'succeeded');
+  // What crash recovery does to unlogged tables: empty them (their init fork), the marker row included.
+  const c = new Client({ connectionString: platform.db.url });
+  await c.connect();
+  try {
+    await c.query('TRUNCATE data_query.job_input, data_query.job_result, data_query.job_storage');
+    const ended = await eventually(
+      async () => {
+        const r = await getJob(id);
+        return r.body.status === 'expired' ? (r.body as { error: string }) : undefined;
+      },
+      10_000,
+      'the job to be expired',
+    );
+    expect(ended.error).toMatch(/^STORAGE_LOST: /);
+    expect((await request(platform.gatewayUrl).get(`/api/v1/jobs/${id}/result`).set('authorization', auth()).expect(410)).body.code).toBe('RESULT_EXPIRED');
+    expect((await c.query('SELECT count(*)::int AS n FROM data_query.job_storage')).rows[0].n).toBe(1);
+  } finally {
+    await c.end();
+  }
+});

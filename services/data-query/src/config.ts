@@ -55,7 +55,12 @@ export const DataQueryConfigSchema = {
   }),
   webhookSecretGraceHours: Type.Number({ minimum: 0, default: 24, description: 'After a secret rotation, deliveries are signed with the old secret too for this long.' }),
   jobWorkers: Type.Integer({ minimum: 0, maximum: 32, default: 2, description: 'Customization job chunks this replica works at once (0: it accepts jobs but leaves the work to other replicas).' }),
-  jobChunkRecords: Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000, description: 'Records a job works per chunk (one transaction, one checkpoint; jobs take turns chunk by chunk).' }),
+  jobChunkRecords: Type.Integer({
+    minimum: 1,
+    maximum: 250_000,
+    default: 50_000,
+    description: 'Records a job works per chunk (one transaction, one checkpoint; jobs take turns chunk by chunk); clean and normalize take at most 5,000 at a time.',
+  }),
   jobMaxRecords: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1_000_000, description: 'Most records one job takes (413 TOO_MANY_RECORDS beyond).' }),
   jobMaxInputBytes: Type.Integer({ minimum: 1024, default: 268_435_456, description: 'Largest job input upload (413 INPUT_TOO_LARGE beyond); the gateway’s jobInputLimitBytes must allow it.' }),
   jobMaxFields: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'Most distinct fields the records of a clean or normalize job may have.' }),

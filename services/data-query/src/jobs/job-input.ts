@@ -29,10 +29,17 @@ interface InputRow {
   key: string | null;
   problem: string | null;
   problems: Record<string, string> | null;
+  /** compare: the compared values in item order, canonical and normalised; null where missing or invalid. */
+  vals?: (string | null)[];
   record: unknown;
 }
 
 const isText = (item: ItemView) => item.type === 'string' || item.type === 'code';
+
+/** A PostgreSQL array literal of text (each element quoted, its quotes and backslashes escaped). */
+function arrayLiteral(vs: (string | null)[]): string {
+  return `{${vs.map((v) => (v === null ? 'NULL' : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
+}
 
 function copyText(v: string | null): string {
   if (v === null) return '\\N';
@@ -62,14 +69,14 @@ export function compareRow(shape: Required<InputShape>, record: unknown): InputR
   const key = prepared(shape.key, rawKey);
   const shown = typeof rawKey === 'string' ? normalizeText(rawKey, text) : rawKey === null || rawKey === undefined ? null : JSON.stringify(rawKey);
   if (!key.ok) return { key: shown, problem: key.reason, problems: null, record: null };
-  const values: Record<string, string> = {};
   let problems: Record<string, string> | null = null;
-  for (const item of shape.compared) {
+  const vals = shape.compared.map((item) => {
     const v = prepared(item, rec[item.key]);
-    if (v.ok) values[item.key] = v.value;
-    else (problems ??= {})[item.key] = v.reason;
-  }
-  return { key: key.value, problem: null, problems, record: values };
+    if (v.ok) return v.value;
+    (problems ??= {})[item.key] = v.reason;
+    return null;
+  });
+  return { key: key.value, problem: null, problems, vals, record: null };
 }
 
 /** A record of a clean or normalize job, kept as submitted; what is not a record is said so in its result line. */
@@ -102,7 +109,7 @@ export async function ingestInput(
   limits: InputLimits,
 ): Promise<{ records: number; fields: string[] }> {
   const fields = new Map<string, true>();
-  const copy = client.query(copyFrom('COPY job_input (job_id, seq, key, problem, problems, record) FROM STDIN'));
+  const copy = client.query(copyFrom('COPY job_input (job_id, seq, key, problem, problems, vals, record) FROM STDIN'));
   let records = 0;
   let bytes = 0;
   const counted = async function* () {
@@ -119,7 +126,7 @@ export async function ingestInput(
         records++;
         if (records > limits.maxRecords) throw new AppError(413, 'TOO_MANY_RECORDS', 'Payload too large', `A job takes at most ${limits.maxRecords} records.`);
         const row = shape.kind === 'compare' ? compareRow(shape as Required<InputShape>, record) : ownRow(record, fields, limits.maxFields);
-        text += `${jobId}\t${records}\t${copyText(row.key)}\t${copyText(row.problem)}\t${copyText(row.problems && JSON.stringify(row.problems))}\t${copyText(row.record === null ? null : JSON.stringify(row.record))}\n`;
+        text += `${jobId}\t${records}\t${copyText(row.key)}\t${copyText(row.problem)}\t${copyText(row.problems && JSON.stringify(row.problems))}\t${copyText(row.vals ? arrayLiteral(row.vals) : null)}\t${copyText(row.record === null ? null : JSON.stringify(row.record))}\n`;
       }
       if (text && !copy.write(text)) await once(copy, 'drain');
     }
@@ -140,13 +147,14 @@ export async function insertInline(client: PoolClient, jobId: string, shape: Inp
   const fields = new Map<string, true>();
   const rows = records.map((r) => (shape.kind === 'compare' ? compareRow(shape as Required<InputShape>, r) : ownRow(r, fields, maxFields)));
   await client.query(
-    `INSERT INTO job_input (job_id, seq, key, problem, problems, record)
-     SELECT $1, n, k, p, ps::jsonb, r::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(k, p, ps, r, n)`,
+    `INSERT INTO job_input (job_id, seq, key, problem, problems, vals, record)
+     SELECT $1, n, k, p, ps::jsonb, v::text[], r::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS x(k, p, ps, v, r, n)`,
     [
       jobId,
       rows.map((r) => r.key),
       rows.map((r) => r.problem),
       rows.map((r) => (r.problems ? JSON.stringify(r.problems) : null)),
+      rows.map((r) => (r.vals ? arrayLiteral(r.vals) : null)),
       rows.map((r) => (r.record === null ? null : JSON.stringify(r.record))),
     ],
   );

@@ -123,6 +123,9 @@ export class JobRunner {
       job.started_at = new Date();
       emit(jobEvent('job.started', job, SYSTEM, {}));
     }
+    // A chunk is one big set-based statement: compiling it to machine code (JIT) costs more than it saves,
+    // and its hash join of a chunk's records wants them in memory rather than in batches on disk.
+    await m.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
     const step = await this.chunk(m, job, ds, decision.grant);
     const counts = { ...job.counts };
     for (const [k, n] of Object.entries(step.outcomes)) counts[k] = (counts[k] ?? 0) + n;
@@ -153,7 +156,8 @@ export class JobRunner {
     const p = job.parameters;
     if (job.source === 'upload') {
       const total = job.total ?? 0;
-      const upTo = Math.min(job.checkpoint + size, total);
+      // Records worked in JavaScript (clean, normalize) are held in memory a chunk at a time: smaller chunks for them.
+      const upTo = Math.min(job.checkpoint + (job.kind === 'compare' ? size : Math.min(size, 5_000)), total);
       let outcomes: Record<string, number>;
       if (job.kind === 'compare') {
         const sql = compareChunkSql({ ds, grant, items: p.items as string[], normalize: p.normalize as string[] }, this.planner);
@@ -243,8 +247,37 @@ export class JobRunner {
     }
   }
 
+  /**
+   * After a crash (or on a promoted standby) PostgreSQL has emptied the unlogged job tables, and
+   * the marker row with them: the jobs that had data there end (queued and running ones failed,
+   * succeeded ones expired) rather than resume on nothing or serve a partial result.
+   */
+  private async storageCheck(): Promise<void> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM job_storage');
+    if (rowCount) return;
+    const lost = 'STORAGE_LOST: PostgreSQL lost the job’s working data (a crash or a failover); submit the job again.';
+    const ended = await this.events.transaction(async (m, emit) => {
+      // One replica does it: the others wait for the lock and then find the marker back.
+      await m.query('LOCK TABLE job_storage IN EXCLUSIVE MODE');
+      const [{ n }] = await m.query<{ n: number }[]>('SELECT count(*)::int AS n FROM job_storage');
+      if (n) return 0;
+      const jobs = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE status IN ('queued', 'running', 'succeeded') FOR UPDATE`);
+      for (const job of jobs) {
+        if (job.status === 'succeeded') {
+          await m.query(`UPDATE job SET status = 'expired', error = $2, updated_at = now() WHERE id = $1`, [job.id, lost]);
+          job.status = 'expired';
+          emit(jobEvent('job.expired', job, SYSTEM, {}));
+        } else await this.end(m, emit, job, 'failed', lost);
+      }
+      await m.query('INSERT INTO job_storage VALUES (true)');
+      return jobs.length;
+    });
+    if (ended) this.log.error({ jobs: ended }, 'the unlogged job tables were emptied (a crash or a failover): their jobs ended with STORAGE_LOST');
+  }
+
   /** Housekeeping on every replica (each row taken by one): stalled jobs queued again, results past their time deleted, inputs of ended jobs dropped. */
   async sweep(): Promise<void> {
+    await this.storageCheck();
     const { rows: stalled } = await this.pool.query<{ id: string; ticket: string }>(
       `UPDATE job SET ticket = gen_random_uuid(), heartbeat_at = now() WHERE status IN ('queued', 'running') AND heartbeat_at < now() - make_interval(secs => $1) RETURNING id, ticket::text`,
       [this.options.stallMs / 1000],

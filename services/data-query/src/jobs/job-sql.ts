@@ -1,7 +1,7 @@
 import { FULL_WIDTH, HALF_WIDTH } from '@gdx/codes';
 import type { ItemView, RowFilter } from '@gdx/contracts';
 import type { DatasetRuntime } from '../datasets/dataset-registry';
-import { paramTypeOf, q, SYS } from '../datasets/resource-model';
+import { isCreditCodeItem, isIdentityItem, paramTypeOf, q, SYS } from '../datasets/resource-model';
 import { conditionValue, type QueryPlanner } from '../query/query-planner';
 import type { ClearTerms } from '../query/masking';
 import { recordSql } from '../data-call/sql-presenter';
@@ -68,22 +68,32 @@ export function compareChunkSql({ ds, grant, items, normalize }: CompareTerms, p
   const keyItem = ds.itemsByKey.get(ds.upsertKey)!;
   const col = (k: string) => `r.${q(ds.columnByKey.get(k)!)}`;
   const filter = planner.rowFilterSql(ds, grant.rowFilter, p, 'r');
-  const on = [`${col(ds.upsertKey)} = (CASE WHEN i.problem IS NULL THEN i.key END)::${paramTypeOf(keyItem)}`, `r.${q(SYS.deletedAt)} IS NULL`, ...filter];
+  // A text key joins as it is, by the key's unique index (an invalid key never equals a stored one, all of which passed the
+  // same check); a key of another type is cast, and only when it is valid (an invalid one would not cast).
+  const keyJoin =
+    keyItem.type === 'string' || keyItem.type === 'code'
+      ? `${col(ds.upsertKey)} = i.key AND i.problem IS NULL`
+      : `${col(ds.upsertKey)} = (CASE WHEN i.problem IS NULL THEN i.key END)::${paramTypeOf(keyItem)}`;
+  const on = [keyJoin, `r.${q(SYS.deletedAt)} IS NULL`, ...filter];
+  // The submitted value of item n is vals[n + 1] (null: missing or invalid, the reason in `problems`).
   const verdict = (k: string, n: number) =>
-    `CASE WHEN i.problem IS NOT NULL THEN 'invalid' WHEN r.${q(SYS.rowId)} IS NULL THEN 'not_found' WHEN i.problems ? ${sqlText(k)} THEN 'invalid' WHEN ${equalSql(
+    `CASE WHEN i.problem IS NOT NULL THEN 'invalid' WHEN r.${q(SYS.rowId)} IS NULL THEN 'not_found' WHEN i.vals[${n + 1}] IS NULL THEN 'invalid' WHEN ${equalSql(
       ds.itemsByKey.get(k)!,
       col(k),
-      `i.record->>${sqlText(k)}`,
+      `i.vals[${n + 1}]`,
       normalize,
     )} THEN 'match' ELSE 'mismatch' END AS d${n}`;
   const ds_ = items.map((_, n) => `d${n}`);
   const result = `CASE WHEN problem IS NOT NULL THEN 'invalid' WHEN d0 = 'not_found' THEN 'not_found' WHEN ${ds_.map((d) => `${d} = 'mismatch'`).join(' OR ')} THEN 'mismatch' WHEN ${ds_
     .map((d) => `${d} = 'invalid'`)
     .join(' OR ')} THEN 'invalid' ELSE 'match' END`;
-  const reason = `COALESCE(problem, (SELECT string_agg(value, '; ' ORDER BY key) FROM jsonb_each_text(problems)))`;
+  // The item problems are read only where there are some (a subquery per record would cost more than the rest of the line).
+  // A valid identity number or credit code is digits and capitals: written as it is, without JSON escaping.
+  const safeKey = isIdentityItem(keyItem) || isCreditCodeItem(keyItem);
+  const reason = `CASE WHEN problem IS NOT NULL THEN problem WHEN problems IS NOT NULL THEN (SELECT string_agg(value, '; ' ORDER BY key) FROM jsonb_each_text(problems)) END`;
   const line = [
     `'{"_record":' || seq`,
-    `',"_key":' || COALESCE(to_json(key)::text, 'null')`,
+    safeKey ? `',"_key":' || CASE WHEN problem IS NULL THEN '"' || key || '"' ELSE COALESCE(to_json(key)::text, 'null') END` : `',"_key":' || COALESCE(to_json(key)::text, 'null')`,
     `',"_result":"' || result || '"'`,
     ...items.map((k, n) => `',' || ${jsonKey(k)} || '"' || d${n} || '"'`),
     `',"_reason":' || COALESCE(to_json(reason)::text, 'null') || '}'`,
@@ -93,7 +103,7 @@ export function compareChunkSql({ ds, grant, items, normalize }: CompareTerms, p
       FROM job_input i LEFT JOIN ${ds.table} r ON ${on.join(' AND ')}
       WHERE i.job_id = $1 AND i.seq > $2 AND i.seq <= $3
     ), results AS (
-      SELECT seq, key, ${result} AS result, ${reason} AS reason, ${ds_.join(', ')} FROM verdicts
+      SELECT seq, key, problem, ${result} AS result, ${reason} AS reason, ${ds_.join(', ')} FROM verdicts
     ), written AS (
       INSERT INTO job_result (job_id, seq, line) SELECT $1, seq, ${line} FROM results
     )

@@ -234,7 +234,13 @@ export class JobService {
   /** The result, streamed from job_result in the format asked for. */
   async result(p: Principal, id: string, format: ResultFormat | undefined): Promise<{ job: JobView; format: ResultFormat; body: Readable }> {
     const r = await this.own(p, id);
-    if (r.status === 'expired') throw new AppError(410, 'RESULT_EXPIRED', 'Gone', `The job’s result was deleted when its retention ended${r.expires_at ? ` (${r.expires_at.toISOString()})` : ''}.`);
+    if (r.status === 'expired')
+      throw new AppError(
+        410,
+        'RESULT_EXPIRED',
+        'Gone',
+        r.error ? `The job’s result is gone (${r.error})` : `The job’s result was deleted when its retention ended${r.expires_at ? ` (${r.expires_at.toISOString()})` : ''}.`,
+      );
     if (r.status !== 'succeeded') throw new ConflictError('RESULT_NOT_READY', `The job is ${r.status}; a result is there once it has succeeded.`);
     const chosen = format ?? r.result_format;
     return { job: viewJob(r), format: chosen, body: resultStream(this.pool, r.id, r.columns, r.result_records, chosen) };
