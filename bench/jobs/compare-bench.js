@@ -3,7 +3,9 @@
 /**
  * Issue 13's benchmark (design §9): a compare job (比对) end to end vs the same comparison in raw SQL.
  *
- *   npm run bench:jobs -- [--rows 1000000] [--records 1000000] [--rounds 5] [--keep 0]
+ *   npm run bench:jobs -- [--rows 1000000] [--records 1000000] [--rounds 5] [--chunk 0] [--keep 0]
+ *
+ * `--chunk n` sets data-query's jobChunkRecords for the run (0: its default).
  *
  * Scratch database, the gateway, data-query and request-approval as processes (their deployed node
  * flags, k8s/base), the population table (`rows` rows) COPYed in, a customization grant. `records`
@@ -28,7 +30,7 @@ const { rssMiBOfPid, waitFor } = require('../lib/scratch');
 const { bootPlatform, log, CODE } = require('../lib/platform');
 
 function args() {
-  const a = { rows: 1_000_000, records: 1_000_000, rounds: 5, keep: 0 };
+  const a = { rows: 1_000_000, records: 1_000_000, rounds: 5, chunk: 0, keep: 0 };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
@@ -173,7 +175,12 @@ async function main() {
   const { createEvent } = require('@gdx/contracts');
   const { streamKey } = require('@gdx/events');
   const { rowMaker, starterResources } = require('@gdx/data-query/testing');
-  const p = await bootPlatform({ dbName: 'gdx_bench_jobs', unitKeys: ['OFFICE', 'GA', 'LZH', 'MZ'], rows: a.rows });
+  const p = await bootPlatform({
+    dbName: 'gdx_bench_jobs',
+    unitKeys: ['OFFICE', 'GA', 'LZH', 'MZ'],
+    rows: a.rows,
+    env: a.chunk ? { 'data-query': { JOB_CHUNK_RECORDS: String(a.chunk) } } : {},
+  });
   const { u, children, pool } = p;
   const files = await writeRecords(a.records);
   const grant = (id, unit) => ({

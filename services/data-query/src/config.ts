@@ -57,9 +57,10 @@ export const DataQueryConfigSchema = {
   jobWorkers: Type.Integer({ minimum: 0, maximum: 32, default: 2, description: 'Customization job chunks this replica works at once (0: it accepts jobs but leaves the work to other replicas).' }),
   jobChunkRecords: Type.Integer({
     minimum: 1,
-    maximum: 250_000,
-    default: 50_000,
-    description: 'Records a job works per chunk (one transaction, one checkpoint; jobs take turns chunk by chunk); clean and normalize take at most 5,000 at a time.',
+    maximum: 1_000_000,
+    default: 250_000,
+    description:
+      'Records a compare, filter or convert job works per chunk (one statement and transaction, one checkpoint; jobs take turns chunk by chunk). Each compare chunk reads the whole resource once (a hash join), so fewer, larger chunks are faster and more give finer progress; clean and normalize take at most 5,000 at a time (held in memory).',
   }),
   jobMaxRecords: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1_000_000, description: 'Most records one job takes (413 TOO_MANY_RECORDS beyond).' }),
   jobMaxInputBytes: Type.Integer({ minimum: 1024, default: 268_435_456, description: 'Largest job input upload (413 INPUT_TOO_LARGE beyond); the gateway’s jobInputLimitBytes must allow it.' }),

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
+import type { EntityManager } from 'typeorm';
 import { from as copyFrom } from 'pg-copy-streams';
 import { normalizeText, type TextNormalization } from '@gdx/codes';
 import type { ItemView } from '@gdx/contracts';
@@ -8,6 +9,9 @@ import { AppError, BadRequestError } from '@gdx/errors';
 import type { DatasetRuntime } from '../datasets/dataset-registry';
 import { BatchFormatError, readRecords, RecordParseError, type BatchFormat } from '../batches/record-readers';
 import { conditionValue } from '../query/query-planner';
+
+/** The pg connection under a TypeORM transaction: COPY needs the driver's own client. */
+export const clientOf = (m: EntityManager): PoolClient => (m.queryRunner as unknown as { databaseConnection: PoolClient }).databaseConnection;
 
 export interface InputLimits {
   maxRecords: number;
@@ -47,36 +51,53 @@ function copyText(v: string | null): string {
 }
 
 /**
- * A compare job's submitted record as it will be matched: the row key in its canonical form,
+ * A compare job's submitted records as they will be matched: the row key in its canonical form,
  * each compared value checked against its item's type and normalised as the caller asked
  * (the stored side is normalised the same way in SQL), and what is wrong with either, per item.
+ * Everything that depends only on the job is decided once here, not per record (a million of them).
  */
-export function compareRow(shape: Required<InputShape>, record: unknown): InputRow {
-  if (record instanceof RecordParseError) return { key: null, problem: `The record ${record.reason}.`, problems: null, record: null };
-  if (!record || typeof record !== 'object' || Array.isArray(record)) return { key: null, problem: 'The record is not an object of item values.', problems: null, record: null };
-  const rec = record as Record<string, unknown>;
+export function compareRows(shape: Required<InputShape>): (record: unknown) => InputRow {
   const text: TextNormalization = { trim: shape.normalize.includes('trim'), halfWidth: shape.normalize.includes('half-width') };
-  const prepared = (item: ItemView, raw: unknown): { ok: true; value: string } | { ok: false; reason: string } => {
-    if (raw === null || raw === undefined || raw === '') return { ok: false, reason: `${item.key} is missing` };
-    const given = typeof raw === 'string' ? normalizeText(raw, text) : raw;
-    const parsed = conditionValue(item, given);
-    if (!parsed.ok) return { ok: false, reason: `${item.key} ${parsed.reason}` };
-    if (parsed.value === null) return { ok: false, reason: `${item.key} is missing` };
-    const value = String(parsed.value);
-    return { ok: true, value: isText(item) && shape.normalize.includes('ignore-case') ? value.toLowerCase() : value };
-  };
-  const rawKey = rec[shape.key.key];
-  const key = prepared(shape.key, rawKey);
-  const shown = typeof rawKey === 'string' ? normalizeText(rawKey, text) : rawKey === null || rawKey === undefined ? null : JSON.stringify(rawKey);
-  if (!key.ok) return { key: shown, problem: key.reason, problems: null, record: null };
-  let problems: Record<string, string> | null = null;
-  const vals = shape.compared.map((item) => {
-    const v = prepared(item, rec[item.key]);
-    if (v.ok) return v.value;
-    (problems ??= {})[item.key] = v.reason;
-    return null;
+  const normalizing = text.trim || text.halfWidth;
+  const ignoreCase = shape.normalize.includes('ignore-case');
+  const norm = (raw: string) => (normalizing ? normalizeText(raw, text) : raw);
+  const preparers = [shape.key, ...shape.compared].map((item) => {
+    const missing = `${item.key} is missing`;
+    const lower = ignoreCase && isText(item);
+    /** The value ready to compare, or why there is none (a string starting with the item's key). */
+    return (raw: unknown): { value: string } | string => {
+      if (raw === null || raw === undefined || raw === '') return missing;
+      const parsed = conditionValue(item, typeof raw === 'string' ? norm(raw) : raw);
+      if (!parsed.ok) return `${item.key} ${parsed.reason}`;
+      if (parsed.value === null) return missing;
+      const value = String(parsed.value);
+      return { value: lower ? value.toLowerCase() : value };
+    };
   });
-  return { key: key.value, problem: null, problems, vals, record: null };
+  const [prepareKey, ...prepareValues] = preparers;
+  const keyName = shape.key.key;
+  const names = shape.compared.map((i) => i.key);
+  return (record) => {
+    if (record instanceof RecordParseError) return { key: null, problem: `The record ${record.reason}.`, problems: null, record: null };
+    if (!record || typeof record !== 'object' || Array.isArray(record)) return { key: null, problem: 'The record is not an object of item values.', problems: null, record: null };
+    const rec = record as Record<string, unknown>;
+    const rawKey = rec[keyName];
+    const key = prepareKey(rawKey);
+    if (typeof key === 'string') {
+      const shown = typeof rawKey === 'string' ? norm(rawKey) : rawKey === null || rawKey === undefined ? null : JSON.stringify(rawKey);
+      return { key: shown, problem: key, problems: null, record: null };
+    }
+    let problems: Record<string, string> | null = null;
+    const vals = new Array<string | null>(names.length);
+    for (let n = 0; n < names.length; n++) {
+      const v = prepareValues[n](rec[names[n]]);
+      if (typeof v === 'string') {
+        (problems ??= {})[names[n]] = v;
+        vals[n] = null;
+      } else vals[n] = v.value;
+    }
+    return { key: key.value, problem: null, problems, vals, record: null };
+  };
 }
 
 /** A record of a clean or normalize job, kept as submitted; what is not a record is said so in its result line. */
@@ -109,6 +130,7 @@ export async function ingestInput(
   limits: InputLimits,
 ): Promise<{ records: number; fields: string[] }> {
   const fields = new Map<string, true>();
+  const compareRow = shape.kind === 'compare' ? compareRows(shape as Required<InputShape>) : null;
   const copy = client.query(copyFrom('COPY job_input (job_id, seq, key, problem, problems, vals, record) FROM STDIN'));
   let records = 0;
   let bytes = 0;
@@ -125,7 +147,7 @@ export async function ingestInput(
       for (const record of batch) {
         records++;
         if (records > limits.maxRecords) throw new AppError(413, 'TOO_MANY_RECORDS', 'Payload too large', `A job takes at most ${limits.maxRecords} records.`);
-        const row = shape.kind === 'compare' ? compareRow(shape as Required<InputShape>, record) : ownRow(record, fields, limits.maxFields);
+        const row = compareRow ? compareRow(record) : ownRow(record, fields, limits.maxFields);
         text += `${jobId}\t${records}\t${copyText(row.key)}\t${copyText(row.problem)}\t${copyText(row.problems && JSON.stringify(row.problems))}\t${copyText(row.vals ? arrayLiteral(row.vals) : null)}\t${copyText(row.record === null ? null : JSON.stringify(row.record))}\n`;
       }
       if (text && !copy.write(text)) await once(copy, 'drain');
@@ -145,7 +167,8 @@ export async function ingestInput(
 /** A small input given with the job: the same rows, as one statement. */
 export async function insertInline(client: PoolClient, jobId: string, shape: InputShape, records: unknown[], maxFields: number): Promise<{ records: number; fields: string[] }> {
   const fields = new Map<string, true>();
-  const rows = records.map((r) => (shape.kind === 'compare' ? compareRow(shape as Required<InputShape>, r) : ownRow(r, fields, maxFields)));
+  const compareRow = shape.kind === 'compare' ? compareRows(shape as Required<InputShape>) : null;
+  const rows = records.map((r) => (compareRow ? compareRow(r) : ownRow(r, fields, maxFields)));
   await client.query(
     `INSERT INTO job_input (job_id, seq, key, problem, problems, vals, record)
      SELECT $1, n, k, p, ps::jsonb, v::text[], r::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS x(k, p, ps, v, r, n)`,

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { stringify } from 'csv-stringify/sync';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { JobResultFormat } from '../entities/job.entity';
+import { resultLines } from './result-copy';
 
 export type ResultFormat = JobResultFormat;
 
@@ -31,38 +32,53 @@ export function negotiateResultFormat(format: ResultFormat | undefined, accept: 
   return undefined;
 }
 
-const LINES_PER_READ = 5_000;
 const cell = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
 const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
 
 /**
- * A job's result lines read in order, a window at a time (never the whole result in memory),
- * written as the format wants them: NDJSON as stored, a JSON array, CSV with the job's columns
- * as the header (nested values as JSON text), or XML `<records><record><field name="…">`.
+ * A job's result streamed in the format asked for, from one binary COPY of its lines in order
+ * (result-copy.ts; never the whole result in memory): NDJSON as stored, a JSON array, CSV with the
+ * job's columns as the header (nested values as JSON text), or XML `<records><record><field name="…">`.
  */
-export function resultStream(pool: Pool, jobId: string, columns: string[], lines: number, format: ResultFormat): Readable {
-  async function* body(): AsyncGenerator<string> {
-    if (format === 'json') yield '[';
-    if (format === 'csv') yield stringify([columns], { record_delimiter: 'windows' });
-    if (format === 'xml') yield '<?xml version="1.0" encoding="UTF-8"?>\n<records>\n';
-    for (let from = 0; from < lines; from += LINES_PER_READ) {
-      const { rows } = await pool.query<{ line: string }>('SELECT line FROM job_result WHERE job_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq', [jobId, from, from + LINES_PER_READ]);
-      if (format === 'ndjson') yield rows.map((r) => `${r.line}\n`).join('');
-      else if (format === 'json') yield `${from ? ',' : ''}${rows.map((r) => r.line).join(',')}`;
-      else {
-        const records = rows.map((r) => JSON.parse(r.line) as Record<string, unknown>);
+export function resultStream(pool: Pool, jobId: string, columns: string[], format: ResultFormat): Readable {
+  async function* body(): AsyncGenerator<Buffer | string> {
+    const client = await pool.connect();
+    let complete = false;
+    try {
+      if (format === 'json') yield '[';
+      if (format === 'csv') yield stringify([columns], { record_delimiter: 'windows' });
+      if (format === 'xml') yield '<?xml version="1.0" encoding="UTF-8"?>\n<records>\n';
+      let first = true;
+      for await (const chunk of resultLines(client, jobId)) {
+        if (format === 'ndjson') {
+          yield chunk;
+          continue;
+        }
+        // Lines are JSON: a line end inside one is escaped, so the chunk splits on them.
+        const lines = chunk.toString('utf8').split('\n');
+        lines.pop();
+        if (format === 'json') {
+          yield `${first ? '' : ','}${lines.join(',')}`;
+          first = false;
+          continue;
+        }
+        const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
         if (format === 'csv')
           yield stringify(
             records.map((rec) => columns.map((c) => cell(rec[c]))),
             { record_delimiter: 'windows' },
           );
         else
-          yield `${records.map((rec) => xml.build({ record: { field: columns.filter((c) => rec[c] !== undefined && rec[c] !== null).map((c) => ({ '@_name': c, '#text': cell(rec[c]) })) } })).join('\n')}\n`;
+          yield `${records.map((rec) => xml.build({ record: { field: columns.filter((c) => rec[c] !== undefined && rec[c] !== null).map((c) => ({ '@_name': c, '#text': cell(rec[c]) })) } }) as string).join('\n')}\n`;
       }
+      if (format === 'json') yield ']';
+      if (format === 'xml') yield '</records>\n';
+      complete = true;
+    } finally {
+      // A download broken off mid-COPY leaves the connection in the middle of it: closed, not reused.
+      client.release(!complete);
     }
-    if (format === 'json') yield ']';
-    if (format === 'xml') yield '</records>\n';
   }
   return Readable.from(body(), { objectMode: false });
 }

@@ -12,6 +12,8 @@ import type { CleanRule, CodeTable } from './job-plan';
 import { cleanRecord, normalizeRecord, type InputRecord, type RecordResult } from './job-records';
 import { jobEvent, JOB_COLUMNS, type JobRow } from './job-row';
 import { compareChunkSql, sliceChunkSql } from './job-sql';
+import { resultLines } from './result-copy';
+import { clientOf } from './job-input';
 import type { JobCondition } from './job.schemas';
 
 export interface JobRunnerOptions {
@@ -139,7 +141,7 @@ export class JobRunner {
     });
     if (step.finished) {
       job.total = job.done;
-      job.result_sha256 = await this.resultHash(m, job.id, job.result_records);
+      job.result_sha256 = await this.resultHash(m, job.id);
       await this.end(m, emit, job, 'succeeded', null);
       return null;
     }
@@ -160,6 +162,9 @@ export class JobRunner {
       const upTo = Math.min(job.checkpoint + (job.kind === 'compare' ? size : Math.min(size, 5_000)), total);
       let outcomes: Record<string, number>;
       if (job.kind === 'compare') {
+        // Many records: one pass over the resource hashing them beats a probe of its key index per record (a few
+        // microseconds each, cold pages), and the planner, without statistics of a job's records just copied in, cannot tell.
+        if (upTo - job.checkpoint > 10_000) await m.query('SET LOCAL enable_nestloop = off');
         const sql = compareChunkSql({ ds, grant, items: p.items as string[], normalize: p.normalize as string[] }, this.planner);
         const rows = await m.query<{ outcome: string; n: number }[]>(sql.text, [job.id, job.checkpoint, upTo, ...sql.values]);
         outcomes = Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
@@ -191,17 +196,10 @@ export class JobRunner {
     return { processed: n, outcomes: { records: n }, results: n, checkpoint: job.checkpoint + n, sliceAfter: last ?? job.slice_after, finished: n < size, total };
   }
 
-  /** SHA-256 of the result exactly as `GET …/result` serves it as NDJSON (each line and its line end). */
-  private async resultHash(m: EntityManager, jobId: string, lines: number): Promise<string> {
+  /** SHA-256 of the result exactly as `GET …/result` serves it as NDJSON (each line and its line end), in the chunk's transaction. */
+  private async resultHash(m: EntityManager, jobId: string): Promise<string> {
     const hash = createHash('sha256');
-    for (let from = 0; from < lines; from += 20_000) {
-      const [{ t }] = await m.query<{ t: string | null }[]>(`SELECT string_agg(line || E'\\n', '' ORDER BY seq) AS t FROM job_result WHERE job_id = $1 AND seq > $2 AND seq <= $3`, [
-        jobId,
-        from,
-        from + 20_000,
-      ]);
-      if (t) hash.update(t);
-    }
+    for await (const lines of resultLines(clientOf(m), jobId)) hash.update(lines);
     return hash.digest('hex');
   }
 

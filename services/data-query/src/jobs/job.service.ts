@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { actorOf, isOffice, type Principal } from '@gdx/auth';
 import { decideGrant, type JobKind, type JobStatus } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
@@ -11,7 +11,7 @@ import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-regist
 import type { GrantCache } from '../grants/grant-cache';
 import type { QueryPlanner } from '../query/query-planner';
 import type { BatchFormat } from '../batches/record-readers';
-import { ingestInput, inputShape, insertInline, type InputLimits } from './job-input';
+import { clientOf, ingestInput, inputShape, insertInline, type InputLimits } from './job-input';
 import { itemsAsked, planJob, RECORD_COLUMNS } from './job-plan';
 import { jobEvent, JOB_COLUMNS, LIVE_STATUSES, viewJob, type JobRow } from './job-row';
 import type { JobRunner } from './job-runner';
@@ -32,9 +32,6 @@ export interface CallContext {
 }
 
 const UPLOAD_KINDS: readonly JobKind[] = ['compare', 'clean', 'normalize'];
-
-/** The pg connection under a TypeORM transaction: COPY needs the driver's own client. */
-const clientOf = (m: EntityManager) => (m.queryRunner as unknown as { databaseConnection: PoolClient }).databaseConnection;
 
 /**
  * Customization jobs (数据定制, §6 mode 3) as a unit's systems and staff use them: accepted
@@ -243,7 +240,7 @@ export class JobService {
       );
     if (r.status !== 'succeeded') throw new ConflictError('RESULT_NOT_READY', `The job is ${r.status}; a result is there once it has succeeded.`);
     const chosen = format ?? r.result_format;
-    return { job: viewJob(r), format: chosen, body: resultStream(this.pool, r.id, r.columns, r.result_records, chosen) };
+    return { job: viewJob(r), format: chosen, body: resultStream(this.pool, r.id, r.columns, chosen) };
   }
 
   /** Progress as Server-Sent Events: a `progress` event whenever it changes, then `end` with the final state. */
