@@ -128,6 +128,7 @@ describe('compare (比对)', () => {
     expect(job).toMatchObject({ status: 'succeeded', progress: { done: 7, total: 7 }, counts: { match: 2, mismatch: 1, not_found: 2, invalid: 2 }, resultRecords: 7 });
     const res = await result(consumer, created.body.id as string).expect(200);
     expect(res.headers['content-type']).toMatch(/application\/x-ndjson/);
+    expect(res.headers['gdx-compare-normalization']).toBe('trim,half-width');
     const [a, b, , , c, , d] = records;
     expect(lines(res.text)).toEqual([
       { _record: 1, _key: a.idNumber, _result: 'match', name: 'match', householdAddress: 'match', _reason: null },
@@ -161,7 +162,8 @@ describe('compare (比对)', () => {
     await finished(created.body.id as string);
     const res = await result(consumer, created.body.id as string).expect(200);
     expect(lines(res.text)).toEqual([{ _record: 1, _key: c.idNumber, _result: 'mismatch', name: 'mismatch', householdAddress: 'mismatch', _reason: null }]);
-    // And with it, case too: toHalfWidth is what the stored side is put through as well.
+    expect(res.headers['gdx-compare-normalization']).toBe('none');
+    // The premise: the submitted address differs from the stored one by its characters' width only.
     expect(toHalfWidth(c.householdAddress)).toBe(addressOf(local[2].i));
   });
 

@@ -70,7 +70,7 @@ export function resultStream(pool: Pool, jobId: string, columns: string[], forma
             { record_delimiter: 'windows' },
           );
         else
-          yield `${records.map((rec) => xml.build({ record: { field: columns.filter((c) => rec[c] !== undefined && rec[c] !== null).map((c) => ({ '@_name': c, '#text': cell(rec[c]) })) } }) as string).join('\n')}\n`;
+          yield `${records.map((rec) => xml.build({ record: { field: columns.filter((c) => rec[c] !== undefined && rec[c] !== null).map((c) => ({ '@_name': c, '#text': cell(rec[c]) })) } })).join('\n')}\n`;
       }
       if (format === 'json') yield ']';
       if (format === 'xml') yield '</records>\n';

@@ -195,6 +195,7 @@ export async function jobRoutes(app: App, { jobs, fromGateway }: { jobs: JobServ
             headers: {
               'gdx-result-sha256': { type: 'string', description: 'SHA-256 (hex) of the result as NDJSON.' },
               'gdx-result-records': { type: 'string', description: 'Records in the result.' },
+              'gdx-compare-normalization': { type: 'string', description: 'A compare’s normalisation of both sides before comparing (`trim`, `half-width`, `ignore-case`, comma-separated), or `none`.' },
             },
             content: {
               'application/x-ndjson': Stream('One JSON object per record.'),
@@ -214,6 +215,8 @@ export async function jobRoutes(app: App, { jobs, fromGateway }: { jobs: JobServ
         .header('content-disposition', `attachment; filename="job-${job.id}.${format}"`)
         .header('gdx-result-sha256', job.resultSha256 ?? '')
         .header('gdx-result-records', String(job.resultRecords));
+      // A compare's verdicts hold under the normalisation it applied: said with the result, as with the job.
+      if (job.kind === 'compare') reply.header('gdx-compare-normalization', ((job.parameters.normalize as string[] | undefined) ?? []).join(',') || 'none');
       return reply.send(body);
     },
   );
