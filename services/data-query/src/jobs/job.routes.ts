@@ -195,7 +195,10 @@ export async function jobRoutes(app: App, { jobs, fromGateway }: { jobs: JobServ
             headers: {
               'gdx-result-sha256': { type: 'string', description: 'SHA-256 (hex) of the result as NDJSON.' },
               'gdx-result-records': { type: 'string', description: 'Records in the result.' },
-              'gdx-compare-normalization': { type: 'string', description: 'A compare’s normalisation of both sides before comparing (`trim`, `half-width`, `ignore-case`, comma-separated), or `none`.' },
+              'gdx-compare-normalization': {
+                type: 'string',
+                description: 'A compare’s normalisation of both sides before comparing (`trim`, `half-width`, `ignore-case`, comma-separated), or `none`.',
+              },
             },
             content: {
               'application/x-ndjson': Stream('One JSON object per record.'),
