@@ -19,26 +19,16 @@ const { mkdirSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:http');
 const { join } = require('node:path');
 const { waitFor } = require('../lib/scratch');
+const { cliArgs, median } = require('../lib/figures');
 const { bootPlatform, log, CODE } = require('../lib/platform');
 
 const ITEMS = ['idNumber', 'name', 'sex', 'birthDate', 'regionCode'];
 const POLL_MS = 20;
 
-function args() {
-  const a = { rows: 20_000, subscribers: 20, changed: 1000, rounds: 3, keep: 0 };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
-    if (m) a[m[1]] = Number(m[2] ?? argv[++i]);
-  }
-  return a;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (ns) => Number(ns) / 1e6;
 
 async function main() {
-  const a = args();
+  const a = cliArgs({ rows: 20_000, subscribers: 20, changed: 1000, rounds: 3, keep: 0 });
   if (a.rounds * a.changed > a.rows) throw new Error('--rounds × --changed must not exceed --rows (each round changes other existing rows)');
   const { personOf, verifyWebhook } = require('@gdx/data-query/testing');
 

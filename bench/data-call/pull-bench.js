@@ -20,18 +20,9 @@
  */
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { rssMiBOfPid, waitFor } = require('../lib/scratch');
+const { waitFor } = require('../lib/scratch');
+const { cliArgs, median, rssPeaks, spread } = require('../lib/figures');
 const { bootPlatform, log, CODE } = require('../lib/platform');
-
-function args() {
-  const a = { rows: 1_000_000, rounds: 5, keep: 0 };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
-    if (m) a[m[1]] = Number(m[2] ?? argv[++i]);
-  }
-  return a;
-}
 
 async function copyOut(pool, sql) {
   const { to } = require('pg-copy-streams');
@@ -70,11 +61,8 @@ async function pull(base, token, since) {
   return { rows, bytes, seconds, rowsPerSecond: rows / seconds, cursor: end.cursor, signed: typeof end.manifest === 'string' };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const spread = (xs) => `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))}`;
-
 async function main() {
-  const a = args();
+  const a = cliArgs({ rows: 1_000_000, rounds: 5, keep: 0 });
   const { referenceData } = require('@gdx/codes');
   const p = await bootPlatform({ dbName: 'gdx_bench_data_call', unitKeys: ['OFFICE', 'GA', 'LZH'], rows: a.rows, profile: process.env.BENCH_PROFILE });
   const { u, children, pool } = p;
@@ -92,14 +80,7 @@ async function main() {
   });
   const copySql = `COPY (SELECT id_number, name, sex, birth_date, region_code FROM data_query_rows.r_101001_0001 WHERE _deleted_at IS NULL AND region_code = ANY('{${regions.join(',')}}'::text[])) TO STDOUT`;
 
-  const rss = () => ({ gateway: rssMiBOfPid(children.gateway.pid), dataQuery: rssMiBOfPid(children['data-query'].pid) });
-  const idle = rss();
-  const peak = { ...idle };
-  const sampler = setInterval(() => {
-    const now = rss();
-    peak.gateway = Math.max(peak.gateway, now.gateway);
-    peak.dataQuery = Math.max(peak.dataQuery, now.dataQuery);
-  }, 100);
+  const { idle, peak, stop: stopSampling } = rssPeaks(children);
   const copies = [];
   const viaGateway = [];
   const direct = [];
@@ -116,7 +97,7 @@ async function main() {
       `round ${round}: COPY ${c.rows} rows ${c.seconds.toFixed(2)} s (${Math.round(c.rowsPerSecond)}/s); through the gateway ${g.rows} rows ${g.seconds.toFixed(2)} s (${Math.round(g.rowsPerSecond)}/s, manifest ${g.signed ? 'signed' : 'MISSING'}); data-query alone ${Math.round(d.rowsPerSecond)}/s`,
     );
   }
-  clearInterval(sampler);
+  stopSampling();
 
   // 1 % of the rows change (their names), in one sequence as a batch would, then pulled incrementally through the gateway.
   const db = await pool.connect();

@@ -26,21 +26,9 @@ const { once } = require('node:events');
 const { Readable } = require('node:stream');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { rssMiBOfPid, waitFor } = require('../lib/scratch');
+const { waitFor } = require('../lib/scratch');
+const { cliArgs, median, rssPeaks, spread } = require('../lib/figures');
 const { bootPlatform, log, CODE } = require('../lib/platform');
-
-function args() {
-  const a = { rows: 1_000_000, records: 1_000_000, rounds: 5, chunk: 0, keep: 0 };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
-    if (m) a[m[1]] = Number(m[2] ?? argv[++i]);
-  }
-  return a;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const spread = (xs, d = 0) => `${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}`;
 
 /** The submitted records, as NDJSON (for the job) and as COPY text (for raw SQL), written once per size. */
 async function writeRecords(count) {
@@ -171,9 +159,7 @@ async function smallJob(base, token, records) {
 }
 
 async function main() {
-  const a = args();
-  const { createEvent } = require('@gdx/contracts');
-  const { streamKey } = require('@gdx/events');
+  const a = cliArgs({ rows: 1_000_000, records: 1_000_000, rounds: 5, chunk: 0, keep: 0 });
   const { rowMaker, starterResources } = require('@gdx/data-query/testing');
   const p = await bootPlatform({
     dbName: 'gdx_bench_jobs',
@@ -183,29 +169,8 @@ async function main() {
   });
   const { u, children, pool } = p;
   const files = await writeRecords(a.records);
-  const grant = (id, unit) => ({
-    id,
-    consumerUnitId: p.units[unit],
-    providerUnitId: p.units.GA,
-    resourceCode: CODE,
-    items: ['idNumber', 'name', 'sex', 'birthDate'],
-    rowFilter: null,
-    modes: ['customization'],
-    rateLimitPerSecond: 1000,
-    dailyQuota: 1_000_000_000,
-    validFrom: new Date(Date.now() - 86_400_000).toISOString(),
-    validTo: new Date(Date.now() + 86_400_000).toISOString(),
-    purpose: 'benchmark',
-    requestId: id.replace(/.$/, 'f'),
-    status: 'active',
-    statusReason: null,
-    version: 1,
-  });
-  for (const [id, unit] of [
-    ['0190f000-0000-7000-8000-00000000d001', 'LZH'],
-    ['0190f000-0000-7000-8000-00000000d002', 'MZ'],
-  ])
-    await p.redis.xadd(streamKey(p.prefix, 'grant'), '*', 'event', JSON.stringify(createEvent('grant.issued', { actor: { kind: 'system' }, subject: id, data: grant(id, unit) })));
+  await p.issueGrant('0190f000-0000-7000-8000-00000000d001', 'LZH', ['idNumber', 'name', 'sex', 'birthDate'], { modes: ['customization'], rowFilter: null });
+  await p.issueGrant('0190f000-0000-7000-8000-00000000d002', 'MZ', ['idNumber', 'name', 'sex', 'birthDate'], { modes: ['customization'], rowFilter: null });
   const token = await p.clientToken('LZH');
   const other = await p.clientToken('MZ');
   const make = rowMaker(
@@ -218,14 +183,7 @@ async function main() {
   });
   await waitFor('the grants at data-query', async () => (await smallJob(u('gateway'), other, small.slice(0, 1))).status === 'succeeded');
 
-  const rss = () => ({ gateway: rssMiBOfPid(children.gateway.pid), dataQuery: rssMiBOfPid(children['data-query'].pid) });
-  const idle = rss();
-  const peak = { ...idle };
-  const sampler = setInterval(() => {
-    const now = rss();
-    peak.gateway = Math.max(peak.gateway, now.gateway);
-    peak.dataQuery = Math.max(peak.dataQuery, now.dataQuery);
-  }, 100);
+  const { idle, peak, stop: stopSampling } = rssPeaks(children);
   const raws = [];
   const jobs = [];
   for (let round = 1; round <= a.rounds; round++) {
@@ -239,7 +197,7 @@ async function main() {
     );
     if (j.resultLines !== j.records) throw new Error(`the result has ${j.resultLines} lines for ${j.records} records`);
   }
-  clearInterval(sampler);
+  stopSampling();
   const ratios = jobs.map((j, i) => j.recordsPerSecond / raws[i].recordsPerSecond);
   const smalls = jobs.map((j) => j.side.seconds);
   const result = {

@@ -111,17 +111,19 @@ async function bootPlatform({ dbName, unitKeys, rows, env = {}, profile }) {
   await pool.query('ANALYZE data_query_rows.r_101001_0001');
   log(`loaded ${loaded} rows`);
 
-  /** A data-call grant as request-approval would issue it, published as its event. */
-  const issueDataCallGrant = async (id, consumerKey, items) => {
+  /**
+   * A grant as request-approval would issue it, published as its event: by default of the data-call mode with a row
+   * filter over every region code (the filter tested on every row).
+   */
+  const issueGrant = async (id, consumerKey, items, { modes = ['data-call'], rowFilter = { all: [{ key: 'regionCode', op: 'in', value: Object.keys(referenceData().regions) }] } } = {}) => {
     const grant = {
       id,
       consumerUnitId: units[consumerKey],
       providerUnitId: units.GA,
       resourceCode: CODE,
       items,
-      // Over every region code: the filter is tested on every row.
-      rowFilter: { all: [{ key: 'regionCode', op: 'in', value: Object.keys(referenceData().regions) }] },
-      modes: ['data-call'],
+      rowFilter,
+      modes,
       rateLimitPerSecond: 1000,
       dailyQuota: 1_000_000_000,
       validFrom: new Date(Date.now() - 86_400_000).toISOString(),
@@ -162,7 +164,7 @@ async function bootPlatform({ dbName, unitKeys, rows, env = {}, profile }) {
     await pool.end();
     if (!keep) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
   };
-  return { CODE, url, prefix, u, children, redis, pool, units, loaded, issueDataCallGrant, clientToken, accountToken, stop };
+  return { CODE, url, prefix, u, children, redis, pool, units, loaded, issueGrant, issueDataCallGrant: issueGrant, clientToken, accountToken, stop };
 }
 
 module.exports = { bootPlatform, freePort, log, CODE };

@@ -5,7 +5,8 @@ import { decideGrant, type JobKind, type JobStatus } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError } from '@gdx/errors';
 import type { EventPublisher } from '@gdx/events';
-import { decodeCursor, encodeCursor, isUuidText } from '@gdx/service-kit';
+import { isUuidText } from '@gdx/service-kit';
+import { keysetPage } from '../shared/keyset-page';
 import type { EntityManager } from 'typeorm';
 import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
 import type { GrantCache } from '../grants/grant-cache';
@@ -197,23 +198,12 @@ export class JobService {
   }
 
   async list(p: Principal, q: { limit?: number; cursor?: string; status?: JobStatus; kind?: JobKind; resourceCode?: string }) {
-    const limit = q.limit ?? 50;
-    const after = q.cursor === undefined ? null : decodeCursor(q.cursor, (parts) => (parts.length === 1 && isUuidText(parts[0]) ? parts[0] : undefined));
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      values.push(v);
-      where.push(sql.replace('?', `$${values.length}`));
-    };
-    if (!isOffice(p)) add('unit_id = ?', p.unitId);
-    if (q.status) add('status = ?', q.status);
-    if (q.kind) add('kind = ?', q.kind);
-    if (q.resourceCode) add('resource_code = ?', q.resourceCode);
-    if (after) add('id < ?', after);
-    values.push(limit + 1);
-    const { rows } = await this.pool.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM job ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${values.length}`, values);
-    const items = rows.slice(0, limit);
-    return { items: items.map(viewJob), nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1].id]) : null };
+    const where: [string, unknown][] = [];
+    if (!isOffice(p)) where.push(['unit_id = ?', p.unitId]);
+    if (q.status) where.push(['status = ?', q.status]);
+    if (q.kind) where.push(['kind = ?', q.kind]);
+    if (q.resourceCode) where.push(['resource_code = ?', q.resourceCode]);
+    return keysetPage(this.pool, { table: 'job', columns: JOB_COLUMNS, where, cursor: q.cursor, limit: q.limit ?? 50, view: viewJob });
   }
 
   async cancel(p: Principal, id: string, traceparent?: string): Promise<JobView> {

@@ -6,6 +6,7 @@ import { uuidv7 } from '@gdx/database';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '@gdx/errors';
 import type { EventPublisher } from '@gdx/events';
 import { decodeCursor, encodeCursor, isUuidText } from '@gdx/service-kit';
+import { keysetPage } from '../shared/keyset-page';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EntityManager } from 'typeorm';
 import { committedSeq, type DatasetRegistry, type DatasetRuntime } from '../datasets/dataset-registry';
@@ -220,24 +221,10 @@ export class SubscriptionService {
 
   async list(p: Principal, q: PageQuery & { resourceCode?: string }) {
     requireRole(p, 'unit_admin', 'office_admin', 'office_auditor');
-    const limit = q.limit ?? 50;
-    const after = q.cursor === undefined ? null : decodeCursor(q.cursor, (parts) => (parts.length === 1 && isUuidText(parts[0]) ? parts[0] : undefined));
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      values.push(v);
-      where.push(sql.replace('?', `$${values.length}`));
-    };
-    if (!isOffice(p)) add('unit_id = ?', p.unitId);
-    if (q.resourceCode) add('resource_code = ?', q.resourceCode);
-    if (after) add('id < ?', after);
-    values.push(limit + 1);
-    const { rows } = await this.pool.query<SubscriptionRow>(
-      `SELECT ${COLUMNS} FROM webhook_subscription ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${values.length}`,
-      values,
-    );
-    const items = rows.slice(0, limit);
-    return { items: items.map(viewSubscription), nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1].id]) : null };
+    const where: [string, unknown][] = [];
+    if (!isOffice(p)) where.push(['unit_id = ?', p.unitId]);
+    if (q.resourceCode) where.push(['resource_code = ?', q.resourceCode]);
+    return keysetPage(this.pool, { table: 'webhook_subscription', columns: COLUMNS, where, cursor: q.cursor, limit: q.limit ?? 50, view: viewSubscription });
   }
 
   /** The subscription if the caller may see it: its own unit's admin, or the office; anyone else is told there is none. */
