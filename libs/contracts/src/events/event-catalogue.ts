@@ -154,6 +154,16 @@ const query = {
   'query.denied': def(1, 'An interface query was refused (by the gateway or by data-query).', QueryData),
 };
 
+/** Who was served what under which grant, by whose data: on every event of a service mode that reads a resource for a consumer unit. */
+const Served = {
+  unitId: Uuid,
+  accountId: Type.Optional(Type.String()),
+  clientId: Type.Optional(Type.String()),
+  providerUnitId: Uuid,
+  grantId: Uuid,
+  resourceCode: Type.String(),
+};
+
 // ——— data: data submitted by providers (data-query) ———
 const data = {
   'data.updated': def(1, 'A batch of a resource’s data was accepted; `changeSeq` orders the batches of a resource.', {
@@ -171,12 +181,7 @@ const data = {
     'A data call (数据调用) delivered rows of a resource to a consumer unit, or was refused or stopped on the way: its manifest (recipient, grant, cursor range, rows, SHA-256 of the body), never the body.',
     {
       deliveryId: Uuid,
-      unitId: Uuid,
-      accountId: Type.Optional(Type.String()),
-      clientId: Type.Optional(Type.String()),
-      providerUnitId: Uuid,
-      grantId: Uuid,
-      resourceCode: Type.String(),
+      ...Served,
       mode: Type.Literal('data-call'),
       kind: StringEnum(['pull', 'push'] as const),
       format: StringEnum(['ndjson', 'csv', 'json'] as const),
@@ -221,12 +226,7 @@ const subscription = {
 // ——— job: customization jobs (数据定制, data-query); never their input or result contents ———
 const JobData = {
   jobId: Uuid,
-  unitId: Uuid,
-  accountId: Type.Optional(Type.String()),
-  clientId: Type.Optional(Type.String()),
-  providerUnitId: Uuid,
-  grantId: Uuid,
-  resourceCode: Type.String(),
+  ...Served,
   mode: Type.Literal('customization'),
   kind: StringEnum(JOB_KINDS),
   status: StringEnum(JOB_STATUSES),
