@@ -11,7 +11,7 @@ import type { QueryPlanner } from '../query/query-planner';
 import type { CleanRule, CodeTable } from './job-plan';
 import { cleanRecord, normalizeRecord, type InputRecord, type RecordResult } from './job-records';
 import { jobEvent, JOB_COLUMNS, type JobRow } from './job-row';
-import { compareChunkSql, sliceChunkSql } from './job-sql';
+import { compareChunkSql, RESULT_BLOCK, sliceChunkSql } from './job-sql';
 import { resultLines } from './result-copy';
 import { clientOf } from './job-input';
 import type { JobCondition } from './job.schemas';
@@ -172,7 +172,11 @@ export class JobRunner {
         const records = await m.query<InputRecord[]>('SELECT seq, problem, record FROM job_input WHERE job_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq', [job.id, job.checkpoint, upTo]);
         const results: RecordResult[] =
           job.kind === 'clean' ? records.map((r) => cleanRecord(ds, p.rules as Record<string, CleanRule>, r)) : records.map((r) => normalizeRecord(p.fields as Record<string, CodeTable>, r));
-        await m.query('INSERT INTO job_result (job_id, seq, line) SELECT $1, s, l FROM unnest($2::int[], $3::text[]) AS x(s, l)', [job.id, records.map((r) => r.seq), results.map((r) => r.line)]);
+        await m.query(
+          `INSERT INTO job_result (job_id, seq, lines, block)
+           SELECT $1, min(s), count(*), string_agg(l, E'\\n' ORDER BY s) FROM unnest($2::int[], $3::text[]) AS x(s, l) GROUP BY (s - $4 - 1) / ${RESULT_BLOCK}`,
+          [job.id, records.map((r) => r.seq), results.map((r) => r.line), job.checkpoint],
+        );
         outcomes = {};
         for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
       }
@@ -183,7 +187,8 @@ export class JobRunner {
       if (src?.status !== 'succeeded') throw new JobStop('SOURCE_GONE', 'The job whose result this converts no longer has one.');
       const upTo = Math.min(job.checkpoint + size, src.result_records);
       const [{ n }] = await m.query<{ n: number }[]>(
-        'WITH copied AS (INSERT INTO job_result (job_id, seq, line) SELECT $1, seq, line FROM job_result WHERE job_id = $2 AND seq > $3 AND seq <= $4 RETURNING 1) SELECT count(*)::int AS n FROM copied',
+        // The source's blocks whose first line falls in this chunk's range, whole: none is copied twice.
+        'WITH copied AS (INSERT INTO job_result (job_id, seq, lines, block) SELECT $1, seq, lines, block FROM job_result WHERE job_id = $2 AND seq > $3 AND seq <= $4 RETURNING lines) SELECT COALESCE(sum(lines), 0)::int AS n FROM copied',
         [job.id, job.source_job_id, job.checkpoint, upTo],
       );
       return { processed: n, outcomes: { records: n }, results: n, checkpoint: upTo, sliceAfter: null, finished: upTo >= src.result_records, total: src.result_records };

@@ -10,11 +10,14 @@ import type { JobCondition } from './job.schemas';
 
 /**
  * The set-based halves of the job kinds: each chunk is one statement that reads its records,
- * writes their result lines into job_result and answers only the counts, so a compare of a
+ * writes their result lines into job_result (in blocks) and answers only the counts, so a compare of a
  * million records is a hundred index joins, never a million round trips, and no stored value
  * ever passes through this process. Item keys passed the identifier pattern; everything else
  * is a bound parameter.
  */
+
+/** Result lines per row of job_result (a chunk's lines, grouped from its first). */
+export const RESULT_BLOCK = 1000;
 
 const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const jsonKey = (key: string) => `'${JSON.stringify(key)}:'`;
@@ -105,7 +108,8 @@ export function compareChunkSql({ ds, grant, items, normalize }: CompareTerms, p
     ), results AS (
       SELECT seq, key, problem, ${result} AS result, ${reason} AS reason, ${ds_.join(', ')} FROM verdicts
     ), written AS (
-      INSERT INTO job_result (job_id, seq, line) SELECT $1, seq, ${line} FROM results
+      INSERT INTO job_result (job_id, seq, lines, block)
+      SELECT $1, min(seq), count(*), string_agg(line, E'\\n' ORDER BY seq) FROM (SELECT seq, ${line} AS line FROM results) l GROUP BY (seq - $2 - 1) / ${RESULT_BLOCK}
     )
     SELECT result AS outcome, count(*)::int AS n FROM results GROUP BY result`;
   return { text, values };
@@ -192,7 +196,7 @@ export function sliceChunkSql({ ds, grant, items, conditions }: SliceTerms, plan
     ), numbered AS (
       SELECT k, line, row_number() OVER (ORDER BY k) AS n FROM chunk
     ), written AS (
-      INSERT INTO job_result (job_id, seq, line) SELECT $1, $2 + n, line FROM numbered
+      INSERT INTO job_result (job_id, seq, lines, block) SELECT $1, $2 + min(n), count(*), string_agg(line, E'\\n' ORDER BY n) FROM numbered GROUP BY (n - 1) / ${RESULT_BLOCK}
     )
     SELECT count(*)::int AS n, (SELECT k::text FROM numbered ORDER BY n DESC LIMIT 1) AS last FROM numbered`;
   // The rows to expect, counted once when the job starts (the progress bar's total).

@@ -8,12 +8,12 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
  * A job's result lines in order, read with `COPY … TO STDOUT (FORMAT binary)`: one statement that
  * streams the whole result at PostgreSQL's own pace (a query per window would sort and aggregate
  * each window), each line's bytes exactly as stored (the text format would escape backslashes).
- * Yields buffers of whole lines, each followed by `\n`, as the NDJSON result is served and hashed.
+ * Yields buffers of whole lines (blocks of them), each followed by `\n`, as the NDJSON result is served and hashed.
  */
 export async function* resultLines(client: PoolClient, jobId: string): AsyncGenerator<Buffer> {
   // COPY takes no parameters: the id is a checked UUID, the only thing put into the statement.
   if (!isUuidText(jobId)) throw new Error('not a job id');
-  const stream = client.query(copyTo(`COPY (SELECT line FROM job_result WHERE job_id = '${jobId}' ORDER BY seq) TO STDOUT (FORMAT binary)`));
+  const stream = client.query(copyTo(`COPY (SELECT block FROM job_result WHERE job_id = '${jobId}' ORDER BY seq) TO STDOUT (FORMAT binary)`));
   let pending: Buffer = Buffer.alloc(0);
   let headerRead = false;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
