@@ -116,6 +116,25 @@ test('a result past its retention is deleted: the job is expired and its downloa
   expect(es[0].data).toMatchObject({ status: 'expired', unitId: consumer.unitId, providerUnitId: provider.unitId });
 });
 
+test('a job whose input never comes is given up on after the retention time: cancelled, its unit’s place freed', async () => {
+  const created = await request(platform.gatewayUrl)
+    .post('/api/v1/jobs')
+    .set('authorization', auth())
+    .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] } })
+    .expect(202);
+  const id = created.body.id as string;
+  expect(created.body.status).toBe('awaiting-input');
+  const ended = await eventually(
+    async () => {
+      const r = await getJob(id);
+      return r.body.status === 'cancelled' ? (r.body as { error: string }) : undefined;
+    },
+    15_000,
+    'the job to be given up on',
+  );
+  expect(ended.error).toMatch(/^INPUT_NEVER_GIVEN: /);
+});
+
 test('PostgreSQL emptied the unlogged job tables (a crash, a failover): a succeeded job is expired, never served partly; the marker is put back', async () => {
   const created = await request(platform.gatewayUrl)
     .post('/api/v1/jobs')

@@ -286,6 +286,13 @@ export class JobRunner {
       [this.options.stallMs / 1000],
     );
     for (const s of stalled) await this.enqueue(s.id, s.ticket);
+    // A job whose input never came holds a place of its unit's: given up on after the result's retention.
+    await this.events.transaction(async (m, emit) => {
+      const abandoned = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE status = 'awaiting-input' AND created_at <= now() - make_interval(secs => $1) LIMIT 50 FOR UPDATE SKIP LOCKED`, [
+        this.options.resultTtlMs / 1000,
+      ]);
+      for (const job of abandoned) await this.end(m, emit, job, 'cancelled', 'INPUT_NEVER_GIVEN: the job’s input did not arrive within its retention time.');
+    });
     for (;;) {
       const expired = await this.events.transaction(async (m, emit) => {
         const rows = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE status = 'succeeded' AND expires_at <= now() ORDER BY expires_at LIMIT 10 FOR UPDATE SKIP LOCKED`);
