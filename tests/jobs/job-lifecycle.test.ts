@@ -51,6 +51,23 @@ async function resultLines(id: string): Promise<number> {
   }
 }
 
+/** The job once it is in one of `statuses` (its view). */
+async function untilStatus(
+  id: string,
+  statuses: string[],
+  what: string,
+  timeoutMs = 15_000,
+): Promise<{ status: string; error: string; progress: { done: number }; counts: Record<string, number>; expiresAt: string; finishedAt: string }> {
+  return eventually(
+    async () => {
+      const r = await getJob(id);
+      return statuses.includes(r.body.status as string) ? r.body : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
 const auth = () => `Bearer ${consumer.token}`;
 const getJob = (id: string) => request(platform.gatewayUrl).get(`/api/v1/jobs/${id}`).set('authorization', auth());
 
@@ -70,14 +87,7 @@ test('a grant suspended mid-job stops it at the next chunk: failed, with the rea
     .expect(202);
   await eventually(async () => ((await getJob(id)).body.progress.done as number) > 0, 15_000, 'the job under way');
   await events.grant({ ...grant, status: 'suspended', statusReason: 'inspection', version: 2 }, 'grant.suspended');
-  const ended = await eventually(
-    async () => {
-      const r = await getJob(id);
-      return r.body.status !== 'running' && r.body.status !== 'queued' ? (r.body as { status: string; error: string; progress: { done: number }; counts: { match: number } }) : undefined;
-    },
-    15_000,
-    'the job to stop',
-  );
+  const ended = await untilStatus(id, ['succeeded', 'failed', 'cancelled'], 'the job to stop');
   expect(ended.status).toBe('failed');
   expect(ended.error).toMatch(/^GRANT_NOT_ACTIVE: /);
   expect(ended.progress.done).toBeLessThan(records.length);
@@ -100,13 +110,9 @@ test('a result past its retention is deleted: the job is expired and its downloa
     .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] }, records: [{ idNumber: people[0].idNumber, name: 'P0' }] })
     .expect(202);
   const id = created.body.id as string;
-  const done = await eventually(async () => {
-    const r = await getJob(id);
-    return r.body.status === 'succeeded' ? (r.body as { expiresAt: string; finishedAt: string }) : undefined;
-  });
+  const done = await untilStatus(id, ['succeeded'], 'the job to succeed');
   expect(Date.parse(done.expiresAt) - Date.parse(done.finishedAt)).toBeGreaterThan(2_000);
-  const expired = await eventually(async () => ((await getJob(id)).body.status === 'expired' ? true : undefined), 15_000, 'the job to expire');
-  expect(expired).toBe(true);
+  expect((await untilStatus(id, ['expired'], 'the job to expire')).status).toBe('expired');
   expect((await request(platform.gatewayUrl).get(`/api/v1/jobs/${id}/result`).set('authorization', auth()).expect(410)).body.code).toBe('RESULT_EXPIRED');
   expect(await resultLines(id)).toBe(0);
   const es = await eventually(async () => {
@@ -124,14 +130,7 @@ test('a job whose input never comes is given up on after the retention time: can
     .expect(202);
   const id = created.body.id as string;
   expect(created.body.status).toBe('awaiting-input');
-  const ended = await eventually(
-    async () => {
-      const r = await getJob(id);
-      return r.body.status === 'cancelled' ? (r.body as { error: string }) : undefined;
-    },
-    15_000,
-    'the job to be given up on',
-  );
+  const ended = await untilStatus(id, ['cancelled'], 'the job to be given up on');
   expect(ended.error).toMatch(/^INPUT_NEVER_GIVEN: /);
 });
 
@@ -142,20 +141,13 @@ test('PostgreSQL emptied the unlogged job tables (a crash, a failover): a succee
     .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] }, records: [{ idNumber: people[1].idNumber, name: 'P1' }] })
     .expect(202);
   const id = created.body.id as string;
-  await eventually(async () => (await getJob(id)).body.status === 'succeeded');
+  await untilStatus(id, ['succeeded'], 'the job to succeed');
   // What crash recovery does to unlogged tables: empty them (their init fork), the marker row included.
   const c = new Client({ connectionString: platform.db.url });
   await c.connect();
   try {
     await c.query('TRUNCATE data_query.job_input, data_query.job_result, data_query.job_storage');
-    const ended = await eventually(
-      async () => {
-        const r = await getJob(id);
-        return r.body.status === 'expired' ? (r.body as { error: string }) : undefined;
-      },
-      10_000,
-      'the job to be expired',
-    );
+    const ended = await untilStatus(id, ['expired'], 'the job to be expired');
     expect(ended.error).toMatch(/^STORAGE_LOST: /);
     expect((await request(platform.gatewayUrl).get(`/api/v1/jobs/${id}/result`).set('authorization', auth()).expect(410)).body.code).toBe('RESULT_EXPIRED');
     expect((await c.query('SELECT count(*)::int AS n FROM data_query.job_storage')).rows[0].n).toBe(1);
