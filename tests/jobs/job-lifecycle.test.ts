@@ -68,16 +68,15 @@ async function untilStatus(
   );
 }
 
+/** A job of the consumer, accepted (202). */
+const submitJob = (body: object) => request(platform.gatewayUrl).post('/api/v1/jobs').set('authorization', auth()).send(body).expect(202);
+
 const auth = () => `Bearer ${consumer.token}`;
 const getJob = (id: string) => request(platform.gatewayUrl).get(`/api/v1/jobs/${id}`).set('authorization', auth());
 
 test('a grant suspended mid-job stops it at the next chunk: failed, with the reason, the counts of the chunks done', async () => {
   const records = Array.from({ length: 3_000 }, (_, j) => ({ idNumber: people[j % people.length].idNumber, name: `P${j % people.length}` }));
-  const created = await request(platform.gatewayUrl)
-    .post('/api/v1/jobs')
-    .set('authorization', auth())
-    .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] } })
-    .expect(202);
+  const created = await submitJob({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] } });
   const id = created.body.id as string;
   await request(platform.gatewayUrl)
     .put(`/api/v1/jobs/${id}/input`)
@@ -104,11 +103,7 @@ test('a grant suspended mid-job stops it at the next chunk: failed, with the rea
 });
 
 test('a result past its retention is deleted: the job is expired and its download answers 410', async () => {
-  const created = await request(platform.gatewayUrl)
-    .post('/api/v1/jobs')
-    .set('authorization', auth())
-    .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] }, records: [{ idNumber: people[0].idNumber, name: 'P0' }] })
-    .expect(202);
+  const created = await submitJob({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] }, records: [{ idNumber: people[0].idNumber, name: 'P0' }] });
   const id = created.body.id as string;
   const done = await untilStatus(id, ['succeeded'], 'the job to succeed');
   expect(Date.parse(done.expiresAt) - Date.parse(done.finishedAt)).toBeGreaterThan(2_000);
@@ -123,11 +118,7 @@ test('a result past its retention is deleted: the job is expired and its downloa
 });
 
 test('a job whose input never comes is given up on after the retention time: cancelled, its unit’s place freed', async () => {
-  const created = await request(platform.gatewayUrl)
-    .post('/api/v1/jobs')
-    .set('authorization', auth())
-    .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] } })
-    .expect(202);
+  const created = await submitJob({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] } });
   const id = created.body.id as string;
   expect(created.body.status).toBe('awaiting-input');
   const ended = await untilStatus(id, ['cancelled'], 'the job to be given up on');
@@ -135,11 +126,7 @@ test('a job whose input never comes is given up on after the retention time: can
 });
 
 test('PostgreSQL emptied the unlogged job tables (a crash, a failover): a succeeded job is expired, never served partly; the marker is put back', async () => {
-  const created = await request(platform.gatewayUrl)
-    .post('/api/v1/jobs')
-    .set('authorization', auth())
-    .send({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] }, records: [{ idNumber: people[1].idNumber, name: 'P1' }] })
-    .expect(202);
+  const created = await submitJob({ kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] }, records: [{ idNumber: people[1].idNumber, name: 'P1' }] });
   const id = created.body.id as string;
   await untilStatus(id, ['succeeded'], 'the job to succeed');
   // What crash recovery does to unlogged tables: empty them (their init fork), the marker row included.
