@@ -158,7 +158,7 @@ async function bootPlatform({ dbName, unitKeys, rows, env = {}, profile }) {
   };
   const stop = async ({ keep = false } = {}) => {
     stopProcesses();
-    const keys = await redis.keys(`${prefix}*`);
+    const keys = [...(await redis.keys(`${prefix}*`)), ...(await redis.keys(`{${prefix}*`))];
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
     await pool.end();

@@ -51,7 +51,7 @@ export class EventWriter {
     return this.publish(type, g.id, g);
   }
 
-  /** The entries of the dead-letter stream (`${prefix}events:dead-letter`), their fields as an object. */
+  /** The entries of the dead-letter stream (`{${prefix}events}:dead-letter`), their fields as an object. */
   async deadLetters(): Promise<Record<string, string>[]> {
     const entries = (await this.redis.xrange(deadLetterKey(this.platform.prefix), '-', '+')) as [string, string[]][];
     return entries.map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i], f[2 * i + 1]])));
@@ -74,7 +74,7 @@ export class EventWriter {
     throw new Error(`data-query did not process ${entryId} on ${key}`);
   }
 
-  /** The envelopes on `${prefix}events:<domain>` whose data carries this request id. */
+  /** The envelopes on `{${prefix}events}:<domain>` whose data carries this request id. */
   async eventsOf(domain: string, match: (e: { type: string; data: Record<string, unknown> }) => boolean): Promise<{ type: string; subject: string; data: Record<string, unknown> }[]> {
     const entries = (await this.redis.xrange(streamKey(this.platform.prefix, domain), '-', '+')) as [string, string[]][];
     return entries.map(([, f]) => JSON.parse(f[f.indexOf('event') + 1])).filter(match);

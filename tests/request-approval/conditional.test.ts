@@ -1,3 +1,4 @@
+import { streamKey } from '@gdx/events';
 import request from 'supertest';
 import type { TestPlatform } from '../helpers/platform';
 import { bearer, cast, publishReference, requestBody, startApprovalPlatform, streamEvents, window, type Cast } from './support';
@@ -249,7 +250,7 @@ describe('conditional sharing: provider review, office confirmation, grants', ()
 
       const snap = await api().get('/api/v1/grants/snapshot').set(bearer(c.auditor)).expect(200);
       expect(snap.body.position).toBe(events.at(-1)!.entryId);
-      expect(snap.body.stream).toBe(`${p.prefix}events:grant`);
+      expect(snap.body.stream).toBe(streamKey(p.prefix, 'grant'));
       const ids = snap.body.items.map((g: { id: string }) => g.id);
       expect(ids).toContain(live);
       expect(ids).not.toContain(grantId); // revoked above

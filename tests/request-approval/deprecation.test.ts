@@ -1,3 +1,4 @@
+import { streamKey } from '@gdx/events';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { referenceData } from '@gdx/codes';
@@ -68,7 +69,7 @@ describe('a deprecated resource stops its grants', () => {
     // Redeliver the very same event: the consumer acknowledges it and changes nothing.
     const redis = new Redis(REDIS_URL);
     try {
-      const stream = `${p.prefix}events:resource`;
+      const stream = streamKey(p.prefix, 'resource');
       const entries = (await redis.xrange(stream, '-', '+')) as [string, string[]][];
       const original = entries.find(([, f]) => f.includes('event') && JSON.parse(f[f.indexOf('event') + 1]).type === 'resource.deprecated');
       expect(original).toBeDefined();

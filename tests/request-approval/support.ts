@@ -1,3 +1,4 @@
+import { streamKey } from '@gdx/events';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import type { App } from '@gdx/service-kit';
@@ -79,7 +80,7 @@ export interface StreamEvent {
 export async function streamEvents(prefix: string, domain: string): Promise<StreamEvent[]> {
   const r = new Redis(REDIS_URL);
   try {
-    const entries = (await r.xrange(`${prefix}events:${domain}`, '-', '+')) as [string, string[]][];
+    const entries = (await r.xrange(streamKey(prefix, domain), '-', '+')) as [string, string[]][];
     return entries.map(([entryId, fields]) => {
       const e = JSON.parse(fields[fields.indexOf('event') + 1]) as Omit<StreamEvent, 'entryId'>;
       return { entryId, type: e.type, subject: e.subject, data: e.data, actor: e.actor };

@@ -3,10 +3,15 @@ export function domainOf(type: string): string {
   return type.split('.')[0];
 }
 
+/**
+ * The streams of one platform share a Redis Cluster hash tag (`{<prefix>events}`): a consumer
+ * reads several domains in one XREADGROUP, which Redis Cluster allows only for keys of one slot
+ * (else CROSSSLOT). One slot for the event streams is the price; they are one log, read together.
+ */
 export function streamKey(prefix: string, domain: string): string {
-  return `${prefix}events:${domain}`;
+  return `{${prefix}events}:${domain}`;
 }
 
 export function deadLetterKey(prefix: string): string {
-  return `${prefix}events:dead-letter`;
+  return `{${prefix}events}:dead-letter`;
 }
