@@ -166,7 +166,7 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
   await app.register(metricsPlugin, { service: options.name, defaultMetrics: options.defaultMetrics });
   await app.register(healthPlugin);
   await app.register(databasePlugin, { dataSource: options.dataSource, migrateOnStart: config.migrateOnStart });
-  await app.register(redisPlugin, { url: config.redisUrl, prefix: config.streamPrefix });
+  await app.register(redisPlugin, { target: config, prefix: config.streamPrefix });
   await app.register(eventsPlugin, { relayPollMs: options.relayPollMs, consumerName: config.consumerName });
   app.readinessChecks.set('postgres', async () => {
     await app.db.query('SELECT 1');

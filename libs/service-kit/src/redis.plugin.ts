@@ -10,9 +10,42 @@ declare module 'fastify' {
   }
 }
 
+/** Where Redis is: a URL, or Sentinels that name the master of a group (the URL then gives only the password and database). */
+export interface RedisTarget {
+  redisUrl: string;
+  redisSentinels?: string;
+  redisSentinelName?: string;
+}
+
 export interface RedisPluginOptions {
-  url: string;
+  target: RedisTarget;
   prefix: string;
+}
+
+/**
+ * A Redis client for the target: straight to redisUrl, or through Redis Sentinel, which hands
+ * ioredis the current master and, after a failover, the new one (ioredis reconnects by itself).
+ */
+export function createRedis(target: RedisTarget, options: RedisOptions): Redis {
+  const sentinels = (target.redisSentinels ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const at = s.lastIndexOf(':');
+      return { host: s.slice(0, at), port: Number(s.slice(at + 1)) };
+    });
+  if (!sentinels.length) return new Redis(target.redisUrl, options);
+  const url = new URL(target.redisUrl);
+  const db = Number(url.pathname.slice(1) || 0);
+  return new Redis({
+    ...options,
+    sentinels,
+    name: target.redisSentinelName ?? 'mymaster',
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(Number.isInteger(db) && db > 0 ? { db } : {}),
+  });
 }
 
 /**
@@ -32,14 +65,14 @@ export function redisOptions(): RedisOptions {
 }
 
 export const redisPlugin = fp<RedisPluginOptions>(
-  async (app, { url, prefix }) => {
-    const redis = new Redis(url, redisOptions());
+  async (app, { target, prefix }) => {
+    const redis = createRedis(target, redisOptions());
     redis.on('error', () => undefined); // reconnects on its own; readiness reports the outage
     await redis.connect().catch((err: unknown) => app.log.warn({ err }, 'redis not reachable at start; retrying in the background'));
     app.decorate('redis', redis);
     app.decorate('streamPrefix', prefix);
     app.decorate('newRedis', () => {
-      const r = new Redis(url, { ...redisOptions(), lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null });
+      const r = createRedis(target, { ...redisOptions(), lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null });
       r.on('error', () => undefined);
       return r;
     });

@@ -1,6 +1,5 @@
 import type { Pool } from 'pg';
-import { Redis } from 'ioredis';
-import { createBaseApp, operationDoc, redisOptions, reportOwnerUnit, type App } from '@gdx/service-kit';
+import { createBaseApp, createRedis, operationDoc, redisOptions, reportOwnerUnit, type App } from '@gdx/service-kit';
 import { createServiceTokenVerifier, JwksClient, JwksSchema, KeyStore, ManifestSigner, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
 import { idempotent, WorkQueue } from '@gdx/events';
@@ -159,7 +158,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   });
 
   // Its own connection: fails fast (no offline queue, a command timeout) so a query never waits long for the trail.
-  const auditRedis = new Redis(config.redisUrl, { ...redisOptions(), lazyConnect: false, commandTimeout: config.auditTimeoutMs, enableAutoPipelining: true });
+  const auditRedis = createRedis(config, { ...redisOptions(), lazyConnect: false, commandTimeout: config.auditTimeoutMs, enableAutoPipelining: true });
   auditRedis.on('error', () => undefined); // reconnects by itself; queries answer 503 meanwhile
   const audit = new AuditEmitter(auditRedis, config.streamPrefix, config.auditInFlight);
   // Not ready while queries could not be audited (they would all answer 503).
