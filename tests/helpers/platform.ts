@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,16 +22,45 @@ const builders = {
   audit: { load: audit.loadAuditConfig, build: audit.buildApp },
 } as const;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The first port the kernel hands out for outgoing connections (Linux; 32768 by default). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function bindable(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const s = createServer();
     s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
+    s.once('error', () => resolve(null));
+    s.listen(port, '127.0.0.1', () => {
+      const { port: bound } = s.address() as { port: number };
+      s.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A port free now for a service to listen on shortly after. Chosen below the kernel's ephemeral
+ * range: a port from that range (what `listen(0)` gives) can be taken meanwhile by any outgoing
+ * connection of any test (pg, Redis, HTTP), which made `listen` fail with EADDRINUSE now and then.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = Math.min(20_000, high - 1_000);
+  if (low >= 1_024) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = await bindable(low + Math.floor(Math.random() * (high - low + 1)));
+      if (port) return port;
+    }
+  }
+  const port = await bindable(0);
+  if (!port) throw new Error('no free port');
+  return port;
 }
 
 export interface TestPlatform {
