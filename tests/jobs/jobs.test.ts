@@ -389,6 +389,34 @@ describe('limits, cancel, progress', () => {
     await request(platform.gatewayUrl).post(`/api/v1/jobs/${second.body.id}/cancel`).set('authorization', auth(busy)).expect(200);
   });
 
+  test('NUL characters in uploaded records are reported in their result lines, never a 500 nor a failed job', async () => {
+    const [a] = local;
+    const compare = await submit(consumer, { kind: 'compare', resourceCode: CODE, parameters: { items: ['name'] } }).expect(202);
+    const nulKey = `${a.idNumber.slice(0, 5)}\u0000x`;
+    await upload(
+      consumer,
+      compare.body.id as string,
+      'application/x-ndjson',
+      [JSON.stringify({ idNumber: nulKey, name: 'x' }), JSON.stringify({ idNumber: a.idNumber, name: 'a\u0000b' })].join('\n'),
+    ).expect(202);
+    await finished(compare.body.id as string);
+    expect(lines((await result(consumer, compare.body.id as string).expect(200)).text)).toEqual([
+      { _record: 1, _key: `${a.idNumber.slice(0, 5)}\ufffdx`, _result: 'invalid', name: 'invalid', _reason: 'idNumber contains a NUL character' },
+      { _record: 2, _key: a.idNumber, _result: 'invalid', name: 'invalid', _reason: 'name contains a NUL character' },
+    ]);
+    const clean = await submit(consumer, { kind: 'clean', resourceCode: CODE }).expect(202);
+    await upload(
+      consumer,
+      clean.body.id as string,
+      'application/x-ndjson',
+      [JSON.stringify({ name: 'a\u0000b' }), JSON.stringify({ 'x\u0000': 'y' }), JSON.stringify({ name: ' ok ' })].join('\n'),
+    ).expect(202);
+    expect(await finished(clean.body.id as string)).toMatchObject({ status: 'succeeded', counts: { rejected: 2, changed: 1 } });
+    const cleaned = lines((await result(consumer, clean.body.id as string).expect(200)).text);
+    expect(cleaned.map((l) => l._status)).toEqual(['rejected', 'rejected', 'changed']);
+    expect(cleaned[0]._rejections).toEqual({ _record: { reason: 'MALFORMED_RECORD', detail: 'The record contains a NUL character (U+0000), which is not text.' } });
+  });
+
   test('SSE: progress events as the job moves, then one end event with the whole job', async () => {
     const created = await submit(consumer, { kind: 'compare', resourceCode: CODE, parameters: { items: ['name', 'sex'] } }).expect(202);
     const id = created.body.id as string;

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { grantDenied } from '../grants/grant-denial';
 import { Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { actorOf, type Principal } from '@gdx/auth';
 import { createEvent, decideGrant, PULL_HEADERS, type PullTrailer } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
-import { AppError, ForbiddenError, NotFoundError, TooManyRequestsError } from '@gdx/errors';
+import { AppError, TooManyRequestsError } from '@gdx/errors';
 import type { EventPublisher } from '@gdx/events';
 import type { FastifyBaseLogger } from 'fastify';
 import { committedSeq, type DatasetRegistry, type DatasetRuntime } from '../datasets/dataset-registry';
@@ -85,18 +86,12 @@ export class DataCallService {
   /** The caller's grant for a pull of `code`, or the reason there is none: the one decision, as at the gateway. */
   private decide(principal: Principal, ds: DatasetRuntime, items: string[] | undefined): GrantEntry {
     const decision = decideGrant(this.grants.forCaller(principal.unitId, ds.code), 'data-call', items, Date.now());
-    if (!decision.ok)
-      throw new ForbiddenError(decision.detail, decision.code, {
-        ...(decision.grant ? { grantId: decision.grant.id } : {}),
-        ...(decision.item ? { field: 'querystring.items', item: decision.item } : {}),
-      });
+    if (!decision.ok) throw grantDenied(decision, 'querystring.items');
     return decision.grant;
   }
 
   async pull(call: PullCall): Promise<PullStart> {
-    const ds = this.datasets.get(call.code);
-    if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
-    if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
+    const ds = this.datasets.served(call.code);
     checkItemsKnown(ds, call.items, 'querystring.items');
     const from = call.since === undefined ? null : decodePullCursor(ds.code, call.since);
     const grant = this.decide(call.principal, ds, call.items);

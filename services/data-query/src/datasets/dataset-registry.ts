@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { AppError, NotFoundError } from '@gdx/errors';
 import type { DatasetStatus } from '../entities/dataset.entity';
 import type { ItemView } from '@gdx/contracts';
 import { columnOf, q, qualified } from './resource-model';
@@ -73,6 +74,14 @@ export class DatasetRegistry {
 
   get(code: string): DatasetRuntime | undefined {
     return this.byCode.get(code);
+  }
+
+  /** The published dataset a mode serves, or why there is none: 404 unknown, 410 deprecated. */
+  served(code: string): DatasetRuntime {
+    const ds = this.byCode.get(code);
+    if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
+    if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
+    return ds;
   }
 
   async loadAll(): Promise<void> {

@@ -84,7 +84,8 @@ export function compareRows(shape: Required<InputShape>): (record: unknown) => I
     const rawKey = rec[keyName];
     const key = prepareKey(rawKey);
     if (typeof key === 'string') {
-      const shown = typeof rawKey === 'string' ? norm(rawKey) : rawKey === null || rawKey === undefined ? null : JSON.stringify(rawKey);
+      // Echoed as given, but never a NUL (PostgreSQL text cannot hold one; the reason says it was there).
+      const shown = typeof rawKey === 'string' ? norm(rawKey).replace(/\0/g, '\uFFFD') : rawKey === null || rawKey === undefined ? null : JSON.stringify(rawKey);
       return { key: shown, problem: key, problems: null, record: null };
     }
     let problems: Record<string, string> | null = null;
@@ -100,10 +101,19 @@ export function compareRows(shape: Required<InputShape>): (record: unknown) => I
   };
 }
 
+function hasNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\0');
+  if (Array.isArray(v)) return v.some(hasNul);
+  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\0') || hasNul(x));
+  return false;
+}
+
 /** A record of a clean or normalize job, kept as submitted; what is not a record is said so in its result line. */
 function ownRow(record: unknown, fields: Map<string, true>, maxFields: number): InputRow {
   if (record instanceof RecordParseError) return { key: null, problem: `The record ${record.reason}.`, problems: null, record: null };
   if (!record || typeof record !== 'object' || Array.isArray(record)) return { key: null, problem: 'The record is not an object of field values.', problems: null, record: null };
+  // PostgreSQL's text and jsonb hold no NUL: such a record is reported, not stored (nor a failed upload).
+  if (hasNul(record)) return { key: null, problem: 'The record contains a NUL character (U+0000), which is not text.', problems: null, record: null };
   for (const f of Object.keys(record)) {
     if (f.startsWith('_')) return { key: null, problem: `The field name ${f} starts with an underscore, which result columns use.`, problems: null, record: null };
     if (!fields.has(f)) {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { grantDenied } from '../grants/grant-denial';
 import type { Pool } from 'pg';
 import { actorOf, isOffice, type Principal } from '@gdx/auth';
 import { decideGrant, type JobKind, type JobStatus } from '@gdx/contracts';
@@ -8,7 +9,7 @@ import type { EventPublisher } from '@gdx/events';
 import { isUuidText } from '@gdx/service-kit';
 import { keysetPage } from '../shared/keyset-page';
 import type { EntityManager } from 'typeorm';
-import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
+import type { DatasetRegistry } from '../datasets/dataset-registry';
 import type { GrantCache } from '../grants/grant-cache';
 import type { QueryPlanner } from '../query/query-planner';
 import type { BatchFormat } from '../batches/record-readers';
@@ -52,23 +53,12 @@ export class JobService {
     private readonly options: JobServiceOptions,
   ) {}
 
-  private published(code: string): DatasetRuntime {
-    const ds = this.datasets.get(code);
-    if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
-    if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
-    return ds;
-  }
-
   async create(p: Principal, body: CreateJob, ctx: CallContext): Promise<JobView> {
-    const ds = this.published(body.resourceCode);
+    const ds = this.datasets.served(body.resourceCode);
     const source = body.kind === 'convert' && body.parameters.fromJob ? await this.ownSucceeded(p, body.parameters.fromJob, ds.code) : undefined;
     const asked = itemsAsked(body, ds, source?.items);
     const decision = decideGrant(this.grants.forCaller(p.unitId, ds.code), 'customization', asked, Date.now());
-    if (!decision.ok)
-      throw new ForbiddenError(decision.detail, decision.code, {
-        ...(decision.grant ? { grantId: decision.grant.id } : {}),
-        ...(decision.item ? { field: 'body.parameters', item: decision.item } : {}),
-      });
+    if (!decision.ok) throw grantDenied(decision, 'body.parameters');
     const grant = decision.grant;
     const plan = planJob(body, ds, grant, source);
     if (plan.kind === 'filter' || plan.source === 'slice') {
@@ -82,7 +72,8 @@ export class JobService {
     const actor = actorOf(p);
     const row = await this.events.transaction(async (m, emit) => {
       await this.admit(m, p.unitId);
-      const status: JobStatus = upload && !records ? 'awaiting-input' : 'queued';
+      // Records come after the row (inline, now, or with the upload), which queues the job; a slice job is queued at once.
+      const status: JobStatus = upload ? 'awaiting-input' : 'queued';
       const [job] = await m.query<JobRow[]>(
         `INSERT INTO job (id, unit_id, account_id, client_id, kind, resource_code, provider_unit_id, grant_id, status, source, source_job_id, parameters, items, columns, result_format, ticket, heartbeat_at, request_id, source_address)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14::jsonb, $15, $16, now(), $17, $18) RETURNING ${JOB_COLUMNS}`,
@@ -144,7 +135,7 @@ export class JobService {
   async upload(p: Principal, id: string, format: BatchFormat, body: Readable, ctx: CallContext): Promise<JobView> {
     const own = await this.own(p, id);
     if (own.status !== 'awaiting-input') throw new ConflictError('INPUT_ALREADY_GIVEN', `The job is ${own.status}; its input was given already.`);
-    const ds = this.published(own.resource_code);
+    const ds = this.datasets.served(own.resource_code);
     const row = await this.events.transaction(async (m, emit) => {
       const [job] = await m.query<JobRow[]>(`SELECT ${JOB_COLUMNS} FROM job WHERE id = $1 FOR UPDATE`, [id]);
       if (job.status !== 'awaiting-input') throw new ConflictError('INPUT_ALREADY_GIVEN', `The job is ${job.status}; its input was given already.`);

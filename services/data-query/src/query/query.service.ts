@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
+import { grantDenied } from '../grants/grant-denial';
 import { actorOf, type Principal } from '@gdx/auth';
 import { decideGrant, type QueryBody, type QueryResult } from '@gdx/contracts';
-import { AppError, ForbiddenError, NotFoundError, ValidationError } from '@gdx/errors';
+import { AppError, ForbiddenError, ValidationError } from '@gdx/errors';
 import type { DatasetRegistry, DatasetRuntime } from '../datasets/dataset-registry';
 import { RESULT_TYPES } from '../datasets/item-values';
 import type { GrantCache, GrantEntry } from '../grants/grant-cache';
@@ -50,16 +51,13 @@ export class QueryService {
     let items: string[] = [];
     try {
       if (call.invalid) throw new ValidationError(call.invalid, { field: 'body' });
-      ds = this.datasets.get(call.code);
-      if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
-      if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
+      ds = this.datasets.served(call.code);
       // An item the resource does not have is the caller's mistake whatever its grants: 400, before the decision.
       checkItemsKnown(ds, call.body.items, 'body.items');
       // The one decision the gateway made too (zero trust: checked again, by the same rule).
       const decision = decideGrant(this.grants.forCaller(call.principal.unitId, ds.code), 'interface', call.body.items, Date.now());
       grant = decision.grant ?? null;
-      if (!decision.ok)
-        throw new ForbiddenError(decision.detail, decision.code, { ...(decision.grant ? { grantId: decision.grant.id } : {}), ...(decision.item ? { field: 'body.items', item: decision.item } : {}) });
+      if (!decision.ok) throw grantDenied(decision, 'body.items');
       const g = decision.grant;
       this.checkConditionsGranted(ds, g, call.body.where);
       items = projection(ds, g, call.body.items);

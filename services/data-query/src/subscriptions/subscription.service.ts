@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { grantDenied } from '../grants/grant-denial';
 import type { Pool, PoolClient } from 'pg';
 import { actorOf, hasRole, isOffice, requireRole, type Principal } from '@gdx/auth';
 import { createEvent, decideGrant, type Actor } from '@gdx/contracts';
@@ -174,23 +175,12 @@ export class SubscriptionService {
     return checkWebhookUrl(url, this.options.policy, this.options.resolver);
   }
 
-  private published(code: string): DatasetRuntime {
-    const ds = this.datasets.get(code);
-    if (!ds) throw new NotFoundError('The resource', 'RESOURCE_NOT_FOUND');
-    if (ds.status !== 'published') throw new AppError(410, 'RESOURCE_DEPRECATED', 'Gone', 'The resource is deprecated and no longer served.');
-    return ds;
-  }
-
   async create(p: Principal, body: CreateSubscription, traceparent?: string): Promise<SubscriptionView & { secret: string }> {
     requireRole(p, 'unit_admin');
-    const ds = this.published(body.resourceCode);
+    const ds = this.datasets.served(body.resourceCode);
     checkItemsKnown(ds, body.items, 'body.items');
     const decision = this.decide(p.unitId, ds.code, body.items);
-    if (!decision.ok)
-      throw new ForbiddenError(decision.detail, decision.code, {
-        ...(decision.grant ? { grantId: decision.grant.id } : {}),
-        ...(decision.item ? { field: 'body.items', item: decision.item } : {}),
-      });
+    if (!decision.ok) throw grantDenied(decision, 'body.items');
     projection(ds, decision.grant, body.items);
     const check = await this.checkUrl(body.url);
     if (!check.ok) throw new AppError(422, 'WEBHOOK_URL_REFUSED', 'Unprocessable', `The webhook URL is refused: ${check.reason}.`, { field: 'body.url', reason: check.reason });
@@ -279,7 +269,7 @@ export class SubscriptionService {
   async resume(p: Principal, id: string, traceparent?: string): Promise<SubscriptionView> {
     const before = await this.changeable(p, id, true);
     const decision = this.decide(before.unit_id, before.resource_code, before.items);
-    if (!decision.ok) throw new ForbiddenError(decision.detail, decision.code, decision.grant ? { grantId: decision.grant.id } : {});
+    if (!decision.ok) throw grantDenied(decision);
     const r = await this.events.transaction(async (m, emit) => {
       await m.query(`UPDATE webhook_delivery SET status = 'pending', next_attempt_at = now(), first_attempt_at = NULL, updated_at = now() WHERE subscription_id = $1 AND status = 'dead'`, [id]);
       const [row] = await m.query<[SubscriptionRow[], number]>(
