@@ -43,12 +43,12 @@ describe('deadlines and expiry on a controllable clock', () => {
     expect(filed.providerDeadline).toBe('2026-12-21T16:00:00.000Z');
 
     clock.set('2026-12-21T15:59:59Z');
-    expect(await p.approval.approval.sweep()).toEqual({ delayed: 0, expired: 0 });
+    expect(await p.approval.approval.sweep()).toEqual({ delayed: 0, expired: 0, overdueCases: 0, circulated: 0 });
     expect((await api().get('/api/v1/requests?delayed=true').set(bearer(c.office)).expect(200)).body.items).toEqual([]);
 
     clock.set('2026-12-21T16:00:00Z');
-    expect(await p.approval.approval.sweep()).toEqual({ delayed: 1, expired: 0 });
-    expect(await p.approval.approval.sweep()).toEqual({ delayed: 0, expired: 0 });
+    expect(await p.approval.approval.sweep()).toEqual({ delayed: 1, expired: 0, overdueCases: 0, circulated: 0 });
+    expect(await p.approval.approval.sweep()).toEqual({ delayed: 0, expired: 0, overdueCases: 0, circulated: 0 });
 
     for (const who of [c.office, c.ga, c.rs]) {
       const delayed = (await api().get('/api/v1/requests?delayed=true').set(bearer(who)).expect(200)).body.items;

@@ -52,3 +52,20 @@ export type JobKind = (typeof JOB_KINDS)[number];
 /** A job's states: `awaiting-input` until its upload arrives; `expired` once its result was deleted. */
 export const JOB_STATUSES = ['awaiting-input', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Cases of the supervisory half of the regulation (§5, Art. 18, 29, 30): 异议, 投诉, 限期整改. */
+export const CASE_TYPES = ['objection', 'complaint', 'rectification'] as const;
+export type CaseType = (typeof CASE_TYPES)[number];
+
+/**
+ * Every state a case can be in, across its types: an objection waits for the provider's
+ * answer, is answered, goes to the office on escalation and closes; a complaint is
+ * submitted, investigated and answered; a rectification order is ordered, reported on,
+ * then rectified, or circulated (通报批评) when overdue or failed twice.
+ */
+export const CASE_STATUSES = ['awaiting_answer', 'answered', 'office_review', 'submitted', 'investigating', 'ordered', 'reported', 'rectified', 'circulated', 'closed', 'withdrawn'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+/** A maintenance notice (Art. 23) is in force until cancelled; whether its window is ahead, on or over is a matter of the clock. */
+export const NOTICE_STATUSES = ['announced', 'cancelled'] as const;
+export type NoticeStatus = (typeof NOTICE_STATUSES)[number];

@@ -20,6 +20,8 @@ import { dataCallGuard, signedPulls } from './grants/data-call-guard';
 import { ManifestKeys } from './identity/manifest-keys';
 
 import { ResourceProviders } from './grants/resource-providers';
+import { NoticeCache } from './maintenance/notice-cache';
+import { maintenanceWindows } from './maintenance/maintenance.hook';
 
 /** The gateway's own identity when it reads from other services (the grant snapshot). */
 const PLATFORM_UNIT = '00000000-0000-0000-0000-000000000000';
@@ -27,6 +29,8 @@ const PLATFORM_UNIT = '00000000-0000-0000-0000-000000000000';
 declare module 'fastify' {
   interface FastifyInstance {
     grants: GrantCache;
+    /** Maintenance notices not yet over, for the 503 of an announced window. */
+    notices: NoticeCache;
     /** The gateway's current service token for internal channels (see @gdx/auth service-token). */
     serviceToken: () => string;
   }
@@ -78,6 +82,12 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
 
   // Before the routes: every /api/v1 call is on the record (see callRecords).
   callRecords(app);
+  // Announced maintenance windows answer 503 before any route decides (after the caller is known).
+  const notices = new NoticeCache({ redis: app.newRedis(), prefix: config.streamPrefix, logger: app.log, loadSnapshot: () => readSnapshot('notices') });
+  app.decorate('notices', notices);
+  maintenanceWindows(app, notices);
+  app.addHook('onReady', async () => notices.start());
+  app.addHook('preClose', async () => notices.stop());
 
   const tokens = new TokenService(keys, { issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds: config.tokenTtlSeconds });
   const auth = new AuthService(app.db, app.events, tokens, { threshold: config.lockoutThreshold, minutes: config.lockoutMinutes });
@@ -88,17 +98,14 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   await app.register(authRoutes, { auth, keys, manifestKeys: () => manifestKeys.current() });
   await app.register(identityRoutes, { units: new UnitService(app.db, app.events), accounts: new AccountService(app.db, app.events), clients: new ClientService(app.db, app.events) });
 
-  const grants = new GrantCache({
-    redis: app.newRedis(),
-    prefix: config.streamPrefix,
-    logger: app.log,
-    loadSnapshot: async () => {
-      const { access_token } = tokens.issue({ kind: 'client', id: 'gateway', unitId: PLATFORM_UNIT, roles: ['office_auditor'] });
-      const res = await fetch(`${config.requestApprovalUrl}/api/v1/grants/snapshot`, { headers: { authorization: `Bearer ${access_token}` }, signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`grant snapshot answered ${res.status}`);
-      return (await res.json()) as Snapshot;
-    },
-  });
+  // The gateway's own reads of request-approval (grants, notices) as an auditor of the platform unit.
+  const readSnapshot = async <T>(what: string): Promise<T> => {
+    const { access_token } = tokens.issue({ kind: 'client', id: 'gateway', unitId: PLATFORM_UNIT, roles: ['office_auditor'] });
+    const res = await fetch(`${config.requestApprovalUrl}/api/v1/${what}/snapshot`, { headers: { authorization: `Bearer ${access_token}` }, signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`${what} snapshot answered ${res.status}`);
+    return (await res.json()) as T;
+  };
+  const grants = new GrantCache({ redis: app.newRedis(), prefix: config.streamPrefix, logger: app.log, loadSnapshot: () => readSnapshot<Snapshot>('grants') });
   app.decorate('grants', grants);
   // Not a readiness check: identity and routing work without grants; queries fail closed meanwhile.
   new Gauge({

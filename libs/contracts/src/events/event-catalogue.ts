@@ -1,5 +1,6 @@
 import { Type, type TProperties } from '@sinclair/typebox';
-import { JOB_KINDS, JOB_STATUSES, SERVICE_MODES, StringEnum } from '../enums';
+import { CASE_STATUSES, CASE_TYPES, JOB_KINDS, JOB_STATUSES, SERVICE_MODES, StringEnum } from '../enums';
+import { NoticeViewSchema } from '../views/notice.view';
 import { GrantViewSchema } from '../views/grant.view';
 import { ResourceViewSchema } from '../views/resource.view';
 
@@ -251,6 +252,43 @@ const job = {
   'job.expired': def(1, 'A customization job’s input and result were deleted once its retention ended.', JobData),
 };
 
+// ——— case: objections, complaints and rectification orders (request-approval); never their written texts ———
+const CaseData = {
+  caseId: Uuid,
+  number: Type.String({ description: 'e.g. YY-2026-0001 (objection), TS- (complaint), ZG- (rectification order).' }),
+  caseType: StringEnum(CASE_TYPES),
+  status: StringEnum(CASE_STATUSES),
+  fromStatus: Nullable(StringEnum(CASE_STATUSES)),
+  /** The step taken: open, answer, accept, escalate, decide, assign, report, return, withdraw, overdue, circulate. */
+  action: Type.String(),
+  /** The unit that opened the case (the objecting or complaining unit; the office for an order). */
+  openedByUnitId: Uuid,
+  /** The unit the case is against: the provider objected to, the unit complained about, the unit ordered to rectify. */
+  againstUnitId: Uuid,
+  /** The party other than the actor's unit, so the record is the other party's too. */
+  ownerUnitId: Uuid,
+  resourceCode: Nullable(Type.String()),
+  deadline: Nullable(DateTime),
+  overdue: Type.Boolean(),
+};
+const caseEvents = {
+  'case.opened': def(1, 'A case was opened: an objection to data received, a complaint against a unit, or a rectification order.', CaseData),
+  'case.changed': def(1, 'A case took a step (`action`): a written answer, acceptance, escalation, a decision, an assignment, a report, a return or a withdrawal.', CaseData),
+  'case.overdue': def(1, 'A case passed its deadline unanswered (objection, complaint) or unrectified (order); it counts in assessment.', CaseData),
+  'case.circulated': def(1, 'A rectification order overdue or failed twice became a circular (通报批评), published to every unit.', {
+    ...CaseData,
+    circularId: Uuid,
+    circularNumber: Type.String({ description: 'e.g. TB-2026-0001.' }),
+  }),
+};
+
+// ——— notice: maintenance notices (Art. 23, request-approval); each event carries the whole notice ———
+const notice = {
+  'notice.published': def(1, 'A maintenance notice was announced: during its window the gateway answers calls to what it names with 503.', NoticeViewSchema.properties),
+  'notice.amended': def(1, 'A maintenance notice was amended (its window, scope or text); the previous version stays in its history.', NoticeViewSchema.properties),
+  'notice.cancelled': def(1, 'A maintenance notice was cancelled, with its reason.', NoticeViewSchema.properties),
+};
+
 // ——— call: every call through the gateway not otherwise on the record once (gateway) ———
 const call = {
   'call.completed': def(1, 'A call through the gateway was answered (allowed or refused); routes recorded once by their own events (interface queries, sign-in, tokens) are not repeated here.', {
@@ -270,7 +308,7 @@ const call = {
   }),
 };
 
-export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...subscription, ...job, ...call } as const;
+export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...subscription, ...job, ...caseEvents, ...notice, ...call } as const;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;
 export type EventType = keyof EventCatalogue;

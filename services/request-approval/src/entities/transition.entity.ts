@@ -1,12 +1,12 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Base } from '@gdx/database';
 
-/** One step of a request's or grant's state machine: who moved it, when, from where to where and why. Never updated. */
+/** One step of a request's, grant's or case's state machine: who moved it, when, from where to where and why. Never updated. */
 @Entity('transition')
 @Index('transition_subject', ['subjectId', 'at'])
 export class Transition extends Base {
   @Column('text')
-  subjectType: 'request' | 'grant';
+  subjectType: 'request' | 'grant' | 'case';
 
   @Column('uuid')
   subjectId: string;

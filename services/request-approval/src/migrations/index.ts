@@ -4,6 +4,15 @@ import { TransitionAppendOnly1795689335402 } from './1795689335402-transition-ap
 import { AttachmentsNoDefault1795691597638 } from './1795691597638-attachments-no-default.migration';
 import { GrantSupersededBy1795700000000 } from './1795700000000-grant-superseded-by.migration';
 import { ClearItems1795710000000 } from './1795710000000-clear-items.migration';
+import { Cases1796231477463 } from './1796231477463-cases.migration';
 
 // Applied in this order.
-export const migrations = [Initial1795688921742, Requests1795689335401, TransitionAppendOnly1795689335402, AttachmentsNoDefault1795691597638, GrantSupersededBy1795700000000, ClearItems1795710000000];
+export const migrations = [
+  Initial1795688921742,
+  Requests1795689335401,
+  TransitionAppendOnly1795689335402,
+  AttachmentsNoDefault1795691597638,
+  GrantSupersededBy1795700000000,
+  ClearItems1795710000000,
+  Cases1796231477463,
+];

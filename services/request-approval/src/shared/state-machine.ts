@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '@gdx/auth';
 import { ConflictError } from '@gdx/errors';
-import type { Actor, GrantStatus } from '@gdx/contracts';
+import type { Actor, CaseStatus, CaseType, GrantStatus } from '@gdx/contracts';
 import { actorOf } from '@gdx/auth';
 import { uuidv7 } from '@gdx/database';
 import { Transition } from '../entities/transition.entity';
@@ -31,6 +31,44 @@ export const GRANT_ACTIONS = {
   supersede: ['active', 'suspended'],
 } as const satisfies Record<string, readonly GrantStatus[]>;
 
+/**
+ * Cases (§5, Art. 18, 29, 30), one table per type. `overdue` flags without moving
+ * (the sweeper); `circulate` is what an order overdue or returned twice becomes.
+ */
+export const CASE_ACTIONS = {
+  objection: {
+    answer: ['awaiting_answer'],
+    accept: ['answered'],
+    // From awaiting_answer only once overdue (the provider did not answer): checked by the service.
+    escalate: ['answered', 'awaiting_answer'],
+    decide: ['office_review'],
+    withdraw: ['awaiting_answer', 'answered'],
+    overdue: ['awaiting_answer'],
+  },
+  complaint: {
+    assign: ['submitted', 'investigating'],
+    answer: ['investigating'],
+    withdraw: ['submitted', 'investigating'],
+    overdue: ['submitted', 'investigating'],
+  },
+  rectification: {
+    report: ['ordered'],
+    accept: ['reported'],
+    return: ['reported'],
+    overdue: ['ordered'],
+    circulate: ['ordered', 'reported'],
+  },
+} as const satisfies Record<CaseType, Record<string, readonly CaseStatus[]>>;
+
+export type CaseAction<T extends CaseType = CaseType> = T extends CaseType ? keyof (typeof CASE_ACTIONS)[T] & string : never;
+
+export function assertCaseTransition<T extends CaseType>(type: T, status: CaseStatus, action: CaseAction<T>): void {
+  const table = CASE_ACTIONS[type] as Record<string, readonly CaseStatus[]>;
+  if (!table[action]?.includes(status)) {
+    throw new ConflictError('ILLEGAL_TRANSITION', `A ${type} that is ${status} cannot take the action ${action}.`, { currentStatus: status, action });
+  }
+}
+
 export type RequestAction = keyof typeof REQUEST_ACTIONS;
 export type GrantAction = keyof typeof GRANT_ACTIONS;
 
@@ -52,7 +90,7 @@ export function eventActor(actor: ChangeActor): Actor {
 
 export async function recordTransition(
   manager: EntityManager,
-  t: { subjectType: 'request' | 'grant'; subjectId: string; action: string; from: string | null; to: string; actor: ChangeActor; at: Date; reason?: string | null },
+  t: { subjectType: 'request' | 'grant' | 'case'; subjectId: string; action: string; from: string | null; to: string; actor: ChangeActor; at: Date; reason?: string | null },
 ): Promise<void> {
   const system = t.actor === 'system';
   await manager.insert(Transition, {

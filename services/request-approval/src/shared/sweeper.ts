@@ -1,6 +1,12 @@
 export interface SweepResult {
+  /** Requests flagged as delayed provision. */
   delayed: number;
+  /** Grants expired. */
   expired: number;
+  /** Objections and complaints flagged overdue. */
+  overdueCases: number;
+  /** Rectification orders overdue that became circulars. */
+  circulated: number;
 }
 
 export interface Sweepable {
@@ -9,9 +15,12 @@ export interface Sweepable {
 export interface Expirable {
   sweepExpiry(): Promise<number>;
 }
+export interface CaseSweepable {
+  sweepDeadlines(): Promise<{ overdue: number; circulated: number }>;
+}
 
 /**
- * Time-driven work: deadlines that pass and grants that run out. Every replica may
+ * Time-driven work: deadlines that pass (requests, objections, complaints, rectification orders) and grants that run out. Every replica may
  * run it (rows are claimed with SKIP LOCKED); tests call `run()` with a fake clock.
  */
 export class Sweeper {
@@ -21,6 +30,7 @@ export class Sweeper {
   constructor(
     private readonly requests: Sweepable,
     private readonly grants: Expirable,
+    private readonly cases: CaseSweepable,
     private readonly onError: (err: unknown) => void,
   ) {}
 
@@ -28,7 +38,10 @@ export class Sweeper {
     // One sweep at a time per process; a tick that finds one running waits for it instead of piling up.
     this.running ??= (async () => {
       try {
-        return { delayed: await this.requests.sweepDeadlines(), expired: await this.grants.sweepExpiry() };
+        const delayed = await this.requests.sweepDeadlines();
+        const expired = await this.grants.sweepExpiry();
+        const cases = await this.cases.sweepDeadlines();
+        return { delayed, expired, overdueCases: cases.overdue, circulated: cases.circulated };
       } finally {
         this.running = undefined;
       }

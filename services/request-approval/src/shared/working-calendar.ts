@@ -54,6 +54,11 @@ export class WorkingCalendar {
     return new Date(Date.parse(`${nextDate(date)}T00:00:00Z`) - this.offsetMs);
   }
 
+  /** The end of a local civil date (the following local midnight): something due on that day is overdue from then. */
+  endOfDate(isoDate: string): Date {
+    return new Date(Date.parse(`${nextDate(isoDate)}T00:00:00Z`) - this.offsetMs);
+  }
+
   /** Working days from the local day of `from` (exclusive) to the local day of `to` (inclusive); 0 when `to` is not later. */
   workingDaysBetween(from: Date, to: Date): number {
     let date = this.localDate(from);

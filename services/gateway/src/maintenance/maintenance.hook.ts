@@ -1,0 +1,56 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServiceMode } from '@gdx/contracts';
+import { sendProblem } from '@gdx/errors';
+import type { App } from '@gdx/service-kit';
+import type { NoticeCache } from './notice-cache';
+
+/** What a call reaches: the service mode it uses and the resource it names, read from its path. */
+export function maintenanceTarget(url: string): { mode?: ServiceMode; resourceCode?: string } | undefined {
+  const path = url.split('?')[0];
+  let m = /^\/api\/v1\/query\/([^/]+)\/?$/.exec(path);
+  if (m) return { mode: 'interface', resourceCode: decode(m[1]) };
+  m = /^\/api\/v1\/data\/([^/]+)\/records\/?$/.exec(path);
+  if (m) return { mode: 'data-call', resourceCode: decode(m[1]) };
+  // Anything else on a resource's data (its batches): the resource is unavailable in every mode.
+  m = /^\/api\/v1\/data\/([^/]+)(\/|$)/.exec(path);
+  if (m) return { resourceCode: decode(m[1]) };
+  if (/^\/api\/v1\/subscriptions(\/|$)/.test(path)) return { mode: 'data-call' };
+  if (/^\/api\/v1\/jobs(\/|$)/.test(path)) return { mode: 'customization' };
+  return undefined;
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * During an announced maintenance window (Art. 23) the gateway answers calls to what the
+ * notice names with 503 problem+json, `Retry-After` the window's end and a link to the
+ * notice: the platform keeps its own promise instead of failing at random. After the
+ * caller is known (so the refusal is on the record as theirs), before any grant decision.
+ */
+export function maintenanceWindows(app: App, notices: NoticeCache): void {
+  app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (notices.size() === 0 || !req.url.startsWith('/api/v1/')) return done();
+    const target = maintenanceTarget(req.url);
+    const now = Date.now();
+    const notice = target && notices.inEffect(target.mode, target.resourceCode, now);
+    if (!notice) return done();
+    const href = `/api/v1/notices/${notice.id}`;
+    sendProblem(
+      reply,
+      {
+        status: 503,
+        code: 'MAINTENANCE',
+        title: 'Service unavailable',
+        detail: `Unavailable for announced maintenance (${notice.number}) until ${notice.endsAt}: ${notice.description}`,
+        notice: { id: notice.id, number: notice.number, startsAt: notice.startsAt, endsAt: notice.endsAt, href },
+      },
+      { 'retry-after': String(Math.max(1, Math.ceil((Date.parse(notice.endsAt) - now) / 1000))), link: `<${href}>; rel="related"` },
+    );
+  });
+}
