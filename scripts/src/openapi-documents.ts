@@ -2,13 +2,13 @@ import '@fastify/swagger';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mergeOpenapi, type App, type OpenApiDoc } from '@gdx/service-kit';
+import type { App, OpenApiDoc } from '@gdx/service-kit';
 import * as gateway from '@gdx/gateway';
 import * as catalogue from '@gdx/catalogue';
 import * as requestApproval from '@gdx/request-approval';
 import * as dataQuery from '@gdx/data-query';
 import * as audit from '@gdx/audit';
-import { PLATFORM_INFO } from '@gdx/gateway';
+import { platformOpenapi } from '@gdx/gateway';
 
 /**
  * The OpenAPI documents exactly as the code generates them: one per service and the
@@ -35,7 +35,7 @@ export async function buildOpenapiDocuments(databaseUrl: string, redisUrl: strin
     }
   }
   const { gateway: own, ...others } = docs;
-  docs.gdx = mergeOpenapi(own, Object.values(others), PLATFORM_INFO);
+  docs.gdx = platformOpenapi(own, Object.values(others));
   return docs;
 }
 

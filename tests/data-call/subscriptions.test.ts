@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSigner } from 'fast-jwt';
+import { streamKey } from '@gdx/events';
+import { createEvent } from '@gdx/contracts';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { personOf, verifyWebhook, type Resolver } from '@gdx/data-query/testing';
@@ -457,4 +459,54 @@ test('deleting a subscription stops its deliveries; the office sees every unit�
   await ackedCount('control-delete', 1);
   expect(await log(control.id)).toHaveLength(1);
   expect(at('deleted')).toEqual([]);
+});
+
+test('a maintenance notice naming the resource (or the data-call mode) reaches subscribers as a signed delivery in their order, once per version', async () => {
+  const sub = await subscribe('notices');
+  await submit([upsert(local[0], '冯一')]);
+  await ackedCount('notices', 1);
+  const now = Date.now();
+  const notice = {
+    id: randomUUID(),
+    number: 'WH-2026-0099',
+    issuerUnitId: provider.unitId,
+    startsAt: new Date(now + 86_400_000).toISOString(),
+    endsAt: new Date(now + 90_000_000).toISOString(),
+    services: [],
+    resourceCodes: [CODE],
+    description: '数据库升级',
+    emergency: false,
+    emergencyReason: null,
+    status: 'announced' as const,
+    cancelReason: null,
+    version: 1,
+    createdAt: new Date(now).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+  };
+  const write = async (type: 'notice.published' | 'notice.cancelled', data: typeof notice) => {
+    await events.redis.xadd(streamKey(platform.prefix, 'notice'), '*', 'event', JSON.stringify(createEvent(type, { actor: { kind: 'system' }, subject: data.id, data })));
+  };
+  await write('notice.published', notice);
+  // The same version again (a redelivery) makes nothing more.
+  await write('notice.published', notice);
+  const [, r] = await ackedCount('notices', 2);
+  expect(r.headers['gdx-delivery-kind']).toBe('notice');
+  expect(verifyWebhook(sub.secret, r.headers as Record<string, string>, r.body)).toBe(true);
+  expect(lines(r.body)).toEqual([{ _notice: notice }]);
+  await write('notice.cancelled', { ...notice, status: 'cancelled', cancelReason: '改期', version: 2 } as unknown as typeof notice);
+  const all = await ackedCount('notices', 3);
+  expect(lines(all[2].body)).toEqual([{ _notice: expect.objectContaining({ id: notice.id, status: 'cancelled', version: 2 }) }]);
+  const entries = await log(sub.id);
+  expect(entries.map((e) => [e.sequence, e.rows])).toEqual([
+    [3, 0],
+    [2, 0],
+    [1, 1],
+  ]);
+  // Rows after the notices keep the subscription's order and cursor.
+  await submit([upsert(local[1], '陈一')]);
+  const after = await ackedCount('notices', 4);
+  expect(after[3].headers['gdx-delivery-kind']).toBe('rows');
+  expect(Number(after[3].headers['gdx-delivery-sequence'])).toBe(4);
+  expect(after[3].headers['gdx-cursor-from']).toBe(all[2].headers['gdx-cursor-to']);
+  expect(at('notices')).toHaveLength(4);
 });

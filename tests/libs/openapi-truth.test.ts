@@ -71,3 +71,48 @@ test('every operation has a description, and the commitment is documented once',
   expect(operations.filter(({ op }) => !op.description?.trim()).map(({ id }) => id)).toEqual([]);
   expect(operations.filter(({ id }) => id.endsWith('/commitment')).map(({ id }) => id)).toEqual(['GET /api/v1/commitment']);
 });
+
+test('an announced maintenance window is documented where the gateway answers it: 503 MAINTENANCE with Retry-After, and nowhere else', () => {
+  const closable: [string, string][] = [
+    ['/api/v1/query/{code}', 'post'],
+    ['/api/v1/data/{code}/records', 'get'],
+    ['/api/v1/data/{code}/batches', 'post'],
+    ['/api/v1/subscriptions', 'post'],
+    ['/api/v1/jobs', 'post'],
+    ['/api/v1/jobs/{id}/result', 'get'],
+  ];
+  for (const [path, method] of closable) {
+    const op = gdx.paths[path][method];
+    expect([path, op['x-error-codes']]).toEqual([path, expect.arrayContaining(['MAINTENANCE'])]);
+    expect([path, Object.keys(op.responses['503'].headers ?? {})]).toEqual([path, ['Retry-After']]);
+  }
+  for (const path of ['/api/v1/catalogue/resources', '/api/v1/notices', '/api/v1/objections', '/api/v1/audit/records'])
+    expect([path, gdx.paths[path].get['x-error-codes'] ?? []]).toEqual([path, expect.not.arrayContaining(['MAINTENANCE'])]);
+});
+
+test('cases and notices document their states and the codes of every refusal', () => {
+  const codes = (path: string, method: string) => gdx.paths[path][method]['x-error-codes'] ?? [];
+  const schemas = (gdx as unknown as { components: { schemas: Record<string, { properties: Record<string, { enum?: string[] }> }> } }).components.schemas;
+  expect(schemas.Case.properties.status.enum).toEqual([
+    'awaiting_answer',
+    'answered',
+    'office_review',
+    'submitted',
+    'investigating',
+    'ordered',
+    'reported',
+    'rectified',
+    'circulated',
+    'closed',
+    'withdrawn',
+  ]);
+  expect(schemas.NoticeView.properties.status.enum).toEqual(['announced', 'cancelled']);
+  expect(codes('/api/v1/objections', 'post')).toEqual(expect.arrayContaining(['NO_GRANT', 'ITEM_NOT_GRANTED']));
+  expect(codes('/api/v1/objections/{id}/answer', 'post')).toEqual(expect.arrayContaining(['NOT_PROVIDER', 'UNKNOWN_BATCH', 'BATCH_NOT_LATER', 'ILLEGAL_TRANSITION']));
+  expect(codes('/api/v1/objections/{id}/escalate', 'post')).toEqual(expect.arrayContaining(['NOT_YET_OVERDUE', 'ILLEGAL_TRANSITION']));
+  expect(codes('/api/v1/rectifications', 'post')).toEqual(expect.arrayContaining(['DUE_DATE_NOT_FUTURE', 'ORIGIN_MISMATCH']));
+  expect(codes('/api/v1/notices', 'post')).toEqual(expect.arrayContaining(['NOTICE_TOO_SHORT', 'EMERGENCY_REASON_REQUIRED', 'NOT_YOUR_RESOURCE', 'SERVICES_OFFICE_ONLY']));
+  expect(codes('/api/v1/notices/{id}', 'patch')).toEqual(expect.arrayContaining(['NOT_ISSUER', 'NOTICE_TOO_SHORT', 'ILLEGAL_TRANSITION']));
+  for (const path of ['/api/v1/objections', '/api/v1/complaints', '/api/v1/rectifications', '/api/v1/rectifications/circulars', '/api/v1/notices'])
+    expect(Object.keys(gdx.paths[path])).toContain('get');
+});

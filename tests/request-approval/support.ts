@@ -112,3 +112,21 @@ export async function startApprovalPlatform(options: { clock?: Clock; service?: 
   });
   return Object.assign(p, { approval: p.services['request-approval']! });
 }
+
+/** A grant issued the whole way round: the applicant files, the provider approves, the office confirms. */
+export async function grantThroughRequest(
+  gatewayUrl: string,
+  who: { applicant: Pick<TestUser, 'token'>; provider: Pick<TestUser, 'token'>; office: Pick<TestUser, 'token'> },
+  code: string,
+  items: string[],
+  extra: Record<string, unknown> = {},
+): Promise<{ requestId: string; grantId: string }> {
+  const filed = await request(gatewayUrl)
+    .post('/api/v1/requests')
+    .set(bearer(who.applicant))
+    .send(requestBody(code, items, extra))
+    .expect(201);
+  await request(gatewayUrl).post(`/api/v1/requests/${filed.body.id}/review`).set(bearer(who.provider)).send({ decision: 'approve' }).expect(200);
+  const confirmed = await request(gatewayUrl).post(`/api/v1/requests/${filed.body.id}/confirm`).set(bearer(who.office)).send({ decision: 'confirm' }).expect(200);
+  return { requestId: filed.body.id as string, grantId: confirmed.body.grantId as string };
+}

@@ -233,6 +233,16 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
       deliveries.nudge();
     },
   });
+  // Maintenance notices (Art. 23) reach subscribers through their webhooks, in their subscriptions' order.
+  app.addConsumer({
+    domains: ['notice'],
+    group: 'data-query-notices',
+    handleBatch: async (events) => {
+      let made = 0;
+      for (const e of events) if (isEventOf(e, 'notice.published', 'notice.amended', 'notice.cancelled')) made += await subscriptions.forwardNotice(e.data);
+      if (made) deliveries.nudge();
+    },
+  });
   // Customization jobs: tickets on a Redis stream read by every replica's worker slots (consumer group), the truth in PostgreSQL.
   const jobQueue = new WorkQueue(app.redis, {
     key: `${config.streamPrefix}jobs:work`,

@@ -9,4 +9,4 @@ export { gatewayDataSource } from './data-source';
 export { migrations } from './migrations';
 export { seedIdentity, type SeededCredentials } from './identity/identity.seed';
 export { Unit } from './entities/unit.entity';
-export { PLATFORM_INFO } from './proxy/merged-openapi';
+export { PLATFORM_INFO, platformOpenapi } from './proxy/merged-openapi';

@@ -19,6 +19,8 @@ export interface DeliveryLogEntry {
   tombstones: number;
   bytes: number;
   sha256: string;
+  /** A delivery carrying a maintenance notice (no rows): which notice, at which version. */
+  notice?: { id: string; version: number };
 }
 
 /**

@@ -172,6 +172,8 @@ export class DeliveryWorker {
       'gdx-cursor-from': d.manifest.cursorFrom,
       'gdx-cursor-to': d.manifest.cursorTo,
       'gdx-body-sha256': d.manifest.sha256,
+      // A maintenance notice rides in the subscription's order; its body is the notice, not rows.
+      'gdx-delivery-kind': d.manifest.notice ? 'notice' : 'rows',
       // The receiver keeps it beside the rows: who got what under which grant, verifiable with the platform's JWKS (Art. 19).
       'gdx-manifest': this.options.signManifest({
         deliveryId: d.id,

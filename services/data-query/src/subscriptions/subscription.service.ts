@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { grantDenied } from '../grants/grant-denial';
 import type { Pool, PoolClient } from 'pg';
 import { actorOf, hasRole, isOffice, requireRole, type Principal } from '@gdx/auth';
-import { createEvent, decideGrant, type Actor } from '@gdx/contracts';
+import { createEvent, decideGrant, type Actor, type NoticeView } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '@gdx/errors';
 import type { EventPublisher } from '@gdx/events';
@@ -404,6 +404,77 @@ export class SubscriptionService {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * A maintenance notice (Art. 23) reaches the consumers it concerns through their webhooks:
+   * one delivery, in each active subscription's order, carrying the notice (`{"_notice": …}`,
+   * no rows), for every version of a notice naming the subscription's resource or the data-call
+   * mode. A redelivered event makes nothing twice; a subscription whose grant does not apply gets nothing.
+   */
+  async forwardNotice(n: NoticeView): Promise<number> {
+    const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM webhook_subscription WHERE status = 'active' AND (resource_code = ANY($1::text[]) OR $2) ORDER BY id`, [
+      n.resourceCodes,
+      n.services.includes('data-call'),
+    ]);
+    let made = 0;
+    for (const { id } of rows) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        made += await this.noticeIn(client, id, n);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    }
+    return made;
+  }
+
+  private async noticeIn(client: PoolClient, id: string, n: NoticeView): Promise<number> {
+    const { rows } = await client.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM webhook_subscription WHERE id = $1 FOR UPDATE`, [id]);
+    const sub = rows[0];
+    const ds = sub && this.datasets.get(sub.resource_code);
+    if (!sub || sub.status !== 'active' || !ds) return 0;
+    const decision = this.decide(sub.unit_id, sub.resource_code, sub.items);
+    if (!decision.ok) return 0;
+    const seen = await client.query(`SELECT 1 FROM webhook_delivery WHERE subscription_id = $1 AND manifest->'notice'->>'id' = $2 AND (manifest->'notice'->>'version')::int = $3`, [
+      id,
+      n.id,
+      n.version,
+    ]);
+    if (seen.rowCount) return 0;
+    const sequence = sub.last_sequence + 1;
+    const body = `${JSON.stringify({ _notice: n })}\n`;
+    const at = encodePullCursor(ds.code, { seq: sub.cursor_seq, rowId: null });
+    const deliveryId = uuidv7();
+    const manifest: DeliveryLogEntry = {
+      deliveryId,
+      subscriptionId: sub.id,
+      sequence,
+      recipientUnitId: sub.unit_id,
+      providerUnitId: ds.providerUnitId,
+      grantId: decision.grant.id,
+      resourceCode: ds.code,
+      items: [],
+      cursorFrom: at,
+      cursorTo: at,
+      rows: 0,
+      tombstones: 0,
+      bytes: Buffer.byteLength(body),
+      sha256: createHash('sha256').update(body).digest('hex'),
+      notice: { id: n.id, version: n.version },
+    };
+    await client.query(
+      `INSERT INTO webhook_delivery (id, subscription_id, sequence, status, attempts, next_attempt_at, grant_id, cursor_from, cursor_to, rows, tombstones, bytes, sha256, body, manifest)
+       VALUES ($1, $2, $3, 'pending', 0, now(), $4, $5, $6, 0, 0, $7, $8, $9, $10::jsonb)`,
+      [deliveryId, sub.id, sequence, decision.grant.id, at, at, manifest.bytes, manifest.sha256, body, JSON.stringify(manifest)],
+    );
+    await client.query('UPDATE webhook_subscription SET last_sequence = $2, updated_at = now() WHERE id = $1', [id, sequence]);
+    return 1;
   }
 
   private async advanceIn(client: PoolClient, id: string, until?: string): Promise<{ made: number; pause?: string }> {

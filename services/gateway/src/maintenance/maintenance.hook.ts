@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceMode } from '@gdx/contracts';
 import { sendProblem } from '@gdx/errors';
-import type { App } from '@gdx/service-kit';
+import type { App, OpenApiDoc } from '@gdx/service-kit';
 import type { NoticeCache } from './notice-cache';
 
 /** What a call reaches: the service mode it uses and the resource it names, read from its path. */
@@ -53,4 +53,38 @@ export function maintenanceWindows(app: App, notices: NoticeCache): void {
       { 'retry-after': String(Math.max(1, Math.ceil((Date.parse(notice.endsAt) - now) / 1000))), link: `<${href}>; rel="related"` },
     );
   });
+}
+
+const MAINTENANCE_DOC =
+  'During an announced maintenance window naming the resource or the service mode, the gateway answers 503 `MAINTENANCE` with `Retry-After` the window’s end and a link to the notice.';
+
+/**
+ * The platform document says which operations an announced window closes: those the hook
+ * above answers with 503 get the `MAINTENANCE` code, its 503 answer and `Retry-After`.
+ */
+export function documentMaintenance(doc: OpenApiDoc): OpenApiDoc {
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    // An example of the path as a call would have it: every {param} filled in.
+    if (!maintenanceTarget(path.replace(/\{[^}]+\}/g, 'x'))) continue;
+    for (const op of Object.values(item as Record<string, DocumentedOperation>)) {
+      if (!op || typeof op !== 'object' || !op.responses) continue;
+      const codes = op['x-error-codes'] ?? [];
+      if (codes.includes('MAINTENANCE')) continue;
+      op['x-error-codes'] = [...codes, 'MAINTENANCE'];
+      op.description = op.description?.includes('Problem codes: ') ? op.description.replace(/\.$/, '').concat(', `MAINTENANCE`.') : `${op.description ?? ''}\n\nProblem codes: \`MAINTENANCE\`.`.trim();
+      op.description += `\n\n${MAINTENANCE_DOC}`;
+      op.responses['503'] = {
+        description: 'A dependency is unavailable, or an announced maintenance window is open (`MAINTENANCE`)',
+        headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until the maintenance window ends (`MAINTENANCE`).' } },
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
+    }
+  }
+  return doc;
+}
+
+interface DocumentedOperation {
+  description?: string;
+  'x-error-codes'?: string[];
+  responses?: Record<string, unknown>;
 }

@@ -1,11 +1,18 @@
 import { mergeOpenapi, type OpenApiDoc } from '@gdx/service-kit';
 import type { Upstream } from './upstreams';
+import { documentMaintenance } from '../maintenance/maintenance.hook';
 
 export const PLATFORM_INFO = {
   title: 'GDX platform API',
   version: '1.0.0',
   description: 'Government data sharing and exchange: identity, catalogue, requests and grants, data services and audit, all through the gateway.',
 };
+
+/** The platform document from the gateway's own and the services' documents (what the gateway serves, and what openapi/gdx.json holds). */
+export function platformOpenapi(own: OpenApiDoc, services: OpenApiDoc[]): OpenApiDoc {
+  // A copy: the services' own documents stay as they generate them.
+  return documentMaintenance(structuredClone(mergeOpenapi(own, services, PLATFORM_INFO)));
+}
 
 /** The platform document: the gateway's own routes plus each service's, refetched at most every 30 s. */
 export class MergedOpenapi {
@@ -33,7 +40,7 @@ export class MergedOpenapi {
         }),
       );
     }
-    this.merged = mergeOpenapi(own, [...this.docs.values()], PLATFORM_INFO);
+    this.merged = platformOpenapi(own, [...this.docs.values()]);
     return this.merged;
   }
 }

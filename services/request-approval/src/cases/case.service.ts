@@ -568,11 +568,10 @@ export class CaseService {
   }
 
   private async detail(m: EntityManager, c0: Case) {
-    const [c, documents, transitions] = await Promise.all([
-      m.getRepository(Case).findOneByOrFail({ id: c0.id }),
-      m.getRepository(CaseDocument).find({ where: { caseId: c0.id }, order: { at: 'ASC', id: 'ASC' } }),
-      m.getRepository(Transition).find({ where: { subjectId: c0.id, subjectType: 'case' }, order: { at: 'ASC', id: 'ASC' } }),
-    ]);
+    // One after another: inside a transaction the manager holds a single connection.
+    const c = await m.getRepository(Case).findOneByOrFail({ id: c0.id });
+    const documents = await m.getRepository(CaseDocument).find({ where: { caseId: c0.id }, order: { at: 'ASC', id: 'ASC' } });
+    const transitions = await m.getRepository(Transition).find({ where: { subjectId: c0.id, subjectType: 'case' }, order: { at: 'ASC', id: 'ASC' } });
     return {
       ...viewCase(c),
       documents: documents.map((d) => ({

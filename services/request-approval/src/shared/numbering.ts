@@ -8,9 +8,9 @@ import { uuidv7 } from '@gdx/database';
  */
 export async function nextNumber(m: EntityManager, prefix: string, localDate: string): Promise<string> {
   const year = Number(localDate.slice(0, 4));
-  const rows = (await m.query(
+  const rows = await m.query<{ last: number }[]>(
     'INSERT INTO case_counter (id, prefix, year, last) VALUES ($1, $2, $3, 1) ON CONFLICT (prefix, year) DO UPDATE SET last = case_counter.last + 1, updated_at = now() RETURNING last',
     [uuidv7(), prefix, year],
-  )) as { last: number }[];
+  );
   return `${prefix}-${year}-${String(rows[0].last).padStart(4, '0')}`;
 }
