@@ -17,8 +17,18 @@ import { ConsumerLagService } from './ingest/consumer-lag.service';
 import { auditRoutes } from './routes/audit.routes';
 import { traceRoutes } from './routes/trace.routes';
 import { DeliveryTraceService } from './trail/delivery-trace.service';
+import { RollupService } from './assessment/rollup.service';
+import { AssessmentService } from './assessment/assessment.service';
+import { assessmentRoutes } from './assessment/assessment.routes';
 
 export { loadAuditConfig, type AuditConfig } from './config';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The assessment's parts, for the rebuild command and tests. */
+    assessment: { rollups: RollupService; assessments: AssessmentService; rebuild: () => Promise<number> };
+  }
+}
 
 export interface AuditOptions {
   config: AuditConfig;
@@ -39,7 +49,15 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
     defaultMetrics,
     keyFor,
     dataSource: auditDataSource(config.databaseUrl, config.databasePoolSize),
-    openapi: { title: 'GDX audit', description: 'The tamper-evident audit trail and its verification.', tags: [{ name: 'audit', description: 'Audit trail' }] },
+    openapi: {
+      title: 'GDX audit',
+      description: 'The tamper-evident audit trail and its verification; assessment (考核) and security inspection (安全督查) kept beside it.',
+      tags: [
+        { name: 'audit', description: 'Audit trail' },
+        { name: 'assessments', description: 'Assessment of every unit by period (Art. 28): figures, weighted score, evidence, exports' },
+        { name: 'inspections', description: 'Security inspection (Art. 31): rules over the service modes’ events, alerts and their acknowledgement' },
+      ],
+    },
   });
   // Tokens of disabled accounts, revoked clients and changed passwords stop working here within a second.
   await app.register(revocationFeedPlugin, { redis: app.newRedis(), prefix: app.streamPrefix });
@@ -47,7 +65,11 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
   const options = { chains: config.auditChains, writerRole: config.auditWriterRole };
   const recordRepo = new AuditRecordRepository(app.db);
   const checkpointRepo = new CheckpointRepository(app.db);
-  const records = new AuditRecordService(app.db, recordRepo, new ChainService(), options);
+  // Assessment's read models are kept in the trail's own transactions (each event counts once).
+  const rollups = new RollupService(config.assessmentUtcOffsetMinutes);
+  const records = new AuditRecordService(app.db, recordRepo, new ChainService(), options, (m, written) => rollups.apply(m, written));
+  const assessments = new AssessmentService(app.db, { utcOffsetMinutes: config.assessmentUtcOffsetMinutes, weights: config.weights, gatewayUrl: config.gatewayUrl });
+  app.decorate('assessment', { rollups, assessments, rebuild: () => rollups.rebuild(app.db) });
   const checkpoints = new CheckpointService(app.db, recordRepo, checkpointRepo, keys, options);
   const partitions = new PartitionService(app.db, config.auditWriterRole);
   const lag = new ConsumerLagService(app.redis, app.streamPrefix, AUDITED_DOMAINS, AUDIT_GROUP);
@@ -62,6 +84,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
 
   await app.register(auditRoutes, { records, checkpoints, verification: new VerificationService(recordRepo, checkpointRepo, keys), exports: new ExportService(recordRepo, checkpointRepo, keys) });
   await app.register(traceRoutes, { trace: new DeliveryTraceService(app.db, config.gatewayUrl) });
+  await app.register(assessmentRoutes, { assessments });
 
   // Background upkeep: next month's partition and periodic checkpoints. Failures are
   // logged and retried at the next tick; they never stop ingestion.

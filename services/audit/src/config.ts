@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { CommonConfig, loadConfig } from '@gdx/config';
+import { CommonConfig, ConfigError, envName, loadConfig } from '@gdx/config';
 
 export const AuditConfigSchema = {
   ...CommonConfig,
@@ -26,10 +26,48 @@ export const AuditConfigSchema = {
     pattern: '^([a-z_][a-z0-9_]{0,62})?$',
     description: 'Role the trail is written under (SET LOCAL ROLE): it may only read and insert. Empty: write as the connecting role.',
   }),
+  assessmentUtcOffsetMinutes: Type.Integer({
+    minimum: -720,
+    maximum: 840,
+    default: 480,
+    description: 'Offset of the civil time assessment days and periods are counted in (480 = China Standard Time).',
+  }),
+  assessmentWeights: Type.String({
+    default: '',
+    description:
+      'JSON object overriding the assessment score’s weights: publication 20, timeliness 25, responsiveness 20, legality 10, usage 15, objections 10 (relative), rectificationPenalty 2 and circularPenalty 5 (points off per case). Empty: the defaults.',
+  }),
 };
 
 export type AuditConfig = ReturnType<typeof loadAuditConfig>;
 
+const WEIGHT_KEYS = ['publication', 'timeliness', 'responsiveness', 'legality', 'usage', 'objections', 'rectificationPenalty', 'circularPenalty'] as const;
+export type AssessmentWeightsConfig = Record<(typeof WEIGHT_KEYS)[number], number>;
+const DEFAULT_WEIGHTS: AssessmentWeightsConfig = { publication: 20, timeliness: 25, responsiveness: 20, legality: 10, usage: 15, objections: 10, rectificationPenalty: 2, circularPenalty: 5 };
+
 export function loadAuditConfig(env: Record<string, string | undefined> = process.env, overrides = {}) {
-  return loadConfig(AuditConfigSchema, env, overrides);
+  const config = loadConfig(AuditConfigSchema, env, overrides);
+  return { ...config, weights: parseWeights(config.assessmentWeights) };
+}
+
+/** The score's weights, checked at boot: a typo in a key or a negative weight stops the service rather than skew every score. */
+function parseWeights(text: string): AssessmentWeightsConfig {
+  if (!text.trim()) return { ...DEFAULT_WEIGHTS };
+  let given: unknown;
+  try {
+    given = JSON.parse(text);
+  } catch {
+    throw new ConfigError(envName('assessmentWeights'), 'is not JSON');
+  }
+  if (!given || typeof given !== 'object' || Array.isArray(given)) throw new ConfigError(envName('assessmentWeights'), 'is not a JSON object');
+  const out = { ...DEFAULT_WEIGHTS };
+  for (const [k, v] of Object.entries(given)) {
+    if (!(WEIGHT_KEYS as readonly string[]).includes(k)) throw new ConfigError(envName('assessmentWeights'), `names ${k}, which is not one of ${WEIGHT_KEYS.join(', ')}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(envName('assessmentWeights'), `gives ${k} a value that is not a number ≥ 0`);
+    out[k as (typeof WEIGHT_KEYS)[number]] = v;
+  }
+  if (!['publication', 'timeliness', 'responsiveness', 'legality', 'usage', 'objections'].some((k) => out[k as keyof AssessmentWeightsConfig] > 0)) {
+    throw new ConfigError(envName('assessmentWeights'), 'gives every component weight 0');
+  }
+  return out;
 }

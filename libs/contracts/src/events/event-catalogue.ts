@@ -102,6 +102,8 @@ const request = {
     legalBasis: Nullable(Type.String()),
     terms: Type.Union([Type.Object({}), Type.Null()]),
     answeredAt: DateTime,
+    /** Working days from submission to this answer, on request-approval's calendar (assessment reads it). */
+    workingDays: Type.Optional(Type.Integer({ minimum: 0 })),
   }),
   'request.returned': def(1, 'The office returned a request to the provider.', { ...RequestData, comment: Type.Optional(Type.String()) }),
   'request.confirmed': def(1, 'The office confirmed the provider’s answer.', {
@@ -149,6 +151,12 @@ const QueryData = {
   sourceAddress: Type.String(),
   peerAddress: Type.Optional(Type.String()),
   via: StringEnum(['gateway', 'data-query'] as const),
+  /**
+   * The keys asked for, never in clear: a keyed digest each (the same value gives the same digest on
+   * every replica), and for an identity number its 3-digit sequence code with the digest of the rest,
+   * so that inspection can see enumeration (many distinct keys, runs of consecutive numbers).
+   */
+  keys: Type.Optional(Type.Array(Type.Object({ digest: Type.String(), seq: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })) }), { maxItems: 100 })),
 };
 const query = {
   'query.executed': def(1, 'An interface query was answered.', QueryData),
@@ -176,6 +184,9 @@ const data = {
     deleted: Type.Integer(),
     unmatchedDeletes: Type.Integer(),
     lastUpdatedAt: DateTime,
+    /** Rows new to the resource (keys not held before), and rows deleted before that this batch brought back: with `deleted`, the change in records held. */
+    inserted: Type.Optional(Type.Integer({ minimum: 0 })),
+    revived: Type.Optional(Type.Integer({ minimum: 0 })),
   }),
   'data.delivered': def(
     1,
@@ -289,6 +300,28 @@ const notice = {
   'notice.cancelled': def(1, 'A maintenance notice was cancelled, with its reason.', NoticeViewSchema.properties),
 };
 
+// ——— inspection: security inspection alerts (安全督查, audit) ———
+const AlertData = {
+  alertId: Uuid,
+  rule: StringEnum(['volume', 'enumeration', 'off-hours', 'denials', 'after-purpose'] as const),
+  unitId: Uuid,
+  clientId: Nullable(Type.String()),
+  grantId: Nullable(Type.String()),
+  resourceCode: Nullable(Type.String()),
+  windowStart: DateTime,
+  windowEnd: DateTime,
+  /** The figures that made the rule fire, and its thresholds. */
+  figures: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+  /** Audit records behind the alert (at most 100). */
+  recordIds: Type.Array(Type.String()),
+  /** The unit that owns the resource, so the record is the provider's too. */
+  ownerUnitId: Type.Optional(Type.String()),
+};
+const inspection = {
+  'inspection.alert': def(1, 'A security inspection rule flagged abnormal use (Art. 31): which rule, unit, client, grant, window and figures.', AlertData),
+  'inspection.acknowledged': def(1, 'An office auditor acknowledged an inspection alert, with a note.', { ...AlertData, note: Type.String() }),
+};
+
 // ——— call: every call through the gateway not otherwise on the record once (gateway) ———
 const call = {
   'call.completed': def(1, 'A call through the gateway was answered (allowed or refused); routes recorded once by their own events (interface queries, sign-in, tokens) are not repeated here.', {
@@ -308,7 +341,7 @@ const call = {
   }),
 };
 
-export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...subscription, ...job, ...caseEvents, ...notice, ...call } as const;
+export const EVENT_CATALOGUE = { ...auth, ...identity, ...resource, ...request, ...grant, ...query, ...data, ...subscription, ...job, ...caseEvents, ...notice, ...inspection, ...call } as const;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;
 export type EventType = keyof EventCatalogue;

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { EventEnvelope } from '@gdx/events';
 import { isOffice, type Principal } from '@gdx/auth';
 import { NotFoundError } from '@gdx/errors';
@@ -29,6 +29,8 @@ export class AuditRecordService {
     private readonly records: AuditRecordRepository,
     private readonly chains: ChainService,
     private readonly options: { chains: number; writerRole: string },
+    /** Read models kept beside the trail, written in the same transaction as the records (each event counts once). */
+    private readonly alongside?: (m: EntityManager, written: readonly RecordDraft[]) => Promise<void>,
   ) {
     this.nextChain = randomInt(options.chains);
   }
@@ -50,6 +52,7 @@ export class AuditRecordService {
       const chain = await this.records.lockChain(m, this.options.chains, this.nextChain++);
       const head = await this.records.head(m, chain);
       await this.records.insert(m, this.chains.link(todo, head));
+      await this.alongside?.(m, todo);
       return todo.length;
     });
     return { written, duplicates: events.length - written };

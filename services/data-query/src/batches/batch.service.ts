@@ -110,7 +110,14 @@ export class BatchService {
           unmatchedDeletes: writer.unmatchedDeletes,
           lastUpdatedAt: lastUpdatedAt.toISOString(),
         };
-        emit(createEvent('data.updated', { actor: actorOf(principal), subject: ds.code, data: { ...result, providerUnitId: ds.providerUnitId }, traceparent }));
+        emit(
+          createEvent('data.updated', {
+            actor: actorOf(principal),
+            subject: ds.code,
+            data: { ...result, providerUnitId: ds.providerUnitId, inserted: writer.inserted, revived: writer.revived },
+            traceparent,
+          }),
+        );
         return result;
       });
     } catch (err) {

@@ -13,6 +13,9 @@ import type { ValidRow } from './row-validator';
  */
 export class RowWriter {
   upserted = 0;
+  /** Of the upserted, keys the table did not hold, and tombstones brought back. */
+  inserted = 0;
+  revived = 0;
   deleted = 0;
   unmatchedDeletes = 0;
   private op: ValidRow['op'] = 'upsert';
@@ -31,11 +34,17 @@ export class RowWriter {
     const key = q(ds.columnByKey.get(ds.upsertKey)!);
     const n = ds.items.length;
     const unnest = ds.items.map((i, idx) => `$${idx + 1}::${paramTypeOf(i)}[]`).join(', ');
+    const keyParam = `$${ds.items.findIndex((i) => i.key === ds.upsertKey) + 1}`;
+    // Also counts what the batch adds to the records held: keys new to the table (xmax = 0 on an
+    // inserted row) and tombstones brought back (read in the statement's one snapshot, before it).
     this.upsertSql =
-      `INSERT INTO ${ds.table} (${cols.join(', ')}, ${q(SYS.changeSeq)}, ${q(SYS.updatedAt)}, ${q(SYS.deletedAt)}) ` +
+      `WITH prior AS (SELECT count(*) AS n FROM ${ds.table} WHERE ${key} = ANY(${keyParam}) AND ${q(SYS.deletedAt)} IS NOT NULL), ` +
+      `up AS (INSERT INTO ${ds.table} (${cols.join(', ')}, ${q(SYS.changeSeq)}, ${q(SYS.updatedAt)}, ${q(SYS.deletedAt)}) ` +
       `SELECT u.*, $${n + 1}::bigint, now(), NULL FROM unnest(${unnest}) AS u ` +
       `ON CONFLICT (${key}) DO UPDATE SET ${cols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, ` +
-      `${q(SYS.changeSeq)} = EXCLUDED.${q(SYS.changeSeq)}, ${q(SYS.updatedAt)} = now(), ${q(SYS.deletedAt)} = NULL`;
+      `${q(SYS.changeSeq)} = EXCLUDED.${q(SYS.changeSeq)}, ${q(SYS.updatedAt)} = now(), ${q(SYS.deletedAt)} = NULL ` +
+      `RETURNING (xmax = 0) AS fresh) ` +
+      `SELECT (SELECT count(*) FROM up WHERE fresh)::int AS inserted, (SELECT n FROM prior)::int AS revived`;
     // A delete leaves a tombstone for incremental pulls and clears every other value, but for the
     // query keys: a grant's row filter (on query keys) must still tell whose slice the tombstone is in.
     const clear = ds.items.filter((i) => i.key !== ds.upsertKey && !i.queryKey).map((i) => `${q(ds.columnByKey.get(i.key)!)} = NULL`);
@@ -62,8 +71,10 @@ export class RowWriter {
         const v = rows[r].values;
         for (let c = 0; c < columns.length; c++) columns[c][r] = v[c];
       }
-      await this.m.query(this.upsertSql, [...columns, this.changeSeq]);
+      const [counts] = await this.m.query<{ inserted: number; revived: number }[]>(this.upsertSql, [...columns, this.changeSeq]);
       this.upserted += rows.length;
+      this.inserted += counts.inserted;
+      this.revived += counts.revived;
     } else {
       // TypeORM answers an UPDATE with [rows, affected].
       const [, affected] = await this.m.query<[unknown, number]>(this.deleteSql, [rows.map((r) => r.key), this.changeSeq]);

@@ -260,7 +260,13 @@ export class RequestService {
         createEvent('request.reviewed', {
           actor: eventActor(p),
           subject: r.id,
-          data: eventData(r, from, { decision: input.decision, legalBasis: input.legalBasis ?? null, terms: terms ?? null, answeredAt: now.toISOString() }),
+          data: eventData(r, from, {
+            decision: input.decision,
+            legalBasis: input.legalBasis ?? null,
+            terms: terms ?? null,
+            answeredAt: now.toISOString(),
+            ...(r.submittedAt ? { workingDays: this.calendar.workingDaysBetween(r.submittedAt, now) } : {}),
+          }),
           traceparent,
           occurredAt: now,
         }),
