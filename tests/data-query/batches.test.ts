@@ -74,7 +74,7 @@ test('an NDJSON batch through the gateway is stored, advances the change sequenc
   expect(ds.change_seq).toBe('1');
   expect(ds.last_updated_at!.getTime()).toBeGreaterThanOrEqual(before - 1000);
   const [event] = await dataUpdated(1);
-  expect(event).toMatchObject({ subject: CODE, data: { resourceCode: CODE, providerUnitId: provider.unitId, upserted: 3, deleted: 0, rows: 3, changeSeq: 1 } });
+  expect(event).toMatchObject({ subject: CODE, data: { resourceCode: CODE, providerUnitId: provider.unitId, upserted: 3, deleted: 0, rows: 3, changeSeq: 1, inserted: 3, revived: 0 } });
 });
 
 test('a CSV batch (an operator may submit too) updates existing rows and adds new ones', async () => {
@@ -100,7 +100,7 @@ test('a JSON array batch applies upserts and deletes in order; a delete leaves a
   const rows = await stored();
   expect(rows[people[1].idNumber]).toEqual({ name: '改名', deleted: false, seq: '3' });
   expect(rows[people[2].idNumber]).toEqual({ name: null, deleted: true, seq: '3' });
-  expect((await dataUpdated(3))[0].data).toMatchObject({ upserted: 1, deleted: 1, rows: 3 });
+  expect((await dataUpdated(3))[0].data).toMatchObject({ upserted: 1, deleted: 1, rows: 3, inserted: 0, revived: 0 });
 });
 
 test('one bad identity number refuses the whole batch with the row reported, and nothing is written', async () => {
@@ -178,6 +178,17 @@ test('a large batch streams through in chunks, repeated keys resolved in submiss
   expect(count.n).toBe(total);
   const [last] = await db().query('SELECT name FROM data_query_rows.r_101001_0001 WHERE id_number = $1', [make(1000).idNumber]);
   expect(last.name).toBe('最后一次');
+});
+
+test('data.updated says what a batch changed in the records held: keys new to the resource, and deleted ones brought back', async () => {
+  const res = await request(platform.gatewayUrl)
+    .post(url)
+    .set('authorization', `Bearer ${provider.token}`)
+    .set('content-type', 'application/x-ndjson')
+    .send(ndjson([row(2, { name: '复活' }), { ...row(0), idNumber: personOf(98).idNumber, sex: personOf(98).sex, birthDate: personOf(98).birthDate, regionCode: personOf(98).regionCode }, row(1)]))
+    .expect(200);
+  expect((await dataUpdated(res.body.changeSeq as number))[0].data).toMatchObject({ upserted: 3, deleted: 0, inserted: 1, revived: 1 });
+  expect((await stored())[people[2].idNumber]).toMatchObject({ name: '复活', deleted: false });
 });
 
 async function streamToString(stream: Readable): Promise<string> {
