@@ -63,6 +63,21 @@ test('a granted query returns only granted items, masked, and leaves one audit e
   });
 });
 
+test('the keys asked for reach the record as keyed digests, never in clear; an identity number as the digest of its region and birth date with its sequence code', async () => {
+  const [a, b] = inLzh;
+  const first = (await query(consumer, { where: { idNumber: a.idNumber } }, 200)).audit[0].data;
+  const again = (await query(consumer, { where: { idNumber: { in: [a.idNumber, b.idNumber] } } }, 200)).audit[0].data;
+  expect(first.keys).toEqual([{ digest: expect.stringMatching(/^[0-9a-f]{16}$/), seq: Number(a.idNumber.slice(14, 17)) }]);
+  const keys = again.keys as { digest: string; seq: number }[];
+  expect(keys).toHaveLength(2);
+  // The same number digests alike on every call; the record holds no part of it in clear.
+  expect(keys[0]).toEqual((first.keys as unknown[])[0]);
+  expect(JSON.stringify(again)).not.toContain(a.idNumber.slice(0, 14));
+  expect(JSON.stringify(again)).not.toContain(b.idNumber);
+  // Born on another day or elsewhere: another digest.
+  expect(keys[1].digest === keys[0].digest).toBe(a.idNumber.slice(0, 14) === b.idNumber.slice(0, 14));
+});
+
 test('a forwarded address without the gateway’s word is not believed: the peer’s address is on the record', async () => {
   const where = { where: { idNumber: inLzh[0].idNumber } };
   const forged = await query(consumer, where, 200, { 'x-forwarded-for': '10.6.6.6' });

@@ -20,8 +20,40 @@ import { DeliveryTraceService } from './trail/delivery-trace.service';
 import { RollupService } from './assessment/rollup.service';
 import { AssessmentService } from './assessment/assessment.service';
 import { assessmentRoutes } from './assessment/assessment.routes';
+import { InspectionService, type Rule } from './inspection/inspection.service';
+import { inspectionRoutes } from './inspection/inspection.routes';
+import { appendToOutbox, idempotent } from '@gdx/events';
+import type { DeclaredEvent } from '@gdx/contracts';
+import { Counter } from 'prom-client';
 
 export { loadAuditConfig, type AuditConfig } from './config';
+
+const INSPECTED = /^(query\.(executed|denied)|data\.delivered|job\.started|grant\.[a-z_]+)$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Inspection reads loosely, as the trail does: an event of another shape is skipped by the rules, never dead-lettered here. */
+function registerInspection(app: App, inspection: InspectionService, alertsRaised: Counter): void {
+  let raised: Rule[] = [];
+  const inspect = idempotent(app.db, 'audit-inspection', async (events, m) => {
+    const out: DeclaredEvent[] = [];
+    raised = await inspection.inspect(m, events, out);
+    await appendToOutbox(m, out);
+  });
+  app.addConsumer({
+    domains: ['query', 'data', 'job', 'grant'],
+    group: 'audit-inspection',
+    validate: false,
+    handleBatch: async (events) => {
+      const relevant = events.filter((e) => INSPECTED.test(e.type) && UUID.test(String(e.id)) && !Number.isNaN(Date.parse(e.occurredAt)));
+      if (!relevant.length) return;
+      raised = [];
+      await inspect(relevant);
+      // Counted once committed (a batch that failed is read again).
+      for (const rule of raised) alertsRaised.inc({ rule });
+      if (raised.length) app.relay.kick();
+    },
+  });
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -85,6 +117,26 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
   await app.register(auditRoutes, { records, checkpoints, verification: new VerificationService(recordRepo, checkpointRepo, keys), exports: new ExportService(recordRepo, checkpointRepo, keys) });
   await app.register(traceRoutes, { trace: new DeliveryTraceService(app.db, config.gatewayUrl) });
   await app.register(assessmentRoutes, { assessments });
+
+  // Security inspection: its own consumer group on the service modes' streams (and grants), rules evaluated per batch.
+  const [open, close] = config.inspectWorkingHours.split('-').map((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5)));
+  const inspection = new InspectionService(app.db, app.events, {
+    volumeFactor: config.inspectVolumeFactor,
+    volumeMinCalls: config.inspectVolumeMinCalls,
+    volumeWeeks: config.inspectVolumeWeeks,
+    enumerationWindowMinutes: config.inspectEnumerationWindowMinutes,
+    enumerationMinKeys: config.inspectEnumerationMinKeys,
+    enumerationNotFoundShare: config.inspectEnumerationNotFoundShare,
+    sequentialRun: config.inspectSequentialRun,
+    workingHours: [open, close],
+    bulkRows: config.inspectBulkRows,
+    denialWindowSeconds: config.inspectDenialWindowSeconds,
+    denialBurst: config.inspectDenialBurst,
+    utcOffsetMinutes: config.assessmentUtcOffsetMinutes,
+  });
+  const alertsRaised = new Counter({ name: 'audit_inspection_alerts_total', help: 'Security inspection alerts raised, by rule (page on it)', labelNames: ['rule'], registers: [app.metrics] });
+  registerInspection(app, inspection, alertsRaised);
+  await app.register(inspectionRoutes, { inspection });
 
   // Background upkeep: next month's partition and periodic checkpoints. Failures are
   // logged and retried at the next tick; they never stop ingestion.

@@ -32,6 +32,25 @@ export const AuditConfigSchema = {
     default: 480,
     description: 'Offset of the civil time assessment days and periods are counted in (480 = China Standard Time).',
   }),
+  inspectVolumeFactor: Type.Number({
+    minimum: 1,
+    default: 5,
+    description: 'Inspection, volume: an hour with more calls than this many times the median of the same hour of the week in the past weeks (per grant and per unit).',
+  }),
+  inspectVolumeMinCalls: Type.Integer({ minimum: 1, default: 100, description: 'Inspection, volume: hours with fewer calls are never flagged.' }),
+  inspectVolumeWeeks: Type.Integer({ minimum: 1, maximum: 12, default: 4, description: 'Inspection, volume: weeks of the baseline (4: the 28-day median for that hour of the week).' }),
+  inspectEnumerationWindowMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 10, description: 'Inspection, enumeration: the window distinct keys are counted in, per client.' }),
+  inspectEnumerationMinKeys: Type.Integer({ minimum: 2, default: 200, description: 'Inspection, enumeration: distinct keys in a window from which the not-found share is judged.' }),
+  inspectEnumerationNotFoundShare: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Inspection, enumeration: share of keys not found that flags a window.' }),
+  inspectSequentialRun: Type.Integer({ minimum: 2, default: 20, description: 'Inspection, enumeration: consecutive identity numbers (one region and birth date) in a window that flag it.' }),
+  inspectWorkingHours: Type.String({
+    default: '08:00-18:00',
+    pattern: '^([01]\\d|2[0-3]):[0-5]\\d-([01]\\d|2[0-4]):[0-5]\\d$',
+    description: 'Inspection, off-hours: working hours, Monday to Friday, in the assessment’s civil time.',
+  }),
+  inspectBulkRows: Type.Integer({ minimum: 1, default: 10_000, description: 'Inspection, off-hours: a data call delivering at least this many rows outside working hours is flagged.' }),
+  inspectDenialWindowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Inspection, denials: the window refusals are counted in, per client.' }),
+  inspectDenialBurst: Type.Integer({ minimum: 2, default: 20, description: 'Inspection, denials: refusals (NO_GRANT, ITEM_NOT_GRANTED, MODE_NOT_GRANTED) in a window that flag it.' }),
   assessmentWeights: Type.String({
     default: '',
     description:

@@ -16,6 +16,7 @@ import { BatchService } from './batches/batch.service';
 import { batchRoutes } from './batches/batch.routes';
 import { AuditEmitter } from './query/audit-emitter';
 import { QueryPlanner } from './query/query-planner';
+import { KeyDigester } from './query/key-digest';
 import { QueryService } from './query/query.service';
 import { PointBatcher } from './query/point-batcher';
 import { queryRoutes } from './query/query.routes';
@@ -281,7 +282,8 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
   await app.register(batchRoutes, {
     batches: new BatchService(datasets, app.events, { chunkRows: config.batchChunkRows, maxErrors: config.batchMaxErrors, maxRecordChars: config.batchMaxRecordBytes }),
   });
-  const queries = new QueryService(pool, datasets, grants, planner, points, audit, config.queryPageLimit);
+  // Query keys reach the trail as digests under a key derived from the manifest key (shared by every replica).
+  const queries = new QueryService(pool, datasets, grants, planner, points, audit, config.queryPageLimit, new KeyDigester(manifestKeys.current().privateKey));
   await app.register(queryRoutes, {
     queries,
     batches: new QueryBatchService(queries, app.authenticate, app.log.child({ component: 'query-batches' })),

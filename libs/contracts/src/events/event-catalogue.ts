@@ -314,7 +314,7 @@ const AlertData = {
   figures: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
   /** Audit records behind the alert (at most 100). */
   recordIds: Type.Array(Type.String()),
-  /** The unit that owns the resource, so the record is the provider's too. */
+  /** The unit the alert is about (whose client or account made the calls), so the record is that unit's. */
   ownerUnitId: Type.Optional(Type.String()),
 };
 const inspection = {

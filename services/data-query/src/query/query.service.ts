@@ -9,6 +9,7 @@ import type { GrantCache, GrantEntry } from '../grants/grant-cache';
 import { checkItemsKnown, presentation, projection } from './row-presenter';
 import type { QueryPlanner } from './query-planner';
 import type { PointBatcher } from './point-batcher';
+import type { KeyDigester } from './key-digest';
 import type { AuditEmitter, QueryAuditType } from './audit-emitter';
 
 export interface QueryCall {
@@ -43,6 +44,7 @@ export class QueryService {
     private readonly points: PointBatcher,
     private readonly audit: AuditEmitter,
     private readonly pageLimit: number,
+    private readonly digester?: KeyDigester,
   ) {}
 
   async query(call: QueryCall): Promise<QueryResult> {
@@ -127,6 +129,7 @@ export class QueryService {
         sourceAddress: call.sourceAddress,
         peerAddress: call.peerAddress,
         via: 'data-query',
+        ...(this.digester && call.body?.where ? { keys: this.digester.keys(call.body.where) } : {}),
       },
       call.traceparent,
     );
