@@ -99,7 +99,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
   const checkpointRepo = new CheckpointRepository(app.db);
   // Assessment's read models are kept in the trail's own transactions (each event counts once).
   const rollups = new RollupService(config.assessmentUtcOffsetMinutes);
-  const records = new AuditRecordService(app.db, recordRepo, new ChainService(), options, (m, written) => rollups.apply(m, written));
+  const records = new AuditRecordService(app.db, recordRepo, new ChainService(), options, config.assessmentRollups ? (m, written) => rollups.apply(m, written) : undefined);
   const assessments = new AssessmentService(app.db, { utcOffsetMinutes: config.assessmentUtcOffsetMinutes, weights: config.weights, gatewayUrl: config.gatewayUrl });
   app.decorate('assessment', { rollups, assessments, rebuild: () => rollups.rebuild(app.db) });
   const checkpoints = new CheckpointService(app.db, recordRepo, checkpointRepo, keys, options);
@@ -135,7 +135,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
     utcOffsetMinutes: config.assessmentUtcOffsetMinutes,
   });
   const alertsRaised = new Counter({ name: 'audit_inspection_alerts_total', help: 'Security inspection alerts raised, by rule (page on it)', labelNames: ['rule'], registers: [app.metrics] });
-  registerInspection(app, inspection, alertsRaised);
+  if (config.inspection) registerInspection(app, inspection, alertsRaised);
   await app.register(inspectionRoutes, { inspection });
 
   // Background upkeep: next month's partition and periodic checkpoints. Failures are

@@ -26,6 +26,11 @@ export const AuditConfigSchema = {
     pattern: '^([a-z_][a-z0-9_]{0,62})?$',
     description: 'Role the trail is written under (SET LOCAL ROLE): it may only read and insert. Empty: write as the connecting role.',
   }),
+  assessmentRollups: Type.Boolean({
+    default: true,
+    description: 'Keep the assessment rollups as records are written. Off only to measure what they cost (bench:assessment); a rebuild brings them back.',
+  }),
+  inspection: Type.Boolean({ default: true, description: 'Run the security inspection consumer group. Off only to measure what it costs.' }),
   assessmentUtcOffsetMinutes: Type.Integer({
     minimum: -720,
     maximum: 840,
