@@ -42,6 +42,8 @@ function registerInspection(app: App, inspection: InspectionService, alertsRaise
   app.addConsumer({
     domains: ['query', 'data', 'job', 'grant'],
     group: 'audit-inspection',
+    // Large batches: the rules' counters are written once per batch, whatever its size.
+    batchSize: 1000,
     validate: false,
     handleBatch: async (events) => {
       const relevant = events.filter((e) => INSPECTED.test(e.type) && UUID.test(String(e.id)) && !Number.isNaN(Date.parse(e.occurredAt)));

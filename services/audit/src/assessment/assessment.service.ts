@@ -92,10 +92,10 @@ export class AssessmentService {
     const today = localDay(this.now().toISOString(), this.options.utcOffsetMinutes);
     const [sums, held, resources, directory] = await Promise.all([
       this.db.query<{ unit_id: string; metric: string; value: string }[]>(
-        'SELECT unit_id, metric, sum(value)::bigint AS value FROM assessment_rollup WHERE day BETWEEN $1 AND $2 GROUP BY unit_id, metric',
+        'SELECT unit_id, metric, sum(value)::bigint AS value FROM assessment_rollup_month WHERE month BETWEEN $1 AND $2 GROUP BY unit_id, metric',
         [period.first, period.last],
       ),
-      this.db.query<{ unit_id: string; value: string }[]>("SELECT unit_id, sum(value)::bigint AS value FROM assessment_rollup WHERE metric = 'records.delta' AND day <= $1 GROUP BY unit_id", [
+      this.db.query<{ unit_id: string; value: string }[]>("SELECT unit_id, sum(value)::bigint AS value FROM assessment_rollup_month WHERE metric = 'records.delta' AND month <= $1 GROUP BY unit_id", [
         period.last,
       ]),
       this.db.query<
@@ -295,8 +295,20 @@ export class AssessmentService {
     return this.options.clock?.() ?? new Date();
   }
 
-  /** Units of the directory (not the office), with their names; the caller's token reads it. */
+  /**
+   * Units of the directory (not the office), with their names; the caller's token reads it.
+   * Every signed-in caller may read the whole directory, so one read serves all callers for a few seconds.
+   */
   private async directory(authorization?: string): Promise<UnitEntry[]> {
+    if (this.units && this.units.until > Date.now()) return this.units.list;
+    const list = await this.readDirectory(authorization);
+    this.units = { list, until: Date.now() + 10_000 };
+    return list;
+  }
+
+  private units?: { list: UnitEntry[]; until: number };
+
+  private async readDirectory(authorization?: string): Promise<UnitEntry[]> {
     const body = await readFromService<{ items?: { id: string; name: string; kind?: string }[] }>(`${this.options.gatewayUrl}/api/v1/units`, {
       authorization,
       timeoutMs: 3_000,

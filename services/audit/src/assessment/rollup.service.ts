@@ -1,6 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { recordFromRow, type AuditRecordRow } from '../trail/audit-record.mapper';
 import { CATALOGUE_TYPES, localDay, ROLLUP_BY_TYPE, ROLLUP_METRICS, type Fact } from './assessment-metrics';
+
+interface Acc {
+  sums: Map<string, number>;
+  resources: Map<string, ResourceState>;
+  updateDays: Set<string>;
+}
+const newAcc = (): Acc => ({ sums: new Map(), resources: new Map(), updateDays: new Set() });
 
 interface ResourceState {
   code: string;
@@ -24,7 +30,7 @@ export const ASSESSED_TYPES: readonly string[] = [...new Set([...ROLLUP_METRICS.
 /**
  * The assessment's read models, kept from the records as they are written (in the trail's
  * own transaction, so each event counts exactly once) and rebuilt from the trail on demand:
- * daily sums per unit and metric, the catalogue's state (when each resource was catalogued,
+ * daily sums per unit and metric (and the same by month, which period reads sum), the catalogue's state (when each resource was catalogued,
  * published, deprecated; its cycle) and the days each resource was updated. Every change is
  * a sum or a least date, so the order events arrive in does not matter.
  */
@@ -32,9 +38,12 @@ export class RollupService {
   constructor(private readonly utcOffsetMinutes: number) {}
 
   async apply(m: EntityManager, facts: Iterable<Fact>): Promise<void> {
-    const sums = new Map<string, number>();
-    const resources = new Map<string, ResourceState>();
-    const updateDays = new Set<string>();
+    const acc = newAcc();
+    this.collect(facts, acc);
+    await this.flush(m, acc);
+  }
+
+  private collect(facts: Iterable<Fact>, { sums, resources, updateDays }: Acc): void {
     for (const f of facts) {
       const metrics = ROLLUP_BY_TYPE.get(f.type);
       const catalogue = CATALOGUE.has(f.type);
@@ -49,6 +58,9 @@ export class RollupService {
       }
       if (catalogue) this.catalogue(f, day, resources, updateDays);
     }
+  }
+
+  private async flush(m: EntityManager, { sums, resources, updateDays }: Acc): Promise<void> {
     if (sums.size) {
       // In key order: concurrent writers lock the same rows in the same order, never in a cycle.
       const rows = [...sums.entries()].filter(([, v]) => v !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -60,12 +72,20 @@ export class RollupService {
         cols[2].push(day);
         cols[3].push(v);
       }
-      if (rows.length)
+      if (rows.length) {
         await m.query(
           `INSERT INTO assessment_rollup (unit_id, metric, day, value) SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::bigint[])
            ON CONFLICT (unit_id, metric, day) DO UPDATE SET value = assessment_rollup.value + EXCLUDED.value`,
           cols,
         );
+        // The month's row too (what period reads sum); grouped first, so no row is touched twice by one statement.
+        await m.query(
+          `INSERT INTO assessment_rollup_month (unit_id, metric, month, value)
+           SELECT u, k, date_trunc('month', d)::date, sum(v) FROM unnest($1::text[], $2::text[], $3::date[], $4::bigint[]) AS x(u, k, d, v) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+           ON CONFLICT (unit_id, metric, month) DO UPDATE SET value = assessment_rollup_month.value + EXCLUDED.value`,
+          cols,
+        );
+      }
     }
     for (const r of [...resources.values()].sort((a, b) => (a.code < b.code ? -1 : 1))) {
       await m.query(
@@ -128,29 +148,25 @@ export class RollupService {
    */
   async rebuild(db: DataSource, pageSize = 5_000): Promise<number> {
     return db.transaction(async (m) => {
-      await m.query('LOCK TABLE assessment_rollup, assessment_resource, assessment_update_day IN EXCLUSIVE MODE');
-      await m.query('DELETE FROM assessment_rollup');
-      await m.query('DELETE FROM assessment_resource');
-      await m.query('DELETE FROM assessment_update_day');
-      let after: [string, string] | null = null;
+      await m.query('LOCK TABLE assessment_rollup, assessment_rollup_month, assessment_resource, assessment_update_day IN EXCLUSIVE MODE');
+      // Everything is summed in memory first (a year is some 10^5 sums), then written once.
+      const acc = newAcc();
+      // Sums and least dates do not depend on order: one pass over the trail through a cursor.
+      await m.query('DECLARE assessment_replay NO SCROLL CURSOR FOR SELECT event_id, type, occurred_at, data FROM audit_record WHERE type = ANY($1::text[])', [ASSESSED_TYPES]);
       let replayed = 0;
       for (;;) {
-        const rows: AuditRecordRow[] = await m.query(
-          `SELECT * FROM audit_record WHERE type = ANY($1::text[]) ${after ? 'AND (occurred_at, event_id) > ($2::timestamptz, $3::uuid)' : ''} ORDER BY occurred_at, event_id LIMIT ${pageSize}`,
-          after ? [ASSESSED_TYPES, after[0], after[1]] : [ASSESSED_TYPES],
-        );
-        if (!rows.length) return replayed;
-        await this.apply(
-          m,
-          rows.map((r) => {
-            const rec = recordFromRow(r);
-            return { id: rec.id, type: rec.type, occurredAt: rec.occurredAt, data: rec.data };
-          }),
+        const rows: { event_id: string; type: string; occurred_at: Date; data: Record<string, unknown> }[] = await m.query(`FETCH ${pageSize} FROM assessment_replay`);
+        if (!rows.length) break;
+        this.collect(
+          rows.map((r) => ({ id: r.event_id, type: r.type, occurredAt: r.occurred_at.toISOString(), data: r.data })),
+          acc,
         );
         replayed += rows.length;
-        const last = rows[rows.length - 1];
-        after = [last.occurred_at.toISOString(), last.event_id];
       }
+      await m.query('CLOSE assessment_replay');
+      for (const t of ['assessment_rollup', 'assessment_rollup_month', 'assessment_resource', 'assessment_update_day']) await m.query(`DELETE FROM ${t}`);
+      await this.flush(m, acc);
+      return replayed;
     });
   }
 }

@@ -113,16 +113,25 @@ export class InspectionService {
       }
     }
     const alerts: Alert[] = [];
-    for (const t of [...touched.values()].sort((a, b) => (a.key + a.hour < b.key + b.hour ? -1 : 1))) {
-      const [row] = await this.count(m, 'volume', t.key, new Date(t.hour), t.n, 0, t.ids);
-      const history = await m.query<{ count: string }[]>('SELECT count FROM inspection_counter WHERE rule = $1 AND key = $2 AND window_start = ANY($3::timestamptz[])', [
-        'volume',
-        t.key,
-        Array.from({ length: this.rules.volumeWeeks }, (_, i) => new Date(t.hour - (i + 1) * WEEK)),
-      ]);
+    const list = [...touched.values()];
+    const counted = await this.countMany(
+      m,
+      'volume',
+      list.map((t) => ({ key: t.key, window: t.hour, n: t.n, ids: t.ids })),
+    );
+    // Every baseline window of every key touched, in one read.
+    const pairs = list.flatMap((t) => Array.from({ length: this.rules.volumeWeeks }, (_, i) => [t.key, t.hour - (i + 1) * WEEK] as const));
+    const past = await m.query<{ key: string; window_start: Date; count: string }[]>(
+      `SELECT key, window_start, count FROM inspection_counter WHERE rule = 'volume' AND (key, window_start) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[]))`,
+      [pairs.map((x) => x[0]), pairs.map((x) => new Date(x[1]))],
+    );
+    const pastCount = new Map(past.map((h) => [`${h.key}@${h.window_start.getTime()}`, Number(h.count)]));
+    for (const t of list) {
+      const row = counted.get(`${t.key}@${t.hour}`)!;
+      const history = Array.from({ length: this.rules.volumeWeeks }, (_, i) => pastCount.get(`${t.key}@${t.hour - (i + 1) * WEEK}`)).filter((c): c is number => c !== undefined);
       // No history for that hour of the week: nothing to be far above yet.
       if (!history.length) continue;
-      const median = medianOf(history.map((h) => Number(h.count)));
+      const median = medianOf(history);
       const calls = Number(row.count);
       if (calls < this.rules.volumeMinCalls || calls <= this.rules.volumeFactor * Math.max(median, 1)) continue;
       alerts.push({
@@ -170,22 +179,36 @@ export class InspectionService {
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
     );
     const alerts: Alert[] = [];
-    for (const t of touched.values()) {
+    const list = [...touched.values()];
+    const clients = list.map((t) => t.client);
+    const windows = list.map((t) => new Date(t.window));
+    const totals = await m.query<{ client: string; window_start: Date; keys: number; missing: number }[]>(
+      `SELECT client, window_start, count(*)::int AS keys, (count(*) FILTER (WHERE NOT found))::int AS missing FROM inspection_key
+       WHERE (client, window_start) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[])) GROUP BY 1, 2`,
+      [clients, windows],
+    );
+    const runs = await m.query<{ client: string; window_start: Date; seqs: number[] }[]>(
+      `SELECT client, window_start, array_agg(seq ORDER BY seq) AS seqs FROM inspection_key
+       WHERE (client, window_start) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[])) AND seq >= 0 GROUP BY client, window_start, digest`,
+      [clients, windows],
+    );
+    const flagged: { t: (typeof list)[number]; keys: number; missing: number; longest: number; many: boolean }[] = [];
+    for (const t of list) {
+      const mine = (r: { client: string; window_start: Date }) => r.client === t.client && r.window_start.getTime() === t.window;
+      const { keys, missing } = totals.find(mine) ?? { keys: 0, missing: 0 };
+      const longest = Math.max(0, ...runs.filter(mine).map((r) => longestRun(r.seqs)));
+      const many = keys >= this.rules.enumerationMinKeys && missing / keys >= this.rules.enumerationNotFoundShare;
+      if (many || longest >= this.rules.sequentialRun) flagged.push({ t, keys, missing, longest, many });
+    }
+    if (!flagged.length) return alerts;
+    const counted = await this.countMany(
+      m,
+      'enumeration',
+      flagged.map(({ t }) => ({ key: t.client, window: t.window, n: 0, ids: t.ids })),
+    );
+    for (const { t, keys, missing, longest, many } of flagged) {
       const start = new Date(t.window);
-      const [{ keys, missing }] = await m.query<{ keys: number; missing: number }[]>(
-        'SELECT count(*)::int AS keys, (count(*) FILTER (WHERE NOT found))::int AS missing FROM inspection_key WHERE client = $1 AND window_start = $2',
-        [t.client, start],
-      );
-      const runs = await m.query<{ seqs: number[] }[]>('SELECT array_agg(seq ORDER BY seq) AS seqs FROM inspection_key WHERE client = $1 AND window_start = $2 AND seq >= 0 GROUP BY digest', [
-        t.client,
-        start,
-      ]);
-      const longest = Math.max(0, ...runs.map((r) => longestRun(r.seqs)));
       const share = keys ? missing / keys : 0;
-      const many = keys >= this.rules.enumerationMinKeys && share >= this.rules.enumerationNotFoundShare;
-      const sequential = longest >= this.rules.sequentialRun;
-      if (!many && !sequential) continue;
-      const ids = await this.count(m, 'enumeration', t.client, start, 0, 0, t.ids);
       alerts.push({
         rule: 'enumeration',
         dedupeKey: `enumeration:${t.client}:${start.toISOString()}`,
@@ -197,7 +220,7 @@ export class InspectionService {
         windowStart: start.toISOString(),
         windowEnd: new Date(t.window + size).toISOString(),
         figures: { distinctKeys: keys, notFound: missing, notFoundShare: Math.round(share * 1000) / 1000, longestSequentialRun: longest, pattern: many ? 'not-found' : 'sequential' },
-        recordIds: ids[0].record_ids,
+        recordIds: counted.get(`${t.client}@${t.window}`)!.record_ids,
       });
     }
     return alerts;
@@ -247,8 +270,14 @@ export class InspectionService {
       touched.set(`${client}@${window}`, t);
     }
     const alerts: Alert[] = [];
-    for (const t of touched.values()) {
-      const [row] = await this.count(m, 'denials', t.client, new Date(t.window), t.n, 0, t.ids);
+    const list = [...touched.values()];
+    const counted = await this.countMany(
+      m,
+      'denials',
+      list.map((t) => ({ key: t.client, window: t.window, n: t.n, ids: t.ids })),
+    );
+    for (const t of list) {
+      const row = counted.get(`${t.client}@${t.window}`)!;
       if (Number(row.count) < this.rules.denialBurst) continue;
       alerts.push({
         rule: 'denials',
@@ -309,15 +338,21 @@ export class InspectionService {
     );
   }
 
-  /** Adds to a rule's counter for a key and window; keeps the first record ids. */
-  private count(m: EntityManager, rule: Rule, key: string, window: Date, n: number, amount: number, ids: string[]) {
-    return m.query<{ count: string; record_ids: string[] }[]>(
-      `INSERT INTO inspection_counter AS c (rule, key, window_start, count, amount, record_ids) VALUES ($1, $2, $3, $4, $5, $6::text[])
-       ON CONFLICT (rule, key, window_start) DO UPDATE SET count = c.count + EXCLUDED.count, amount = c.amount + EXCLUDED.amount,
+  /** Adds to a rule's counters, one statement for the batch (in key order); keeps the first record ids of each. Keyed `key@windowMs`. */
+  private async countMany(m: EntityManager, rule: Rule, entries: { key: string; window: number; n: number; ids: string[] }[]): Promise<Map<string, { count: string; record_ids: string[] }>> {
+    const out = new Map<string, { count: string; record_ids: string[] }>();
+    if (!entries.length) return out;
+    const sorted = [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.window - b.window));
+    const rows = await m.query<{ key: string; window_start: Date; count: string; record_ids: string[] }[]>(
+      `INSERT INTO inspection_counter AS c (rule, key, window_start, count, amount, record_ids)
+       SELECT $1, k, w, n, 0, ARRAY(SELECT jsonb_array_elements_text(i::jsonb)) FROM unnest($2::text[], $3::timestamptz[], $4::bigint[], $5::text[]) WITH ORDINALITY AS x(k, w, n, i, o) ORDER BY o
+       ON CONFLICT (rule, key, window_start) DO UPDATE SET count = c.count + EXCLUDED.count,
          record_ids = CASE WHEN cardinality(c.record_ids) >= ${MAX_IDS} THEN c.record_ids ELSE (c.record_ids || EXCLUDED.record_ids)[1:${MAX_IDS}] END
-       RETURNING count, record_ids`,
-      [rule, key, window, n, amount, ids],
+       RETURNING key, window_start, count, record_ids`,
+      [rule, sorted.map((e) => e.key), sorted.map((e) => new Date(e.window)), sorted.map((e) => e.n), sorted.map((e) => JSON.stringify(e.ids))],
     );
+    for (const r of rows) out.set(`${r.key}@${r.window_start.getTime()}`, { count: r.count, record_ids: r.record_ids });
+    return out;
   }
 
   // ── reads and acknowledgement ─────────────────────────────────────────────

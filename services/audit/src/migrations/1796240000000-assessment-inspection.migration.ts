@@ -17,6 +17,14 @@ export class AssessmentInspection1796240000000 implements MigrationInterface {
       value bigint NOT NULL,
       PRIMARY KEY (unit_id, metric, day)
     )`);
+    // The same sums by month: every period (month, quarter, year) is whole months, so a year reads twelve rows per unit and metric.
+    await runner.query(`CREATE TABLE assessment_rollup_month (
+      unit_id text NOT NULL,
+      metric text NOT NULL,
+      month date NOT NULL,
+      value bigint NOT NULL,
+      PRIMARY KEY (unit_id, metric, month)
+    )`);
     await runner.query(`CREATE TABLE assessment_resource (
       code text PRIMARY KEY,
       provider_unit_id text NOT NULL,
@@ -79,12 +87,12 @@ export class AssessmentInspection1796240000000 implements MigrationInterface {
     )`);
     await runner.query('CREATE INDEX inspection_alert_unit ON inspection_alert (unit_id, id)');
     await runner.query(
-      'GRANT SELECT, INSERT, UPDATE ON assessment_rollup, assessment_resource, assessment_update_day, inspection_counter, inspection_key, inspection_grant, inspection_alert TO gdx_audit_writer',
+      'GRANT SELECT, INSERT, UPDATE ON assessment_rollup, assessment_rollup_month, assessment_resource, assessment_update_day, inspection_counter, inspection_key, inspection_grant, inspection_alert TO gdx_audit_writer',
     );
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    for (const t of ['inspection_alert', 'inspection_grant', 'inspection_key', 'inspection_counter', 'assessment_update_day', 'assessment_resource', 'assessment_rollup'])
+    for (const t of ['inspection_alert', 'inspection_grant', 'inspection_key', 'inspection_counter', 'assessment_update_day', 'assessment_resource', 'assessment_rollup_month', 'assessment_rollup'])
       await runner.query(`DROP TABLE ${t}`);
   }
 }
