@@ -19,7 +19,9 @@
  * Settings (environment): BENCH_EVENTS (default 100000), BENCH_BATCH (1000),
  * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres, an admin URL:
  * a scratch database is created and dropped), BENCH_REDIS_URL (redis://127.0.0.1:6379),
- * AUDIT_CONSUMERS (2), AUDIT_CHAINS (8), BENCH_SKIP_BASELINE=1 (run (b) only, for profiling).
+ * AUDIT_CONSUMERS (2), AUDIT_CHAINS (8), BENCH_SKIP_BASELINE=1 (run (b) only, for profiling),
+ * BENCH_ROLLUPS=0 and BENCH_INSPECTION=0 (the assessment rollups, the inspection consumer group:
+ * both on by default, as deployed).
  * `npm run bench:audit` runs it with the young-generation size the service is deployed
  * with (k8s/base/audit.yaml): node --max-semi-space-size=32 bench/audit/ingest.js. The
  * deployed old-generation cap is not applied here: this process also holds the
@@ -211,6 +213,9 @@ async function auditIngestion(url, redis) {
       auditChains: CHAINS,
       auditBatchSize: BATCH,
       checkpointIntervalMs: 0,
+      // What else the service keeps as records arrive (issue 15): both on as deployed; BENCH_ROLLUPS=0 / BENCH_INSPECTION=0 to leave one out.
+      assessmentRollups: process.env.BENCH_ROLLUPS !== '0',
+      inspection: process.env.BENCH_INSPECTION !== '0',
     },
   );
   const app = await buildApp({ config, logger: false, keyFor: async () => undefined });

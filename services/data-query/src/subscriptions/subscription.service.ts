@@ -448,31 +448,16 @@ export class SubscriptionService {
     ]);
     if (seen.rowCount) return 0;
     const sequence = sub.last_sequence + 1;
-    const body = `${JSON.stringify({ _notice: n })}\n`;
     const at = encodePullCursor(ds.code, { seq: sub.cursor_seq, rowId: null });
-    const deliveryId = uuidv7();
-    const manifest: DeliveryLogEntry = {
-      deliveryId,
-      subscriptionId: sub.id,
-      sequence,
-      recipientUnitId: sub.unit_id,
-      providerUnitId: ds.providerUnitId,
-      grantId: decision.grant.id,
-      resourceCode: ds.code,
+    await this.storeDelivery(client, sub, ds, decision.grant.id, sequence, {
       items: [],
       cursorFrom: at,
       cursorTo: at,
       rows: 0,
       tombstones: 0,
-      bytes: Buffer.byteLength(body),
-      sha256: createHash('sha256').update(body).digest('hex'),
       notice: { id: n.id, version: n.version },
-    };
-    await client.query(
-      `INSERT INTO webhook_delivery (id, subscription_id, sequence, status, attempts, next_attempt_at, grant_id, cursor_from, cursor_to, rows, tombstones, bytes, sha256, body, manifest)
-       VALUES ($1, $2, $3, 'pending', 0, now(), $4, $5, $6, 0, 0, $7, $8, $9, $10::jsonb)`,
-      [deliveryId, sub.id, sequence, decision.grant.id, at, at, manifest.bytes, manifest.sha256, body, JSON.stringify(manifest)],
-    );
+      body: `${JSON.stringify({ _notice: n })}\n`,
+    });
     await client.query('UPDATE webhook_subscription SET last_sequence = $2, updated_at = now() WHERE id = $1', [id, sequence]);
     return 1;
   }
@@ -520,7 +505,7 @@ export class SubscriptionService {
     return { made: sequence - sub.last_sequence };
   }
 
-  private async insertDelivery(
+  private insertDelivery(
     client: PoolClient,
     sub: SubscriptionRow,
     ds: DatasetRuntime,
@@ -531,7 +516,26 @@ export class SubscriptionService {
     to: PullPosition,
     chunk: SliceChunk,
   ): Promise<void> {
-    const body = `${chunk.text}\n`;
+    return this.storeDelivery(client, sub, ds, grant.id, sequence, {
+      items,
+      cursorFrom: encodePullCursor(ds.code, from),
+      cursorTo: encodePullCursor(ds.code, to),
+      rows: chunk.rows,
+      tombstones: chunk.tombstones,
+      body: `${chunk.text}\n`,
+    });
+  }
+
+  /** A numbered delivery, its body and manifest stored once so that every attempt sends the same bytes. */
+  private async storeDelivery(
+    client: PoolClient,
+    sub: SubscriptionRow,
+    ds: DatasetRuntime,
+    grantId: string,
+    sequence: number,
+    d: Pick<DeliveryLogEntry, 'items' | 'cursorFrom' | 'cursorTo' | 'rows' | 'tombstones' | 'notice'> & { body: string },
+  ): Promise<void> {
+    const { body, ...rest } = d;
     const deliveryId = uuidv7();
     const manifest: DeliveryLogEntry = {
       deliveryId,
@@ -539,20 +543,16 @@ export class SubscriptionService {
       sequence,
       recipientUnitId: sub.unit_id,
       providerUnitId: ds.providerUnitId,
-      grantId: grant.id,
+      grantId,
       resourceCode: ds.code,
-      items,
-      cursorFrom: encodePullCursor(ds.code, from),
-      cursorTo: encodePullCursor(ds.code, to),
-      rows: chunk.rows,
-      tombstones: chunk.tombstones,
+      ...rest,
       bytes: Buffer.byteLength(body),
       sha256: createHash('sha256').update(body).digest('hex'),
     };
     await client.query(
       `INSERT INTO webhook_delivery (id, subscription_id, sequence, status, attempts, next_attempt_at, grant_id, cursor_from, cursor_to, rows, tombstones, bytes, sha256, body, manifest)
        VALUES ($1, $2, $3, 'pending', 0, now(), $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)`,
-      [deliveryId, sub.id, sequence, grant.id, manifest.cursorFrom, manifest.cursorTo, manifest.rows, manifest.tombstones, manifest.bytes, manifest.sha256, body, JSON.stringify(manifest)],
+      [deliveryId, sub.id, sequence, grantId, manifest.cursorFrom, manifest.cursorTo, manifest.rows, manifest.tombstones, manifest.bytes, manifest.sha256, body, JSON.stringify(manifest)],
     );
   }
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { checkEvent, isEnvelope, isEventOf, noticeInEffect, NoticeViewSchema, type NoticeView, type ServiceMode } from '@gdx/contracts';
-import { streamKey, StreamReader, type EventLogger } from '@gdx/events';
+import { checkEvent, isEventOf, noticeInEffect, NoticeViewSchema, type NoticeView, type ServiceMode } from '@gdx/contracts';
+import { entryEnvelope, streamKey, StreamReader, type EventLogger } from '@gdx/events';
 
 const isNoticeView = TypeCompiler.Compile(NoticeViewSchema);
 
@@ -84,13 +84,9 @@ export class NoticeCache extends StreamReader {
   }
 
   private read(fields: string[]): void {
-    let event: unknown;
-    try {
-      event = JSON.parse(fields[fields.indexOf('event') + 1]);
-    } catch {
-      return;
-    }
-    if (checkEvent(event) !== undefined || !isEnvelope(event)) return;
+    const event = entryEnvelope(fields);
+    // What the contracts do not declare tells nothing (the audit consumer dead-letters it).
+    if (!event || checkEvent(event) !== undefined) return;
     if (isEventOf(event, 'notice.published', 'notice.amended', 'notice.cancelled')) this.apply(event.data);
   }
 }
