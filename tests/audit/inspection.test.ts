@@ -252,3 +252,17 @@ test('a unit sees only the alerts about its own clients; an auditor acknowledges
   expect((await api().get('/api/v1/inspections/rules').set(bearer(rs)).expect(403)).body.code).toBe('ROLE_REQUIRED');
   expect((await api().get('/api/v1/inspections/rules').set(bearer(auditor)).expect(200)).body).toMatchObject({ volumeFactor: 5, denialBurst: 10 });
 });
+
+test('windows no rule reads again are purged; alerts stay', async () => {
+  const db = p.services.audit!.db;
+  const before = Number((await db.query('SELECT count(*)::int AS n FROM inspection_counter'))[0].n);
+  // As if it were August 2025: June's key windows and the May baseline weeks are done with.
+  const purged = await p.services.audit!.inspection.purge(new Date('2025-08-01T00:00:00Z'));
+  expect(purged.keys).toBeGreaterThan(0);
+  expect(purged.counters).toBeGreaterThan(0);
+  expect(Number((await db.query('SELECT count(*)::int AS n FROM inspection_counter'))[0].n)).toBe(before - purged.counters);
+  expect(Number((await db.query('SELECT count(*)::int AS n FROM inspection_key'))[0].n)).toBe(0);
+  // The marks are recent (written today): kept a week.
+  expect(purged.processed).toBe(0);
+  expect(await alerts(auditor)).toHaveLength(7);
+});

@@ -61,6 +61,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The assessment's parts, for the rebuild command and tests. */
     assessment: { rollups: RollupService; assessments: AssessmentService; rebuild: () => Promise<number> };
+    /** Security inspection, for its upkeep and tests. */
+    inspection: InspectionService;
   }
 }
 
@@ -138,6 +140,7 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
   });
   const alertsRaised = new Counter({ name: 'audit_inspection_alerts_total', help: 'Security inspection alerts raised, by rule (page on it)', labelNames: ['rule'], registers: [app.metrics] });
   if (config.inspection) registerInspection(app, inspection, alertsRaised);
+  app.decorate('inspection', inspection);
   await app.register(inspectionRoutes, { inspection });
 
   // Background upkeep: next month's partition and periodic checkpoints. Failures are
@@ -157,6 +160,8 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor }: Audit
       if (names.includes(null)) app.log.warn({ names }, 'a month’s partition could not be made: the default partition holds records of it');
     })();
     if (config.checkpointIntervalMs > 0) every(config.checkpointIntervalMs, 'periodic checkpoint', () => checkpoints.create(true));
+    // Hourly, not at start: inspection's counters and marks of windows no rule reads again.
+    if (config.inspection) every(3_600_000, 'inspection purge', () => inspection.purge());
   });
   app.addHook('preClose', async () => {
     for (const t of timers) clearInterval(t);

@@ -355,6 +355,19 @@ export class InspectionService {
     return out;
   }
 
+  /**
+   * Forgets what no rule will read again: counters older than the volume baseline (plus a week),
+   * key windows older than a day, and this group's processed-event marks older than a week (a
+   * redelivery comes within seconds). Alerts stay. Event time is what windows are keyed by, so
+   * events stamped long ago are judged as if they arrived then, and forgotten with them.
+   */
+  async purge(now = new Date()): Promise<{ counters: number; keys: number; processed: number }> {
+    const [, counters] = await this.db.query<[unknown, number]>('DELETE FROM inspection_counter WHERE window_start < $1', [new Date(now.getTime() - (this.rules.volumeWeeks + 1) * WEEK)]);
+    const [, keys] = await this.db.query<[unknown, number]>('DELETE FROM inspection_key WHERE window_start < $1', [new Date(now.getTime() - 24 * HOUR)]);
+    const [, processed] = await this.db.query<[unknown, number]>(`DELETE FROM processed_event WHERE consumer_group = 'audit-inspection' AND created_at < $1`, [new Date(now.getTime() - WEEK)]);
+    return { counters, keys, processed };
+  }
+
   // ── reads and acknowledgement ─────────────────────────────────────────────
 
   async list(p: Principal, f: { rule?: string; status?: string; unit?: string; from?: string; to?: string; cursor?: string; limit?: number }) {
