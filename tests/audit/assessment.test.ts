@@ -223,6 +223,9 @@ test('each figure is traceable to the records behind it, page by page', async ()
   expect(second.nextCursor).toBeNull();
   expect((await evidence('resources.published').expect(200)).body.items.map((i: { type: string }) => i.type)).toEqual(['resource.published', 'resource.published', 'resource.deprecated']);
   expect((await evidence('no.such.metric').expect(400)).body.code).toBe('UNKNOWN_METRIC');
+  // A cursor this route did not give out never reaches SQL.
+  const forged = Buffer.from(JSON.stringify(['not a time', 'not a uuid'])).toString('base64url');
+  expect((await evidence('requests.answered', office, `&cursor=${forged}`).expect(400)).body.code).toBe('INVALID_CURSOR');
   expect((await api().get(`/api/v1/assessments/2025-13/units/${ga.unitId}`).set(bearer(office)).expect(400)).body.code).toBe('VALIDATION_FAILED');
 });
 

@@ -69,3 +69,7 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 /** A maintenance notice (Art. 23) is in force until cancelled; whether its window is ahead, on or over is a matter of the clock. */
 export const NOTICE_STATUSES = ['announced', 'cancelled'] as const;
 export type NoticeStatus = (typeof NOTICE_STATUSES)[number];
+
+/** Security inspection's rules (安全督查, Art. 31): what an alert says fired. */
+export const INSPECTION_RULES = ['volume', 'enumeration', 'off-hours', 'denials', 'after-purpose'] as const;
+export type InspectionRule = (typeof INSPECTION_RULES)[number];

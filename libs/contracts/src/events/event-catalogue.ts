@@ -1,5 +1,5 @@
 import { Type, type TProperties } from '@sinclair/typebox';
-import { CASE_STATUSES, CASE_TYPES, JOB_KINDS, JOB_STATUSES, SERVICE_MODES, StringEnum } from '../enums';
+import { CASE_STATUSES, CASE_TYPES, INSPECTION_RULES, JOB_KINDS, JOB_STATUSES, SERVICE_MODES, StringEnum } from '../enums';
 import { NoticeViewSchema } from '../views/notice.view';
 import { GrantViewSchema } from '../views/grant.view';
 import { ResourceViewSchema } from '../views/resource.view';
@@ -303,7 +303,7 @@ const notice = {
 // ——— inspection: security inspection alerts (安全督查, audit) ———
 const AlertData = {
   alertId: Uuid,
-  rule: StringEnum(['volume', 'enumeration', 'off-hours', 'denials', 'after-purpose'] as const),
+  rule: StringEnum(INSPECTION_RULES),
   unitId: Uuid,
   clientId: Nullable(Type.String()),
   grantId: Nullable(Type.String()),

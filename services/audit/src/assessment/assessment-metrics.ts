@@ -1,4 +1,5 @@
 import { SERVICE_MODES } from '@gdx/contracts';
+import { num, str } from '../shared/loose-read';
 
 /** What the assessment reads of a record: the same whether it comes from the stream (a draft) or from the trail (a rebuild). */
 export interface Fact {
@@ -30,8 +31,6 @@ export interface RollupMetric {
 /** Histogram buckets stop here: an answer after more working days is counted in this one. */
 export const MAX_ANSWER_DAYS = 60;
 
-const str = (v: unknown): string | null => (typeof v === 'string' && v.length ? v : null);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const one = (unit: unknown, amount = 1): [string, number][] => {
   const u = str(unit);
   return u && amount ? [[u, amount]] : [];

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { isOffice, type Principal } from '@gdx/auth';
 import { NotFoundError, ValidationError } from '@gdx/errors';
-import { decodeCursor, encodeCursor, readFromService } from '@gdx/service-kit';
+import { decodeCursor, encodeCursor, isTimestampText, isUuidText, readFromService } from '@gdx/service-kit';
 import { SERVICE_MODES } from '@gdx/contracts';
 import type { AssessmentWeightsConfig } from '../config';
 import { addDays, CYCLE_DAYS, daysBetween, localDay, MAX_ANSWER_DAYS, parsePeriod, ROLLUP_METRICS, type Fact, type Period, type RollupMetric } from './assessment-metrics';
@@ -269,7 +269,10 @@ export class AssessmentService {
     const offset = this.options.utcOffsetMinutes * 60_000;
     const from = new Date(Date.parse(`${period.first}T00:00:00Z`) - offset);
     const to = new Date(Date.parse(`${addDays(period.last, 1)}T00:00:00Z`) - offset);
-    let after = cursor ? decodeCursor(cursor, (parts) => (parts.length === 2 && typeof parts[0] === 'string' && typeof parts[1] === 'string' ? (parts as [string, string]) : undefined)) : undefined;
+    // A cursor is client input and reaches SQL: only the (timestamp, uuid) pairs this route gives out.
+    let after = cursor
+      ? decodeCursor(cursor, (parts) => (parts.length === 2 && isTimestampText(parts[0]) && isUuidText(parts[1]) ? ([parts[0], parts[1]] as [string, string]) : undefined))
+      : undefined;
     const items: { id: string; type: string; occurredAt: string; subject: string; amount: number }[] = [];
     // The SQL narrows to records naming the unit anywhere it may appear; the definition then decides.
     for (;;) {

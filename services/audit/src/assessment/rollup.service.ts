@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { str } from '../shared/loose-read';
 import { CATALOGUE_TYPES, localDay, ROLLUP_BY_TYPE, ROLLUP_METRICS, type Fact } from './assessment-metrics';
 
 interface Acc {
@@ -21,7 +22,6 @@ interface ResourceState {
 }
 
 const CATALOGUE = new Set<string>(CATALOGUE_TYPES);
-const str = (v: unknown): string | null => (typeof v === 'string' && v.length ? v : null);
 const least = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a < b ? a : b);
 
 /** Every type the assessment reads: what a rebuild replays from the trail. */

@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { requireRole } from '@gdx/auth';
 import { operationDoc, page, PageQuery, problemResponses, type App } from '@gdx/service-kit';
-import { RULES, type InspectionService } from './inspection.service';
+import { INSPECTION_RULES } from '@gdx/contracts';
+import type { InspectionService } from './inspection.service';
 
 const Rule = Type.Union(
-  RULES.map((r) => Type.Literal(r)),
+  INSPECTION_RULES.map((r) => Type.Literal(r)),
   {
     description:
       'volume: far above the baseline; enumeration: many keys mostly not found, or consecutive identity numbers; off-hours: bulk data call outside working hours; denials: a burst of refusals; after-purpose: use after the grant’s period.',
@@ -99,7 +100,7 @@ export async function inspectionRoutes(app: App, { inspection }: { inspection: I
     },
     async (req) => {
       requireRole(req.principal, 'office_auditor', 'office_admin');
-      return { rules: RULES, ...inspection.rules };
+      return { rules: INSPECTION_RULES, ...inspection.rules };
     },
   );
 }

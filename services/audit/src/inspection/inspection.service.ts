@@ -1,13 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isOffice, requireRole, type Principal } from '@gdx/auth';
-import { createEvent, type DeclaredEvent, type EventData } from '@gdx/contracts';
+import { createEvent, type DeclaredEvent, type EventData, type InspectionRule } from '@gdx/contracts';
 import { uuidv7 } from '@gdx/database';
 import { ConflictError, NotFoundError } from '@gdx/errors';
 import type { EventEnvelope, EventPublisher } from '@gdx/events';
 import { decodeCursor, encodeCursor } from '@gdx/service-kit';
+import { num, str } from '../shared/loose-read';
 
-export const RULES = ['volume', 'enumeration', 'off-hours', 'denials', 'after-purpose'] as const;
-export type Rule = (typeof RULES)[number];
+export type Rule = InspectionRule;
 
 export interface InspectionRules {
   volumeFactor: number;
@@ -39,9 +39,6 @@ const DENIALS = new Set(['NO_GRANT', 'ITEM_NOT_GRANTED', 'MODE_NOT_GRANTED']);
 const HOUR = 3_600_000;
 const WEEK = 7 * 24 * HOUR;
 const MAX_IDS = 100;
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v.length ? v : null);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 type Alert = Omit<EventData<'inspection.alert'>, 'alertId'> & { dedupeKey: string };
 

@@ -35,9 +35,9 @@ function decode(s: string): string {
  */
 export function maintenanceWindows(app: App, notices: NoticeCache): void {
   app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (notices.size() === 0 || !req.url.startsWith('/api/v1/')) return done();
-    const target = maintenanceTarget(req.url);
     const now = Date.now();
+    if (!notices.anyInEffect(now) || !req.url.startsWith('/api/v1/')) return done();
+    const target = maintenanceTarget(req.url);
     const notice = target && notices.inEffect(target.mode, target.resourceCode, now);
     if (!notice) return done();
     const href = `/api/v1/notices/${notice.id}`;

@@ -54,6 +54,12 @@ export class NoticeCache extends StreamReader {
     return this.byId.size;
   }
 
+  /** Whether any window is open now: the request path asks this first, and most of the time the answer is no. */
+  anyInEffect(now = Date.now()): boolean {
+    for (const n of this.byId.values()) if (noticeInEffect(n, now)) return true;
+    return false;
+  }
+
   apply(view: NoticeView): void {
     const known = this.byId.get(view.id);
     if (known && known.version >= view.version) return;
