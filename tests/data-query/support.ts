@@ -76,6 +76,7 @@ export class EventWriter {
 
   /** The envelopes on `{${prefix}events}:<domain>` whose data carries this request id. */
   async eventsOf(domain: string, match: (e: { type: string; data: Record<string, unknown> }) => boolean): Promise<{ type: string; subject: string; data: Record<string, unknown> }[]> {
+    await this.platform.publishOutboxes();
     const entries = (await this.redis.xrange(streamKey(this.platform.prefix, domain), '-', '+')) as [string, string[]][];
     return entries.map(([, f]) => JSON.parse(f[f.indexOf('event') + 1])).filter(match);
   }

@@ -71,6 +71,8 @@ export interface TestPlatform {
   services: Partial<Record<ServiceName, App>>;
   /** Every answer the gateway sent so far, in order (health and docs included). */
   calls: GatewayCall[];
+  /** Publishes what every service's outbox holds now (records written before an answer reach Redis a moment after it). */
+  publishOutboxes: () => Promise<void>;
   /** The §7 check of the calls so far (see tests/helpers/trail.ts); answers, never throws for what is missing. */
   checkTrail: (options?: { timeoutMs?: number }) => Promise<TrailCheckResult>;
   /** Runs the trail check (unless opted out), stops everything, and fails when a call is not on the record. */
@@ -164,6 +166,9 @@ export async function startPlatform(names: ServiceName[], options: PlatformOptio
     gatewayUrl,
     services,
     calls,
+    publishOutboxes: async () => {
+      for (const app of [gateway, ...Object.values(services)]) if (app) await app.relay.drain();
+    },
     checkTrail: check,
     close: async () => {
       // While everything still runs: records in flight still arrive.

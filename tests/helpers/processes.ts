@@ -19,6 +19,8 @@ export interface RunningPlatform {
   terminate: (tag: string) => Promise<number>;
   /** Kills one service's process at once (SIGKILL: no drain, no cleanup); resolves when it is gone. */
   kill: (tag: string) => Promise<void>;
+  /** Sends a signal that does not end it (SIGSTOP: a hung peer; SIGCONT: back). */
+  signal: (tag: string, signal: 'SIGSTOP' | 'SIGCONT') => void;
   stop: () => Promise<number[]>;
 }
 
@@ -121,7 +123,13 @@ export async function startProcesses(databaseUrl: string, prefix: string, names:
         c.kill('SIGKILL');
       });
     },
-    stop: () => Promise.all(children.map(terminate)),
+    signal: (tag, signal) => {
+      const c = byTag.get(tag);
+      if (!c) throw new Error(`no process ${tag}`);
+      c.kill(signal);
+    },
+    // A stopped process cannot end: it is woken first.
+    stop: () => Promise.all(children.map((c) => (c.kill('SIGCONT'), terminate(c)))),
   };
 }
 

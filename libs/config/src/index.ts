@@ -38,6 +38,12 @@ export const CommonConfig = {
   jwksUrl: Type.String({ default: 'http://127.0.0.1:8080/.well-known/jwks.json', description: 'Where services fetch the token verification keys.' }),
   consumerName: Type.String({ default: '', description: 'Stream consumer name; defaults to host name and pid.' }),
   shutdownGraceMs: Type.Integer({ minimum: 0, default: 10_000 }),
+  outboxRetentionHours: Type.Number({
+    minimum: 0,
+    default: 24,
+    description: 'How long a published outbox row stays after every consumer group acknowledged it (what can be published again if Redis is restored from an older state).',
+  }),
+  outboxCheckMs: Type.Integer({ minimum: 100, default: 5_000, description: 'How often the outbox relay checks that Redis still holds what it published (and replays what it lost).' }),
 };
 
 export function envName(key: string): string {

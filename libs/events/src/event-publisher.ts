@@ -41,6 +41,6 @@ export class EventPublisher {
 
 export async function appendToOutbox(manager: EntityManager, events: EventEnvelope[]): Promise<void> {
   if (!events.length) return;
-  const rows = events.map((e) => manager.create(OutboxEvent, { id: e.id, type: e.type, envelope: e, publishedAt: null }));
-  await manager.insert(OutboxEvent, rows as Parameters<typeof manager.insert<OutboxEvent>>[1]);
+  const rows = events.map((e) => manager.create(OutboxEvent, { id: e.id, type: e.type, envelope: JSON.stringify(e), publishedAt: null }));
+  await manager.insert(OutboxEvent, rows);
 }

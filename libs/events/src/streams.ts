@@ -15,3 +15,12 @@ export function streamKey(prefix: string, domain: string): string {
 export function deadLetterKey(prefix: string): string {
   return `{${prefix}events}:dead-letter`;
 }
+
+/**
+ * A marker of the Redis that holds the streams (a random id, set by the first relay that finds
+ * none): when it is gone or changed, Redis lost the streams and the relays publish again what
+ * the consumer groups had not acknowledged.
+ */
+export function epochKey(prefix: string): string {
+  return `{${prefix}events}:epoch`;
+}

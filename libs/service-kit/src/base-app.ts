@@ -167,7 +167,12 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
   await app.register(healthPlugin);
   await app.register(databasePlugin, { dataSource: options.dataSource, migrateOnStart: config.migrateOnStart });
   await app.register(redisPlugin, { target: config, prefix: config.streamPrefix });
-  await app.register(eventsPlugin, { relayPollMs: options.relayPollMs, consumerName: config.consumerName });
+  await app.register(eventsPlugin, {
+    relayPollMs: options.relayPollMs,
+    relayCheckMs: config.outboxCheckMs,
+    outboxRetentionMs: config.outboxRetentionHours * 3_600_000,
+    consumerName: config.consumerName,
+  });
   app.readinessChecks.set('postgres', async () => {
     await app.db.query('SELECT 1');
   });

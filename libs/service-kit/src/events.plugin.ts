@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import { checkEvent } from '@gdx/contracts';
-import { EventPublisher, OutboxRelay, StreamConsumer, type StreamConsumerOptions } from '@gdx/events';
+import { EventPublisher, OutboxRelay, OutboxWriter, StreamConsumer, type StreamConsumerOptions } from '@gdx/events';
 
 /**
  * A consumer group reader as a service registers it. Incoming events are checked
@@ -14,6 +14,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     events: EventPublisher;
     relay: OutboxRelay;
+    /** Records facts that have no transaction of their own (answered queries, call records) in the outbox, batched. */
+    outboxWriter: OutboxWriter;
     /** Registers a consumer group reader; it starts when the app is ready and stops before the connections close. */
     addConsumer: (options: ConsumerOptions) => StreamConsumer;
   }
@@ -21,14 +23,23 @@ declare module 'fastify' {
 
 export interface EventsPluginOptions {
   relayPollMs?: number;
+  relayCheckMs?: number;
+  outboxRetentionMs?: number;
   consumerName?: string;
 }
 
 export const eventsPlugin = fp<EventsPluginOptions>(
   async (app, options) => {
     const publisher = new EventPublisher(app.db);
-    const relay = new OutboxRelay(app.db, app.redis, { prefix: app.streamPrefix, pollMs: options.relayPollMs, logger: app.log.child({ component: 'outbox-relay' }) });
+    const relay = new OutboxRelay(app.db, app.redis, {
+      prefix: app.streamPrefix,
+      pollMs: options.relayPollMs,
+      checkMs: options.relayCheckMs,
+      retentionMs: options.outboxRetentionMs,
+      logger: app.log.child({ component: 'outbox-relay' }),
+    });
     publisher.setListener(relay);
+    const writer = new OutboxWriter(app.db, relay);
     // A dead-lettered event is an alarm: operators watch this counter.
     const deadLettered = new Counter({
       name: 'gdx_events_dead_lettered_total',
@@ -39,6 +50,7 @@ export const eventsPlugin = fp<EventsPluginOptions>(
     const consumers: StreamConsumer[] = [];
     app.decorate('events', publisher);
     app.decorate('relay', relay);
+    app.decorate('outboxWriter', writer);
     app.decorate('addConsumer', ({ validate, ...o }: ConsumerOptions) => {
       const c = new StreamConsumer({
         consumer: options.consumerName || undefined,

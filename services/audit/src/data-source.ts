@@ -1,5 +1,5 @@
 import { createDataSource } from '@gdx/database';
-import { OutboxEvent, ProcessedEvent } from '@gdx/events';
+import { EVENT_ENTITIES } from '@gdx/events';
 import { migrations } from './migrations';
 
 export const AUDIT_SCHEMA = 'audit';
@@ -10,7 +10,7 @@ export const AUDIT_SCHEMA = 'audit';
  * TypeORM cannot describe partitioned, trigger-guarded tables, so a hand-written
  * migration makes them and trail/*.repository.ts reads and writes them with SQL.
  */
-export const entities = [OutboxEvent, ProcessedEvent];
+export const entities = [...EVENT_ENTITIES];
 
 export function auditDataSource(url: string, poolSize = 10) {
   return createDataSource({ url, schema: AUDIT_SCHEMA, entities, migrations, poolSize, applicationName: 'gdx-audit' });

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
-import { createBaseApp, createRedis, operationDoc, redisOptions, reportOwnerUnit, type App } from '@gdx/service-kit';
+import { createBaseApp, operationDoc, reportOwnerUnit, type App } from '@gdx/service-kit';
 import { createServiceTokenVerifier, JwksClient, JwksSchema, KeyStore, ManifestSigner, revocationFeedPlugin, type KeyResolver } from '@gdx/auth';
 import type { EntityManager } from 'typeorm';
-import { idempotent, WorkQueue } from '@gdx/events';
+import { idempotent, OutboxWriter, WorkQueue } from '@gdx/events';
 import { eventHandlers, isEventOf, type EventOf, MANIFEST_KEYS_PATH } from '@gdx/contracts';
 import type { DataQueryConfig } from './config';
 import { dataQueryDataSource } from './data-source';
@@ -158,14 +158,8 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
     },
   });
 
-  // Its own connection: fails fast (no offline queue, a command timeout) so a query never waits long for the trail.
-  const auditRedis = createRedis(config, { ...redisOptions(), lazyConnect: false, commandTimeout: config.auditTimeoutMs, enableAutoPipelining: true });
-  auditRedis.on('error', () => undefined); // reconnects by itself; queries answer 503 meanwhile
-  const audit = new AuditEmitter(auditRedis, config.streamPrefix, config.auditInFlight);
-  // Not ready while queries could not be audited (they would all answer 503).
-  app.readinessChecks.set('audit-redis', async () => {
-    await auditRedis.ping();
-  });
+  // Query records go to the outbox in batches of their own, with a deadline: a query never waits long for the trail.
+  const audit = new AuditEmitter(new OutboxWriter(app.db, app.relay, { maxInFlight: config.auditInFlight, timeoutMs: config.auditTimeoutMs }));
 
   const points = new PointBatcher(pool, RESULT_TYPES, config.pointLookupsInFlight);
   const planner = new QueryPlanner(config.queryInLimit);
@@ -274,9 +268,6 @@ export async function buildApp({ config, logger, defaultMetrics, keyFor: givenKe
     await jobs.stop();
     await deliveries.stop();
     await listener.stop();
-  });
-  app.addHook('onClose', async () => {
-    audit.close();
   });
 
   await app.register(batchRoutes, {

@@ -1,5 +1,5 @@
 import { createDataSource } from '@gdx/database';
-import { OutboxEvent, ProcessedEvent } from '@gdx/events';
+import { EVENT_ENTITIES } from '@gdx/events';
 import { Dataset } from './entities/dataset.entity';
 import { GrantCopy } from './entities/grant-copy.entity';
 import { Job } from './entities/job.entity';
@@ -12,7 +12,7 @@ export const DATA_QUERY_SCHEMA = 'data_query';
 export const ROWS_SCHEMA = 'data_query_rows';
 
 /** Entities of this service; add new ones here, then generate a migration. */
-export const entities = [OutboxEvent, ProcessedEvent, Dataset, GrantCopy, WebhookSubscription, WebhookDelivery, Job];
+export const entities = [...EVENT_ENTITIES, Dataset, GrantCopy, WebhookSubscription, WebhookDelivery, Job];
 
 export function dataQueryDataSource(url: string, poolSize = 10) {
   return createDataSource({ url, schema: DATA_QUERY_SCHEMA, entities, migrations, poolSize, applicationName: 'gdx-data-query' });

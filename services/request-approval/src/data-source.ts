@@ -1,5 +1,5 @@
 import { createDataSource } from '@gdx/database';
-import { OutboxEvent, ProcessedEvent } from '@gdx/events';
+import { EVENT_ENTITIES } from '@gdx/events';
 import { migrations } from './migrations';
 import { ShareRequest } from './entities/share-request.entity';
 import { Grant } from './entities/grant.entity';
@@ -16,7 +16,7 @@ import { KnownBatch } from './entities/known-batch.entity';
 export const APPROVAL_SCHEMA = 'approval';
 
 /** Entities of this service; add new ones here, then generate a migration. */
-export const entities = [OutboxEvent, ProcessedEvent, ShareRequest, Grant, Transition, CommitmentAcceptance, Case, CaseDocument, CaseCounter, Circular, Notice, NoticeRevision, KnownBatch];
+export const entities = [...EVENT_ENTITIES, ShareRequest, Grant, Transition, CommitmentAcceptance, Case, CaseDocument, CaseCounter, Circular, Notice, NoticeRevision, KnownBatch];
 
 export function requestApprovalDataSource(url: string, poolSize = 10) {
   return createDataSource({ url, schema: APPROVAL_SCHEMA, entities, migrations, poolSize, applicationName: 'gdx-request-approval' });

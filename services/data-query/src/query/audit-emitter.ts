@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { BatchedPublisher } from '@gdx/events';
+import type { OutboxWriter } from '@gdx/events';
 import { createEvent, type Actor, type EventData } from '@gdx/contracts';
 import { ServiceUnavailableError } from '@gdx/errors';
 
@@ -7,23 +6,13 @@ import { ServiceUnavailableError } from '@gdx/errors';
 export type QueryAuditType = 'query.executed' | 'query.denied';
 
 /**
- * Writes query audit events straight to the `query` stream, not through the outbox:
- * a query must not wait for a PostgreSQL commit, yet its record must exist before
- * the answer leaves. If Redis does not take an event (down, connection closed) the
- * caller gets 503 and no data: fail closed.
+ * Puts query audit events in the outbox before the answer leaves (batched: the events of
+ * concurrent queries share one insert and one commit), so a query's record survives whatever
+ * happens to Redis afterwards. If PostgreSQL does not take an event the caller gets 503 and no
+ * data: fail closed.
  */
 export class AuditEmitter {
-  private readonly publisher: BatchedPublisher;
-  private closed = false;
-
-  /** `maxInFlight` writes at a time: while they run, new events gather and leave together when one returns. */
-  constructor(
-    private readonly redis: Redis,
-    prefix: string,
-    maxInFlight = 1,
-  ) {
-    this.publisher = new BatchedPublisher(redis, prefix, 'query', { maxInFlight });
-  }
+  constructor(private readonly publisher: OutboxWriter) {}
 
   /** Events written and script calls made: their ratio is the batching achieved. */
   get stats(): { events: number; calls: number } {
@@ -39,11 +28,8 @@ export class AuditEmitter {
     }
   }
 
-  /** Closes the connection (shutdown; tests use it to take the trail away). */
+  /** Refuses every record from now on (tests use it to take the trail away). */
   close(): void {
-    // Once only: disconnecting a closed connection leaves a 2 s timer behind.
-    if (this.closed) return;
-    this.closed = true;
-    this.redis.disconnect();
+    this.publisher.close();
   }
 }

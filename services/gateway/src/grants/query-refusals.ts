@@ -2,7 +2,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '@gdx/auth';
 import { createEvent } from '@gdx/contracts';
 import { ServiceUnavailableError, ValidationError, type AppError } from '@gdx/errors';
-import { BatchedPublisher } from '@gdx/events';
 import type { App } from '@gdx/service-kit';
 import type { CachedGrant } from './grant-cache';
 import { markRecorded } from '../proxy/call-record';
@@ -17,8 +16,8 @@ export type Refuse = (req: FastifyRequest, reply: FastifyReply, error: AppError,
 
 /** `providerOf`: the provider unit of a resource code, when known without a grant (the catalogue's resource events). */
 export function queryRefusals(app: App, providerOf: (code: string) => string | undefined = () => undefined): Refuse {
-  // Refusals are the hot path under an enumeration attempt: they are written to the trail in batches.
-  const trail = new BatchedPublisher(app.redis, app.streamPrefix, 'query');
+  // Refusals are the hot path under an enumeration attempt: the outbox writer takes them in batches.
+  const trail = app.outboxWriter;
   return async (req, reply, error, grant) => {
     const p = req.principal;
     const code = (req.params as { code: string }).code;

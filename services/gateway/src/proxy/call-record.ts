@@ -3,7 +3,6 @@ import { Counter } from 'prom-client';
 import { actorOf } from '@gdx/auth';
 import { createEvent, OWNER_UNIT_HEADER } from '@gdx/contracts';
 import { PROBLEM_CODE_HEADER } from '@gdx/errors';
-import { BatchedPublisher } from '@gdx/events';
 import type { App } from '@gdx/service-kit';
 
 declare module 'fastify' {
@@ -35,7 +34,7 @@ function recorded(req: FastifyRequest): boolean {
  * that cannot be written is logged and counted, never silent.
  */
 export function callRecords(app: App): void {
-  const trail = new BatchedPublisher(app.redis, app.streamPrefix, 'call', { maxInFlight: 4 });
+  const trail = app.outboxWriter;
   const failed = new Counter({ name: 'gdx_gateway_call_records_failed_total', help: 'Calls answered whose call.completed record could not be written', registers: [app.metrics] });
 
   app.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {

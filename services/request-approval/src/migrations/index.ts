@@ -5,6 +5,7 @@ import { AttachmentsNoDefault1795691597638 } from './1795691597638-attachments-n
 import { GrantSupersededBy1795700000000 } from './1795700000000-grant-superseded-by.migration';
 import { ClearItems1795710000000 } from './1795710000000-clear-items.migration';
 import { Cases1796231477463 } from './1796231477463-cases.migration';
+import { OutboxReplay1796689688317 } from './1796689688317-outbox-replay.migration';
 
 // Applied in this order.
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   GrantSupersededBy1795700000000,
   ClearItems1795710000000,
   Cases1796231477463,
+  OutboxReplay1796689688317,
 ];
