@@ -22,6 +22,8 @@ export function sendProblem(reply: FastifyReply, problem: Omit<Problem, 'type' |
     instance: reply.request.url.split('?')[0],
     requestId: String(reply.request.id),
   };
+  // Every 503 says when to try again (a dependency or an upstream coming back), unless the thrower knew better.
+  if (problem.status === 503 && !Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after')) reply.header('retry-after', String(DEPENDENCY_RETRY_AFTER_S));
   return reply.code(problem.status).headers(headers).header(PROBLEM_CODE_HEADER, problem.code).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
@@ -65,6 +67,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       return sendProblem(reply, { status, code: fastifyCode(fe), title: titleFor(status), detail: safeDetail(fe) });
     }
+    const away = dependencyUnavailable(error);
+    if (away) {
+      request.log.warn({ err: error, dependency: away }, 'a dependency is unavailable');
+      return sendProblem(reply, { status: 503, code: 'DEPENDENCY_UNAVAILABLE', title: 'Service unavailable', detail: 'A service this call needs is briefly unavailable; try again shortly.' });
+    }
     request.log.error({ err: error }, 'unhandled error');
     const internal = new InternalError();
     return sendProblem(reply, { status: internal.status, code: internal.code, title: internal.title, detail: internal.detail });
@@ -96,6 +103,36 @@ function postgresDataException(error: unknown): string | undefined {
   const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
   const code = e?.driverError?.code ?? e?.code;
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code) ? code : undefined;
+}
+
+/** What a caller is told to wait when PostgreSQL or Redis is away (reconnects are attempted every few seconds). */
+const DEPENDENCY_RETRY_AFTER_S = 5;
+
+/** Node's socket errors, as pg and ioredis pass them on. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** ioredis's own words when its connection is down or a command could not be sent (no offline queue). */
+const REDIS_AWAY = /Stream isn't writeable|Connection is closed|Reached the max retries per request|Command timed out|connect ETIMEDOUT|Redis is loading|LOADING /;
+/** pg's and its pool's words when the server went away or never answered. */
+const POSTGRES_AWAY =
+  /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command/;
+
+/**
+ * PostgreSQL or Redis being away is not a fault of the request nor a bug: 503 with Retry-After
+ * (never a 500) while they come back. SQLSTATE class 08 (connection exception), 57P01–57P03
+ * (shut down, cannot connect now) and 53300 (too many connections) count, as do socket errors
+ * and the drivers' messages for a closed connection. Duck-typed: this package needs no driver.
+ */
+export function dependencyUnavailable(error: unknown): 'postgres' | 'redis' | undefined {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown; driverError?: { code?: unknown; message?: unknown } } | null;
+  if (!e || typeof e !== 'object') return undefined;
+  const code = e.driverError?.code ?? e.code;
+  const message = `${typeof e.message === 'string' ? e.message : ''} ${typeof e.driverError?.message === 'string' ? e.driverError.message : ''}`;
+  const name = typeof e.name === 'string' ? e.name : '';
+  if (name === 'MaxRetriesPerRequestError' || REDIS_AWAY.test(message)) return 'redis';
+  if (typeof code === 'string' && (/^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code))) return 'postgres';
+  if (POSTGRES_AWAY.test(message)) return 'postgres';
+  if (typeof code === 'string' && SOCKET_CODES.has(code)) return /redis|:6379/i.test(message) ? 'redis' : 'postgres';
+  return undefined;
 }
 
 const FASTIFY_CODES: Record<string, string> = {

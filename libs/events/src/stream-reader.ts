@@ -28,10 +28,19 @@ export abstract class StreamReader {
   async stop(): Promise<void> {
     this.running = false;
     // Disconnect once: a second disconnect of a closed connection leaves a 2 s timer behind.
-    const interrupted = this.blocked;
+    const up = this.redis.status === 'ready';
+    const interrupted = this.blocked || !up;
     if (interrupted) this.redis.disconnect();
     this.wake?.();
-    await this.loop;
+    if (up) await this.loop;
+    else {
+      // A connection that is not up keeps its commands queued until Redis is back, and a disconnect
+      // while it waits to reconnect does not fail them: the step in hand is given a moment, then left
+      // behind (its command never left), or a service started without Redis could never shut down.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.loop, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timer);
+    }
     if (!interrupted) this.redis.disconnect();
   }
 
