@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { migrateAll } from './migrate';
 import { seedAll, resetNotice, CREDENTIALS_FILE } from './seed';
 import { DEFAULT_DATABASE_URL } from './database';
+import { preflight } from './preflight';
 
 /**
  * `node` flags per service, as k8s/base runs them: audit ingestion allocates a short-lived
@@ -57,6 +58,11 @@ async function waitReady(port: number, ms: number): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
+  const problem = await preflight(databaseUrl, env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  if (problem) {
+    console.error(`gdx: ${problem}`);
+    process.exit(1);
+  }
   console.log('gdx: applying migrations…');
   await migrateAll(databaseUrl, (s) => console.log(`  ${s}`));
   console.log('gdx: seeding demo data…');

@@ -11,3 +11,4 @@ export * from './cursor';
 export * from './text-guard';
 export * from './owner-unit';
 export * from './redis-durability';
+export * from './startup-hint';
