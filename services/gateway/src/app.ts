@@ -133,6 +133,7 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
   app.addHook('preClose', async () => resources.stop());
   await app.register(proxyRoutes, {
     upstreams,
+    connectionTtlMs: config.upstreamConnectionTtlMs,
     bodyLimit: config.bodyLimitBytes,
     serviceToken: () => app.serviceToken(),
     guarded: [
@@ -148,7 +149,7 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
     grants,
     resources,
     quota,
-    channel: { inFlight: config.queryBatchesInFlight, maxCalls: config.queryBatchMaxCalls, serviceToken: () => serviceTokens.token() },
+    channel: { inFlight: config.queryBatchesInFlight, maxCalls: config.queryBatchMaxCalls, serviceToken: () => serviceTokens.token(), connectionTtlMs: config.upstreamConnectionTtlMs },
   });
   return app;
 }

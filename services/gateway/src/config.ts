@@ -30,6 +30,12 @@ export const GatewayConfigSchema = {
     description: 'Interface-query batches to data-query outstanding at once (one connection each); queries arriving meanwhile leave together in the next batch.',
   }),
   queryBatchMaxCalls: Type.Integer({ minimum: 1, maximum: 256, default: 64, description: 'Most interface queries in one batch to data-query.' }),
+  upstreamConnectionTtlMs: Type.Integer({
+    minimum: 1_000,
+    default: 30_000,
+    description:
+      'How long a connection to a service is kept before it is closed (once idle) and opened again: a Kubernetes Service balances connections, not requests, so replicas the autoscaler adds get their share within this time.',
+  }),
   auditUrl: Type.String({ default: 'http://127.0.0.1:8084' }),
 };
 

@@ -15,6 +15,8 @@ export interface QueryForwarderOptions {
   maxCalls: number;
   /** The gateway's service token: data-query takes the callers' addresses from a batch only when the gateway vouches for it. */
   serviceToken?: () => string;
+  /** How long a connection lives before the pool replaces it (see the gateway's upstreamConnectionTtlMs). */
+  connectionTtlMs?: number;
 }
 
 export type Forward = (req: FastifyRequest, reply: FastifyReply, grantId: string) => Promise<FastifyReply>;
@@ -24,9 +26,11 @@ export type Forward = (req: FastifyRequest, reply: FastifyReply, grantId: string
  * and answers the caller with what data-query answered for it, as it is; when
  * data-query does not answer, 503 UPSTREAM_UNAVAILABLE.
  */
-export function queryForwarder(app: App, { dataQueryUrl, inFlight, maxCalls, serviceToken }: QueryForwarderOptions): Forward {
+export function queryForwarder(app: App, { dataQueryUrl, inFlight, maxCalls, serviceToken, connectionTtlMs }: QueryForwarderOptions): Forward {
   // A plain keep-alive pool rather than the generic proxy: this is the platform's hottest path.
-  const upstream = new Pool(dataQueryUrl, { connections: inFlight, pipelining: 1, keepAliveTimeout: 60_000 });
+  // Its connections are replaced after a while (clientTtl): each new one is balanced afresh by
+  // the Service in front of data-query, so replicas added later get calls too.
+  const upstream = new Pool(dataQueryUrl, { connections: inFlight, pipelining: 1, keepAliveTimeout: 60_000, clientTtl: connectionTtlMs ?? null });
   app.addHook('onClose', async () => upstream.close());
   const channel = new QueryChannel(upstream, inFlight, maxCalls, undefined, (): Record<string, string> => (serviceToken ? { [SERVICE_TOKEN_HEADER]: serviceToken() } : {}));
   queryChannelMetrics(app.metrics, channel);

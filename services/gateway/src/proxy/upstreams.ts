@@ -56,7 +56,7 @@ export function upstreamsOf(config: GatewayConfig): Upstream[] {
  */
 export async function proxyRoutes(
   app: App,
-  { upstreams, bodyLimit, serviceToken, guarded = [] }: { upstreams: Upstream[]; bodyLimit: number; serviceToken: () => string; guarded?: GuardedRoute[] },
+  { upstreams, bodyLimit, serviceToken, guarded = [], connectionTtlMs }: { upstreams: Upstream[]; bodyLimit: number; serviceToken: () => string; guarded?: GuardedRoute[]; connectionTtlMs?: number },
 ): Promise<void> {
   for (const upstream of upstreams) {
     await app.register(async (scope) => {
@@ -65,7 +65,8 @@ export async function proxyRoutes(
       scope.addContentTypeParser('*', limitedBody(bodyLimit));
       await scope.register(replyFrom, {
         base: upstream.url,
-        undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 },
+        // Replaced after connectionTtlMs, so a service's new replicas get their share (see the gateway's config).
+        undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, clientTtl: connectionTtlMs ?? null },
         disableRequestLogging: true,
       });
       const forward = (req: FastifyRequest, reply: FastifyReply, route?: GuardedRoute) =>

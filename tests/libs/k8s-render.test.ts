@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+
+/**
+ * Issue 16 (7): every overlay as Kubernetes would receive it (`kubectl kustomize`, offline),
+ * each rendered object validated against the OpenAPI schema of its kind (kubernetes-models),
+ * and the properties the base files promise checked again after the overlays had their say.
+ */
+const k8s = join(__dirname, '..', '..', 'k8s');
+const OVERLAYS = ['dev', 'production'] as const;
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: Record<string, unknown>;
+}
+interface PodSpec {
+  securityContext?: { runAsNonRoot?: boolean };
+  containers: {
+    name: string;
+    image: string;
+    env?: { name: string; value?: string }[];
+    securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
+    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  }[];
+}
+
+function render(overlay: string): K8sObject[] {
+  const out = execFileSync('kubectl', ['kustomize', join(k8s, 'overlays', overlay)], { encoding: 'utf8' });
+  return parseAllDocuments(out).map((d) => d.toJSON() as K8sObject);
+}
+
+/** The kubernetes-models class of an object's kind: `apps/v1` → kubernetes-models/apps/v1/<Kind>, core `v1` → kubernetes-models/v1/<Kind>. */
+function modelOf(o: K8sObject): new (data: unknown) => { validate(): void } {
+  const mod = require(`kubernetes-models/${o.apiVersion}/${o.kind}`) as Record<string, new (data: unknown) => { validate(): void }>;
+  return mod[o.kind];
+}
+
+function podOf(o: K8sObject): PodSpec | undefined {
+  if (o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'Job') return (o.spec as { template: { spec: PodSpec } }).template.spec;
+  return undefined;
+}
+
+describe.each(OVERLAYS)('k8s/overlays/%s, rendered', (overlay) => {
+  const objects = render(overlay);
+
+  test('renders, and every object is valid against the schema of its kind', () => {
+    expect(objects.length).toBeGreaterThan(10);
+    const problems: string[] = [];
+    for (const o of objects) {
+      try {
+        new (modelOf(o))(o).validate();
+      } catch (err) {
+        problems.push(`${o.kind}/${o.metadata.name}: ${String(err)}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every pod runs non-root with a read-only root filesystem, no privilege escalation, no capabilities, requests and limits', () => {
+    const pods = objects.flatMap((o) => {
+      const pod = podOf(o);
+      return pod ? [{ name: `${o.kind}/${o.metadata.name}`, pod }] : [];
+    });
+    expect(pods.length).toBeGreaterThanOrEqual(6);
+    for (const { name, pod } of pods) {
+      expect({ name, runAsNonRoot: pod.securityContext?.runAsNonRoot }).toEqual({ name, runAsNonRoot: true });
+      for (const c of pod.containers) {
+        expect({ name, container: c.name, ...c.securityContext }).toMatchObject({
+          name,
+          container: c.name,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect(Object.keys(c.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+        expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+      }
+    }
+  });
+
+  test('every image is pinned to a release, and the platform image is the overlay’s own', () => {
+    const images = objects.flatMap((o) => podOf(o)?.containers.map((c) => c.image) ?? []);
+    for (const image of images) expect(image).toMatch(/:[0-9a-z][\w.-]*$/);
+    // A moving major tag (postgres:15, redis:7) is not a release.
+    for (const image of images) expect(image).not.toMatch(/:(\d+|latest)$/);
+    const platform = images.filter((i) => /(^|\/)gdx(:|$)/.test(i));
+    expect(new Set(platform)).toEqual(new Set([overlay === 'dev' ? 'gdx:dev' : 'registry.example.gov.cn/gdx/gdx:0.1.0']));
+  });
+});
+
+test('dev: PostgreSQL initialises in a subdirectory of its volume (a fresh volume’s root holds lost+found), Redis keeps an AOF and never evicts', () => {
+  const objects = render('dev');
+  const postgres = podOf(objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'postgres')!)!;
+  const pgdata = postgres.containers[0].env?.find((e) => e.name === 'PGDATA')?.value;
+  expect(pgdata).toBe('/var/lib/postgresql/data/pgdata');
+  const redis = podOf(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'redis')!)!;
+  const args = (redis.containers[0] as { args?: string[] }).args ?? [];
+  expect(args.join(' ')).toMatch(/--appendonly yes/);
+  expect(args.join(' ')).toMatch(/--maxmemory-policy noeviction/);
+});
+
+test('the schema check is real: a Deployment with a wrong type or without its template is refused', () => {
+  expect(() => new Deployment({ metadata: { name: 'x' }, spec: { replicas: 'two' } } as never).validate()).toThrow();
+  expect(() => new Deployment({ metadata: { name: 'x' }, spec: { selector: { matchLabels: { a: 'b' } } } } as never).validate()).toThrow();
+});
