@@ -26,9 +26,15 @@ export function grantOf(init: Pick<Grant, 'consumerUnitId' | 'providerUnitId' | 
 }
 
 export class EventWriter {
-  readonly redis = new Redis(REDIS_URL);
+  readonly redis: Redis;
 
-  constructor(private readonly platform: TestPlatform) {}
+  /** `platform`: anything with the platform's stream prefix; `redisUrl`: its Redis (a test's own one, for the process-based tests). */
+  constructor(
+    private readonly platform: Pick<TestPlatform, 'prefix'> & Partial<Pick<TestPlatform, 'publishOutboxes'>>,
+    redisUrl = REDIS_URL,
+  ) {
+    this.redis = new Redis(redisUrl);
+  }
 
   /** Writes an event as a relay would and waits until data-query's consumer group has processed it. */
   async publish<T extends EventType>(type: T, subject: string, data: EventData<T>): Promise<void> {
@@ -76,7 +82,7 @@ export class EventWriter {
 
   /** The envelopes on `{${prefix}events}:<domain>` whose data carries this request id. */
   async eventsOf(domain: string, match: (e: { type: string; data: Record<string, unknown> }) => boolean): Promise<{ type: string; subject: string; data: Record<string, unknown> }[]> {
-    await this.platform.publishOutboxes();
+    await this.platform.publishOutboxes?.();
     const entries = (await this.redis.xrange(streamKey(this.platform.prefix, domain), '-', '+')) as [string, string[]][];
     return entries.map(([, f]) => JSON.parse(f[f.indexOf('event') + 1])).filter(match);
   }
