@@ -171,3 +171,116 @@ describe('production: what a city runs (issue 16, items 1 and 9)', () => {
     }
   });
 });
+
+/** A pod (namespace and labels) or an address outside the cluster. */
+type Peer = { ns: string; labels: Record<string, string> } | { ip: string };
+interface Selector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+interface PolicyPeer {
+  podSelector?: Selector;
+  namespaceSelector?: Selector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+interface Rule {
+  from?: PolicyPeer[];
+  to?: PolicyPeer[];
+  ports?: { protocol?: string; port: number }[];
+}
+interface Policy {
+  metadata: { namespace: string };
+  spec: { podSelector: Selector; policyTypes: string[]; ingress?: Rule[]; egress?: Rule[] };
+}
+
+function matches(sel: Selector, labels: Record<string, string>): boolean {
+  return (
+    Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+    (sel.matchExpressions ?? []).every((e) => (e.operator === 'In' ? (e.values ?? []).includes(labels[e.key]) : e.operator === 'Exists' ? e.key in labels : false))
+  );
+}
+const ipNumber = (ip: string) => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipNumber(ip) / size) === Math.floor(ipNumber(base) / size);
+}
+function peerMatches(p: PolicyPeer, peer: Peer, policyNs: string): boolean {
+  if ('ip' in peer) return !!p.ipBlock && inCidr(peer.ip, p.ipBlock.cidr) && !(p.ipBlock.except ?? []).some((c) => inCidr(peer.ip, c));
+  if (p.ipBlock) return false;
+  const nsOk = p.namespaceSelector ? matches(p.namespaceSelector, { 'kubernetes.io/metadata.name': peer.ns }) : peer.ns === policyNs;
+  return nsOk && (!p.podSelector || matches(p.podSelector, peer.labels));
+}
+
+/** What the NetworkPolicy API says of one TCP/UDP connection: allowed out of the source and into the destination. */
+function connects(policies: Policy[], from: Peer, to: Peer, port: number, protocol = 'TCP'): boolean {
+  const side = (pod: Peer, other: Peer, type: 'Ingress' | 'Egress') => {
+    if ('ip' in pod) return true;
+    const selecting = policies.filter((p) => p.metadata.namespace === pod.ns && p.spec.policyTypes.includes(type) && matches(p.spec.podSelector, pod.labels));
+    if (!selecting.length) return true;
+    return selecting.some((p) =>
+      ((type === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? []).some((r) => {
+        const peers = type === 'Ingress' ? r.from : r.to;
+        const peerOk = !peers || peers.some((x) => peerMatches(x, other, p.metadata.namespace));
+        const portOk = !r.ports || r.ports.some((x) => x.port === port && (x.protocol ?? 'TCP') === protocol);
+        return peerOk && portOk;
+      }),
+    );
+  };
+  return side(from, to, 'Egress') && side(to, from, 'Ingress');
+}
+
+describe('production network policies (issue 16, item 8)', () => {
+  const objects = render('production');
+  const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[];
+  const pod = (name: string): Peer => ({ ns: 'gdx', labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'gdx' } });
+  const PORTS: Record<string, number> = { gateway: 8080, catalogue: 8081, 'request-approval': 8082, 'data-query': 8083, audit: 8084 };
+  const SERVICES = Object.keys(PORTS);
+  const dns: Peer = { ns: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
+
+  test('every workload of the platform is isolated both ways (default deny)', () => {
+    for (const name of [...SERVICES, 'gdx-migrate']) {
+      const types = new Set(policies.filter((p) => matches(p.spec.podSelector, (pod(name) as { labels: Record<string, string> }).labels)).flatMap((p) => p.spec.policyTypes));
+      expect({ name, types: [...types].sort() }).toEqual({ name, types: ['Egress', 'Ingress'] });
+    }
+    // A caller outside the platform reaches the gateway, and nothing else.
+    const outsider: Peer = { ns: 'ingress-nginx', labels: { app: 'ingress' } };
+    for (const name of SERVICES) expect({ name, ok: connects(policies, outsider, pod(name), PORTS[name]) }).toEqual({ name, ok: name === 'gateway' });
+  });
+
+  test('only the gateway reaches data-query; only the gateway and request-approval reach the catalogue; every service reaches the gateway', () => {
+    for (const from of SERVICES) {
+      expect({ from, ok: connects(policies, pod(from), pod('data-query'), 8083) }).toEqual({ from, ok: from === 'gateway' });
+      expect({ from, ok: connects(policies, pod(from), pod('catalogue'), 8081) }).toEqual({ from, ok: from === 'gateway' || from === 'request-approval' });
+      if (from !== 'gateway') expect({ from, ok: connects(policies, pod(from), pod('gateway'), 8080) }).toEqual({ from, ok: true });
+    }
+    expect(connects(policies, pod('gateway'), pod('audit'), 8084)).toBe(true);
+    expect(connects(policies, pod('catalogue'), pod('audit'), 8084)).toBe(false);
+    // The right pod on the wrong port is refused too.
+    expect(connects(policies, pod('gateway'), pod('data-query'), 5432)).toBe(false);
+  });
+
+  test('out: DNS, PostgreSQL and Redis for all; the internet only for data-query’s webhooks, on https, never a private address', () => {
+    const db: Peer = { ip: '203.0.113.10' };
+    for (const name of [...SERVICES, 'gdx-migrate']) {
+      expect({ name, dns: connects(policies, pod(name), dns, 53, 'UDP'), pg: connects(policies, pod(name), db, 5432), redis: connects(policies, pod(name), db, 6379) }).toEqual({
+        name,
+        dns: true,
+        pg: true,
+        redis: true,
+      });
+      expect({ name, web: connects(policies, pod(name), { ip: '198.51.100.7' }, 443) }).toEqual({ name, web: name === 'data-query' });
+    }
+    for (const ip of ['10.1.2.3', '192.168.1.1', '169.254.169.254', '172.20.0.1']) expect({ ip, ok: connects(policies, pod('data-query'), { ip }, 443) }).toEqual({ ip, ok: false });
+    expect(connects(policies, pod('data-query'), { ip: '198.51.100.7' }, 80)).toBe(false);
+  });
+
+  test('the monitoring namespace may scrape every service; another namespace may not', () => {
+    const prometheus: Peer = { ns: 'monitoring', labels: { app: 'prometheus' } };
+    const stranger: Peer = { ns: 'team-x', labels: { app: 'prometheus' } };
+    for (const name of SERVICES) {
+      expect({ name, ok: connects(policies, prometheus, pod(name), PORTS[name]) }).toEqual({ name, ok: true });
+      if (name !== 'gateway') expect({ name, ok: connects(policies, stranger, pod(name), PORTS[name]) }).toEqual({ name, ok: false });
+    }
+  });
+});
