@@ -2,6 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { loadGatewayConfig } from '@gdx/gateway';
+import { loadCatalogueConfig } from '@gdx/catalogue';
+import { loadRequestApprovalConfig } from '@gdx/request-approval';
+import { loadDataQueryConfig } from '@gdx/data-query';
+import { loadAuditConfig } from '@gdx/audit';
 
 /**
  * Issue 16 (7): every overlay as Kubernetes would receive it (`kubectl kustomize`, offline),
@@ -281,6 +286,70 @@ describe('production network policies (issue 16, item 8)', () => {
     for (const name of SERVICES) {
       expect({ name, ok: connects(policies, prometheus, pod(name), PORTS[name]) }).toEqual({ name, ok: true });
       if (name !== 'gateway') expect({ name, ok: connects(policies, stranger, pod(name), PORTS[name]) }).toEqual({ name, ok: false });
+    }
+  });
+});
+
+describe('production: ingress, settings and the connection budget (issue 16, items 9 and 10)', () => {
+  const objects = render('production');
+  const deployments = objects.filter((o) => o.kind === 'Deployment');
+  const configMap = objects.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+  const LOADERS: Record<string, (env: Record<string, string>) => Record<string, unknown>> = {
+    gateway: loadGatewayConfig,
+    catalogue: loadCatalogueConfig,
+    'request-approval': loadRequestApprovalConfig,
+    'data-query': loadDataQueryConfig,
+    audit: loadAuditConfig,
+  };
+  /** What a service's configuration makes of its pod's environment (the ConfigMap, then its own values; secrets left out). */
+  const configOf = (d: K8sObject) => {
+    const env = Object.fromEntries((podOf(d)!.containers[0].env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    return LOADERS[d.metadata.name]({ ...configMap.data, ...env });
+  };
+  const byName = (name: string) => deployments.find((d) => d.metadata.name === name)!;
+
+  test('one Ingress, with TLS, to the gateway only, for the API, the JWKS and the OpenAPI document; sized and timed for streaming', () => {
+    const ingresses = objects.filter((o) => o.kind === 'Ingress') as unknown as {
+      metadata: { annotations: Record<string, string> };
+      spec: { tls: { secretName: string; hosts: string[] }[]; rules: { host: string; http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] };
+    }[];
+    expect(ingresses).toHaveLength(1);
+    const [ing] = ingresses;
+    expect(ing.spec.tls[0].hosts).toEqual(ing.spec.rules.map((r) => r.host));
+    const paths = ing.spec.rules.flatMap((r) => r.http.paths);
+    expect(new Set(paths.map((p) => p.backend.service.name))).toEqual(new Set(['gateway']));
+    expect(paths.map((p) => p.path).sort()).toEqual(['/.well-known/', '/api/', '/openapi.json']);
+    for (const hidden of ['/metrics', '/docs', '/health/ready']) expect(paths.some((p) => hidden.startsWith(p.path))).toBe(false);
+    const size = ing.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'];
+    expect(Number(size.replace(/m$/, '')) * 2 ** 20).toBeGreaterThanOrEqual(configOf(byName('gateway')).jobInputLimitBytes as number);
+    expect(Number(ing.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
+    expect(ing.metadata.annotations['nginx.ingress.kubernetes.io/proxy-request-buffering']).toBe('off');
+  });
+
+  test('settings as each service reads them: the real client address, keys from secrets only, a signing delay past secret propagation, the public address', () => {
+    expect(configOf(byName('gateway'))).toMatchObject({ trustProxy: '10.0.0.0/8', generateKeys: false });
+    expect(configOf(byName('gateway')).keysActivationDelayMs).toBeGreaterThanOrEqual(180_000);
+    expect(configOf(byName('data-query'))).toMatchObject({ generateKeys: false });
+    expect(configOf(byName('audit'))).toMatchObject({ generateAuditKey: false });
+    expect(configOf(byName('catalogue')).publicBaseUrl).toMatch(/^https:\/\//);
+  });
+
+  test('the connection budget: every service at its HPA maximum plus rollout surge, the migrate Job and a reserve fit PostgreSQL’s max_connections', () => {
+    const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler') as unknown as { spec: { scaleTargetRef: { name: string }; maxReplicas: number } }[];
+    const cluster = objects.find((o) => o.kind === 'Cluster') as unknown as { spec: { postgresql: { parameters: Record<string, string> } } };
+    const max = Number(cluster.spec.postgresql.parameters.max_connections);
+    let budget = 10 + 20; // the migrate Job's connections, and the operator's, replication's and a superuser's
+    for (const d of deployments) {
+      const replicas = Math.ceil(hpas.find((h) => h.spec.scaleTargetRef.name === d.metadata.name)!.spec.maxReplicas * 1.25);
+      budget += replicas * (configOf(d).databasePoolSize as number);
+    }
+    expect(budget).toBeLessThanOrEqual(max);
+  });
+
+  test('probes wait longer than the services’ own checks (2 s) take to answer', () => {
+    for (const d of deployments) {
+      const c = podOf(d)!.containers[0] as unknown as { readinessProbe: { timeoutSeconds?: number }; livenessProbe: { timeoutSeconds?: number } };
+      expect({ name: d.metadata.name, ready: c.readinessProbe.timeoutSeconds, live: c.livenessProbe.timeoutSeconds }).toEqual({ name: d.metadata.name, ready: 3, live: 3 });
     }
   });
 });

@@ -38,6 +38,17 @@ export const CommonConfig = {
   jwksUrl: Type.String({ default: 'http://127.0.0.1:8080/.well-known/jwks.json', description: 'Where services fetch the token verification keys.' }),
   consumerName: Type.String({ default: '', description: 'Stream consumer name; defaults to host name and pid.' }),
   shutdownGraceMs: Type.Integer({ minimum: 0, default: 10_000 }),
+  trustProxy: Type.String({
+    default: '',
+    pattern: '^$|^[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*$',
+    description:
+      'Addresses or CIDRs (comma-separated) of the reverse proxies in front (the ingress controller): their X-Forwarded-For gives the caller’s address on the record. Empty: the peer’s address.',
+  }),
+  redisReadinessGraceMs: Type.Integer({
+    minimum: 0,
+    default: 30_000,
+    description: 'How long Redis may be unreachable before readiness fails: a blip leaves the pods in service (calls that need Redis answer 503 meanwhile).',
+  }),
   outboxRetentionHours: Type.Number({
     minimum: 0,
     default: 24,

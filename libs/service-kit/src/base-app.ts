@@ -80,6 +80,8 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
   const { config } = options;
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(options.name, config.logLevel),
+    // Behind the ingress: the caller's address from X-Forwarded-For, believed only from the listed proxies.
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
     genReqId: (req) => {
@@ -184,8 +186,21 @@ export async function createBaseApp(options: BaseAppOptions): Promise<App> {
     if (pending.length) throw new ReadinessFailure(`${pending.length} pending (${pending.join(', ')}); run the migrate job`);
     migrated = true;
   });
+  // A Redis blip does not take every pod out of service at once: readiness fails only once
+  // Redis has been away for redisReadinessGraceMs (until then a warning, and calls that need it 503).
+  // Since when the connection is down (its own events say; a ping that fails while it looks up counts from then).
+  let redisDownSince: number | undefined = app.redis.status === 'ready' ? undefined : Date.now();
+  app.redis.on('ready', () => (redisDownSince = undefined));
+  app.redis.on('close', () => (redisDownSince ??= Date.now()));
   app.readinessChecks.set('redis', async () => {
-    await app.redis.ping();
+    try {
+      await app.redis.ping();
+    } catch (err) {
+      redisDownSince ??= Date.now();
+      const away = Date.now() - redisDownSince;
+      if (away < config.redisReadinessGraceMs) throw new ReadinessWarning(`unreachable for ${Math.round(away / 1000)} s (not ready after ${config.redisReadinessGraceMs / 1000} s)`);
+      throw err;
+    }
   });
   // Redis carries the events between the services: evicted or (after a restart) vanished stream
   // entries are events lost. Not a reason to stop serving, but a warning an operator sees.
