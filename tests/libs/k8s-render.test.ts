@@ -346,6 +346,14 @@ describe('production: ingress, settings and the connection budget (issue 16, ite
     expect(budget).toBeLessThanOrEqual(max);
   });
 
+  test('the migrate Job is one per release (named after the image tag) and cannot hang a release', () => {
+    const jobs = objects.filter((o) => o.kind === 'Job') as unknown as { metadata: { name: string }; spec: { activeDeadlineSeconds?: number; template: { spec: PodSpec } } }[];
+    expect(jobs).toHaveLength(1);
+    const tag = jobs[0].spec.template.spec.containers[0].image.split(':').pop()!;
+    expect(jobs[0].metadata.name).toBe(`gdx-migrate-${tag.replace(/\./g, '-')}`);
+    expect(jobs[0].spec.activeDeadlineSeconds).toBeGreaterThan(0);
+  });
+
   test('probes wait longer than the services’ own checks (2 s) take to answer', () => {
     for (const d of deployments) {
       const c = podOf(d)!.containers[0] as unknown as { readinessProbe: { timeoutSeconds?: number }; livenessProbe: { timeoutSeconds?: number } };

@@ -8,5 +8,6 @@ export * from './app';
 export { gatewayDataSource } from './data-source';
 export { migrations } from './migrations';
 export { seedIdentity, type SeededCredentials } from './identity/identity.seed';
+export { bootstrapOfficeAdmin, type BootstrapResult } from './identity/bootstrap';
 export { Unit } from './entities/unit.entity';
 export { PLATFORM_INFO, platformOpenapi } from './proxy/merged-openapi';
