@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { checkEvent } from '@gdx/contracts';
 import { EventPublisher, OutboxRelay, OutboxWriter, StreamConsumer, type StreamConsumerOptions } from '@gdx/events';
 
@@ -46,6 +46,29 @@ export const eventsPlugin = fp<EventsPluginOptions>(
       help: 'Events moved to the dead-letter stream, by consumer group and cause (malformed, invalid, failing)',
       labelNames: ['group', 'cause'],
       registers: [app.metrics],
+    });
+    // What the relay has not published yet, and how long the oldest has waited: operators alert on a backlog.
+    let pending: Promise<{ n: number; age: number }> | undefined;
+    const backlog = () =>
+      (pending ??= app.db
+        .query<{ n: number; age: number | null }[]>(`SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM outbox WHERE published_at IS NULL`)
+        .then(([r]) => ({ n: r.n, age: r.age ?? 0 }))
+        .finally(() => (pending = undefined)));
+    new Gauge({
+      name: 'gdx_outbox_pending',
+      help: 'Outbox rows not yet published to Redis',
+      registers: [app.metrics],
+      async collect() {
+        this.set((await backlog().catch(() => ({ n: -1, age: -1 }))).n);
+      },
+    });
+    new Gauge({
+      name: 'gdx_outbox_oldest_pending_seconds',
+      help: 'Age of the oldest outbox row not yet published (0 when none)',
+      registers: [app.metrics],
+      async collect() {
+        this.set((await backlog().catch(() => ({ n: -1, age: -1 }))).age);
+      },
     });
     const consumers: StreamConsumer[] = [];
     app.decorate('events', publisher);

@@ -117,6 +117,14 @@ export async function buildApp({ config, logger, defaultMetrics }: GatewayOption
     },
   });
   new Gauge({
+    name: 'gdx_gateway_grant_cache_age_seconds',
+    help: 'Seconds since the grant stream last answered this replica (-1 until the snapshot is loaded): a revocation may be missed while it grows',
+    registers: [app.metrics],
+    collect() {
+      this.set(grants.ready && grants.lastReadAt ? (Date.now() - grants.lastReadAt) / 1000 : -1);
+    },
+  });
+  new Gauge({
     name: 'gdx_gateway_grant_events_skipped',
     help: 'Grant events and snapshot items the grant cache skipped as not what the contracts declare (the audit consumer dead-letters such events)',
     registers: [app.metrics],

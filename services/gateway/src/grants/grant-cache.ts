@@ -60,6 +60,8 @@ export class GrantCache extends StreamReader {
   ready = false;
   /** When the last grant event was applied (for tests and metrics). */
   lastAppliedAt = 0;
+  /** When the stream last answered (a read returns at least every blockMs): how current the cache is known to be. */
+  lastReadAt = 0;
   /**
    * Snapshot items and stream entries skipped as not what the contracts declare.
    * Without a consumer group this reader cannot dead-letter them; the audit
@@ -118,6 +120,7 @@ export class GrantCache extends StreamReader {
         this.read(id, fields);
       }
     }
+    this.lastReadAt = Date.now();
   }
 
   private read(entryId: string, fields: string[]): void {
