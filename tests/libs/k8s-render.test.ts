@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -40,7 +41,9 @@ function render(overlay: string): K8sObject[] {
 
 /** The kubernetes-models class of an object's kind: `apps/v1` → kubernetes-models/apps/v1/<Kind>, core `v1` → kubernetes-models/v1/<Kind>. */
 function modelOf(o: K8sObject): new (data: unknown) => { validate(): void } {
-  const mod = require(`kubernetes-models/${o.apiVersion}/${o.kind}`) as Record<string, new (data: unknown) => { validate(): void }>;
+  // The Prometheus Operator's kinds from its own models package.
+  const pkg = o.apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
+  const mod = require(`${pkg}/${o.apiVersion}/${o.kind}`) as Record<string, new (data: unknown) => { validate(): void }>;
   return mod[o.kind];
 }
 
@@ -49,6 +52,7 @@ const CUSTOM = new Set(['postgresql.cnpg.io/v1']);
 
 function podOf(o: K8sObject): PodSpec | undefined {
   if (o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'Job') return (o.spec as { template: { spec: PodSpec } }).template.spec;
+  if (o.kind === 'CronJob') return (o.spec as { jobTemplate: { spec: { template: { spec: PodSpec } } } }).jobTemplate.spec.template.spec;
   return undefined;
 }
 
@@ -131,7 +135,7 @@ describe('production: what a city runs (issue 16, items 1 and 9)', () => {
 
   test('each workload runs under a ServiceAccount of its own that mounts no token', () => {
     const accounts = new Map(of('ServiceAccount').map((a) => [a.metadata.name, a as K8sObject & { automountServiceAccountToken?: boolean }]));
-    const workloads = [...deployments, ...of('Job')];
+    const workloads = [...deployments, ...of('Job'), ...of('CronJob')];
     const names = workloads.map((w) => (podOf(w) as PodSpec & { serviceAccountName?: string }).serviceAccountName);
     expect(new Set(names).size).toBe(workloads.length);
     for (const n of names) expect(accounts.get(n!)?.automountServiceAccountToken).toBe(false);
@@ -167,7 +171,7 @@ describe('production: what a city runs (issue 16, items 1 and 9)', () => {
     const [scheduled] = of('ScheduledBackup') as (K8sObject & { spec: { schedule: string; cluster: { name: string } } })[];
     expect(scheduled.spec.cluster.name).toBe(cluster.metadata.name);
     expect(scheduled.spec.schedule.split(' ')).toHaveLength(6);
-    for (const w of [...deployments, ...of('Job')]) {
+    for (const w of [...deployments, ...of('Job'), ...of('CronJob')]) {
       const env = podOf(w)!.containers[0].env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
       expect({ name: w.metadata.name, db: env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef }).toEqual({
         name: w.metadata.name,
@@ -244,7 +248,7 @@ describe('production network policies (issue 16, item 8)', () => {
   const dns: Peer = { ns: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
 
   test('every workload of the platform is isolated both ways (default deny)', () => {
-    for (const name of [...SERVICES, 'gdx-migrate']) {
+    for (const name of [...SERVICES, 'gdx-migrate', 'gdx-audit-verify']) {
       const types = new Set(policies.filter((p) => matches(p.spec.podSelector, (pod(name) as { labels: Record<string, string> }).labels)).flatMap((p) => p.spec.policyTypes));
       expect({ name, types: [...types].sort() }).toEqual({ name, types: ['Egress', 'Ingress'] });
     }
@@ -359,5 +363,80 @@ describe('production: ingress, settings and the connection budget (issue 16, ite
       const c = podOf(d)!.containers[0] as unknown as { readinessProbe: { timeoutSeconds?: number }; livenessProbe: { timeoutSeconds?: number } };
       expect({ name: d.metadata.name, ready: c.readinessProbe.timeoutSeconds, live: c.livenessProbe.timeoutSeconds }).toEqual({ name: d.metadata.name, ready: 3, live: 3 });
     }
+  });
+});
+
+/** Every metric name the services register (prom-client `name: '…'` in the sources), and the histogram's derived series. */
+function exportedMetrics(): Set<string> {
+  const names = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (f.endsWith('.ts')) for (const m of readFileSync(p, 'utf8').matchAll(/name: '([a-z][a-z0-9_]*)',\s*\n?\s*help:/g)) names.add(m[1]);
+    }
+  };
+  for (const top of ['libs', 'services'])
+    for (const pkg of readdirSync(join(__dirname, '..', '..', top))) {
+      const src = join(__dirname, '..', '..', top, pkg, 'src');
+      if (statSync(join(__dirname, '..', '..', top, pkg)).isDirectory() && readdirSync(join(__dirname, '..', '..', top, pkg)).includes('src')) walk(src);
+    }
+  for (const n of [...names]) for (const suffix of ['_count', '_sum', '_bucket']) names.add(`${n}${suffix}`);
+  return names;
+}
+
+describe('production monitoring (issue 16, item 11)', () => {
+  const objects = render('production');
+  const exported = exportedMetrics();
+  /** Series that other exporters provide (kube-state-metrics), not the platform. */
+  const EXTERNAL = new Set(['kube_job_status_failed']);
+  /** The series an expression reads: its identifiers once the grouping clauses and label matchers are taken out. */
+  const metricsIn = (expr: string) =>
+    [
+      ...expr
+        .replace(/\b(by|without)\s*\([^)]*\)/g, ' ')
+        .replace(/\{[^}]*\}/g, ' ')
+        .replace(/\[[^\]]*\]/g, ' ')
+        .matchAll(/\b([a-z_][a-z0-9_]*)\b/g),
+    ]
+      .map((m) => m[1])
+      .filter((n) => n.includes('_') && n !== 'histogram_quantile');
+
+  test('a PodMonitor scrapes every service’s /metrics', () => {
+    const [pm] = objects.filter((o) => o.kind === 'PodMonitor') as unknown as { spec: { selector: Selector; podMetricsEndpoints: { port: string; path: string }[] } }[];
+    expect(pm.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+    for (const name of ['gateway', 'catalogue', 'request-approval', 'data-query', 'audit']) expect(matches(pm.spec.selector, { 'app.kubernetes.io/name': name })).toBe(true);
+  });
+
+  test('the alerts the issue names exist, and every series they read is one the platform (or kube-state-metrics) exports', () => {
+    const [rule] = objects.filter((o) => o.kind === 'PrometheusRule') as unknown as { spec: { groups: { rules: { alert: string; expr: string }[] }[] } }[];
+    const rules = rule.spec.groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['GdxOutboxBacklog', 'GdxConsumerLag', 'GdxDeadLetters', 'GdxAuditVerificationFailed', 'GdxGrantCacheStale']));
+    // The check is real: a misspelt series is caught.
+    expect(metricsIn('max by (service) (gdx_outbox_oldest_pending_secs{a="b"}[5m]) > 60').filter((m) => !exported.has(m))).toEqual(['gdx_outbox_oldest_pending_secs']);
+    for (const r of rules) {
+      const unknown = metricsIn(r.expr).filter((m) => !exported.has(m) && !EXTERNAL.has(m));
+      expect({ alert: r.alert, unknown }).toEqual({ alert: r.alert, unknown: [] });
+    }
+  });
+
+  test('the audit trail is verified every night by a CronJob (the alert reads its failures)', () => {
+    const [cron] = objects.filter((o) => o.kind === 'CronJob') as unknown as (K8sObject & { spec: { schedule: string; concurrencyPolicy: string } })[];
+    expect(cron.metadata.name).toBe('gdx-audit-verify');
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    expect(podOf(cron as unknown as K8sObject)!.containers[0]).toMatchObject({ command: ['node', 'services/audit/dist/verify-cli.js'] });
+  });
+
+  test('the Grafana dashboard is JSON Grafana takes (labelled for its sidecar), and its panels read exported series', () => {
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'gdx-grafana-dashboard') as unknown as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
+    expect(cm.metadata.labels.grafana_dashboard).toBe('1');
+    const dash = JSON.parse(cm.data['gdx-dashboard.json']) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
+    expect(dash.uid).toBe('gdx-platform');
+    expect(dash.panels.length).toBeGreaterThanOrEqual(6);
+    for (const p of dash.panels)
+      for (const t of p.targets) {
+        const unknown = metricsIn(t.expr).filter((m) => !exported.has(m));
+        expect({ panel: p.title, unknown }).toEqual({ panel: p.title, unknown: [] });
+      }
   });
 });
