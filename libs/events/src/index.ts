@@ -9,3 +9,4 @@ export * from './stream-consumer';
 export * from './streams';
 export * from './outbox-writer';
 export * from './work-queue';
+export * from './outbox-replay.migration';
