@@ -29,13 +29,17 @@ afterAll(async () => {
 test('SIGTERM under load: every call taken before it is answered in full, and the service exits cleanly', async () => {
   const url = `${platform.urls.catalogue}/api/v1/catalogue/resources?q=${encodeURIComponent('人口')}&limit=50`;
   let terminating = false;
-  const before: { status: number | string }[] = [];
+  /** When SIGTERM was sent. A call sent in its last moments may reach the server after it: refused with a full 503 answer (rightly), never cut. */
+  let sigterm = Infinity;
+  const MARGIN_MS = 250;
+  const before: { status: number | string; sentAt: number }[] = [];
   const after: (number | string)[] = [];
   // 24 clients on keep-alive connections, as the gateway's pool is, calling without pause.
   const clients = Array.from({ length: 24 }, async () => {
     while (!terminating) {
       // Taken before SIGTERM or not: what a client sends once the pod is going is the endpoints' business (it left them).
       const sentBefore = !terminating;
+      const sentAt = Date.now();
       const outcome = await fetch(url, { headers: { authorization: `Bearer ${token}` } }).then(
         async (r) => {
           await r.arrayBuffer();
@@ -43,17 +47,20 @@ test('SIGTERM under load: every call taken before it is answered in full, and th
         },
         (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message,
       );
-      if (sentBefore) before.push({ status: outcome });
+      if (sentBefore) before.push({ status: outcome, sentAt });
       else after.push(outcome);
     }
   });
   // Let the load settle, then terminate the service mid-stream of calls.
   await new Promise((r) => setTimeout(r, 1_500));
+  sigterm = Date.now();
   const exited = platform.terminate('catalogue');
   terminating = true;
   await Promise.all(clients);
   expect(await exited).toBe(0);
   expect(before.length).toBeGreaterThan(100);
-  const failed = before.filter((c) => c.status !== 200);
+  // Every call sent before SIGTERM, those in flight included, has a whole answer: 200, or the closing 503 for one that
+  // arrived just after it. Never a reset connection.
+  const failed = before.filter((c) => c.status !== 200 && !(c.status === 503 && c.sentAt >= sigterm - MARGIN_MS));
   expect(failed).toEqual([]);
 });
