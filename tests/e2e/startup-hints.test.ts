@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { freePort } from '../helpers/platform';
+import { runNode } from '../helpers/processes';
 import { REDIS_URL } from '../helpers/redis';
 
 /**
@@ -8,17 +7,7 @@ import { REDIS_URL } from '../helpers/redis';
  * tried, from which variable, and how to start one: not a bare ECONNREFUSED stack trace.
  * Nothing listens on the ports used here, and no database is touched.
  */
-const root = join(__dirname, '..', '..');
-
-function run(script: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, script)], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}
+const run = (script: string, env: Record<string, string>) => runNode(script, [], env);
 
 test('npm start without PostgreSQL names the address and DATABASE_URL (password hidden), and exits 1 without a stack trace', async () => {
   const port = await freePort();

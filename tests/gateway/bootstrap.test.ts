@@ -1,26 +1,15 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import request from 'supertest';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
+import { runNode } from '../helpers/processes';
 
 /**
  * Issue 16 (14): the first office administrator of a production platform, made by
  * `npm run bootstrap` on an empty (migrated) database: it can sign in, its creation is on the
  * record (an account.created event in the gateway's outbox), and a second run changes nothing.
  */
-const root = join(__dirname, '..', '..');
-
-function bootstrap(databaseUrl: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'scripts', 'dist', 'bootstrap.js'), ...args], { cwd: root, env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, ...env } });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}
+const bootstrap = (databaseUrl: string, args: string[], env: Record<string, string> = {}) => runNode('scripts/dist/bootstrap.js', args, { DATABASE_URL: databaseUrl, ...env });
 
 describe('on an empty platform', () => {
   let platform: TestPlatform;

@@ -148,3 +148,15 @@ export async function seedUnits(databaseUrl: string, keys: string[]): Promise<{ 
     await ds.destroy();
   }
 }
+
+/** Runs one of the repository's built scripts (`scripts/dist/…`, `services/…/dist/…`) with only PATH and `env`; answers its exit code and everything it printed. */
+export function runNode(script: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const root = join(__dirname, '..', '..');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, script), ...args], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,9 +6,9 @@ import { Redis } from 'ioredis';
 import { untypedEvent } from '@gdx/contracts';
 import { deadLetterCountKey, deadLetterKey, streamKey } from '@gdx/events';
 import { REDIS_URL, deleteKeys, testPrefix } from '../helpers/redis';
+import { runNode } from '../helpers/processes';
 
 /** Issue 16 (14): the operator's commands the runbooks use (docs/operations.md). */
-const root = join(__dirname, '..', '..');
 const prefix = testPrefix();
 let redis: Redis;
 beforeAll(() => {
@@ -20,15 +19,7 @@ afterAll(async () => {
   await deleteKeys(prefix);
 });
 
-function run(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'scripts', 'dist', script), ...args], { cwd: root, env: { PATH: process.env.PATH, REDIS_URL, STREAM_PREFIX: prefix } });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}
+const run = (script: string, args: string[]) => runNode(`scripts/dist/${script}`, args, { REDIS_URL, STREAM_PREFIX: prefix });
 
 test('keys new: an Ed25519 PKCS#8 key named by its id, for any of the key directories', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gdx-keys-cli-'));

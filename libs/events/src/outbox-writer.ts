@@ -46,7 +46,7 @@ export class OutboxWriter {
     });
   }
 
-  /** Refuses what comes after (shutdown; tests use it to take the record away); what was queued is still written. */
+  /** Refuses what comes after (tests use it to take the record away: every caller then fails closed); what was queued is still written. */
   close(): void {
     this.closed = true;
   }

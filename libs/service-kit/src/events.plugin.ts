@@ -48,18 +48,20 @@ export const eventsPlugin = fp<EventsPluginOptions>(
       registers: [app.metrics],
     });
     // What the relay has not published yet, and how long the oldest has waited: operators alert on a backlog.
+    // One query serves both gauges of a scrape; -1 when PostgreSQL does not answer.
     let pending: Promise<{ n: number; age: number }> | undefined;
     const backlog = () =>
       (pending ??= app.db
         .query<{ n: number; age: number | null }[]>(`SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM outbox WHERE published_at IS NULL`)
         .then(([r]) => ({ n: r.n, age: r.age ?? 0 }))
+        .catch(() => ({ n: -1, age: -1 }))
         .finally(() => (pending = undefined)));
     new Gauge({
       name: 'gdx_outbox_pending',
       help: 'Outbox rows not yet published to Redis',
       registers: [app.metrics],
       async collect() {
-        this.set((await backlog().catch(() => ({ n: -1, age: -1 }))).n);
+        this.set((await backlog()).n);
       },
     });
     new Gauge({
@@ -67,7 +69,7 @@ export const eventsPlugin = fp<EventsPluginOptions>(
       help: 'Age of the oldest outbox row not yet published (0 when none)',
       registers: [app.metrics],
       async collect() {
-        this.set((await backlog().catch(() => ({ n: -1, age: -1 }))).age);
+        this.set((await backlog()).age);
       },
     });
     const consumers: StreamConsumer[] = [];

@@ -14,7 +14,7 @@ export type QueryAuditType = 'query.executed' | 'query.denied';
 export class AuditEmitter {
   constructor(private readonly publisher: OutboxWriter) {}
 
-  /** Events written and script calls made: their ratio is the batching achieved. */
+  /** Events written and inserts made: their ratio is the batching achieved. */
   get stats(): { events: number; calls: number } {
     return this.publisher.stats;
   }
